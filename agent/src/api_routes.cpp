@@ -1,0 +1,120 @@
+// REST routes under /api (see README "Interfaces").
+#include <Poco/URI.h>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "collector.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "json_out.hpp"
+#include "queries.hpp"
+
+namespace trainscope::agent {
+
+namespace {
+
+constexpr std::int64_t kMaxPointsLimit = 5'000'000;
+
+using Params = std::map<std::string, std::string>;
+
+Params query_params(const Poco::Net::HTTPServerRequest& request) {
+    Params out;
+    for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) out[k] = v;
+    return out;
+}
+
+std::int64_t int_param(const Params& params, const std::string& name, std::int64_t fallback,
+                       std::int64_t lo, std::int64_t hi) {
+    auto it = params.find(name);
+    if (it == params.end() || it->second.empty()) return fallback;
+    auto v = parse_int(it->second);
+    if (!v) throw HttpError{400, name + " must be an integer, got '" + it->second + "'"};
+    if (*v < lo || *v > hi)
+        throw HttpError{400, name + " must be between " + std::to_string(lo) + " and " +
+                                 std::to_string(hi) + ", got " + it->second};
+    return *v;
+}
+
+std::map<std::string, std::uint64_t> live_dropped(const AgentContext& ctx) {
+    return ctx.collector ? ctx.collector->live_dropped() : std::map<std::string, std::uint64_t>{};
+}
+
+void list_runs(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    auto dropped = live_dropped(ctx);
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("runs");
+    w.StartArray();
+    for (const RunInfo& run : q.runs()) write_run(w, run, dropped[run.session_id]);
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    auto run = q.run(id);
+    if (!run) throw HttpError{404, "unknown run: " + id};
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    write_run(w, *run, live_dropped(ctx)[id]);
+    std::string body = buf.GetString();
+    // Add the trainer's config as parsed JSON when it is valid, else as a string.
+    std::string config = q.run_text(id, "config").value_or("");
+    rapidjson::Document doc;
+    bool valid = !config.empty() && !doc.Parse(config.c_str()).HasParseError() && doc.IsObject();
+    body.pop_back();
+    body += ",\"config\":";
+    if (valid) body += config;
+    else if (config.empty()) body += "null";
+    else body += "{\"error\":\"config is not a JSON object\"}";
+    body += "}";
+    send_json(response, 200, body);
+}
+
+void get_series(const AgentContext& ctx, const std::string& id, const std::string& metric,
+                const Params& params, Poco::Net::HTTPServerResponse& response) {
+    SeriesRequest req;
+    req.session_id = id;
+    req.metric = metric;
+    req.from = int_param(params, "from", req.from, INT64_MIN, INT64_MAX);
+    req.to = int_param(params, "to", req.to, INT64_MIN, INT64_MAX);
+    if (req.from > req.to) throw HttpError{400, "from must not be greater than to"};
+    req.max_points = static_cast<std::size_t>(int_param(params, "max_points", 2000, 1, kMaxPointsLimit));
+    req.rank = static_cast<int>(int_param(params, "rank", -1, 0, 1 << 20));
+
+    Queries q(ctx.db_path);
+    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
+    SeriesResult s = q.series(req);
+    if (!s.found) throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
+                                           (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    w.Key("metric"); write_string(w, metric);
+    w.Key("rank"); w.Int(s.rank);
+    w.Key("points"); write_points(w, s.points);
+    w.Key("downsampled"); w.Bool(s.downsampled);
+    w.Key("total"); w.Int64(s.total);
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+}  // namespace
+
+void handle_api(const AgentContext& ctx, const std::vector<std::string>& seg,
+                Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+    Params params = query_params(request);
+    std::size_t n = seg.size();
+    if (n == 2 && seg[1] == "runs") return list_runs(ctx, response);
+    if (n == 3 && seg[1] == "runs") return get_run(ctx, seg[2], response);
+    if (n == 5 && seg[1] == "runs" && seg[3] == "metrics")
+        return get_series(ctx, seg[2], seg[4], params, response);
+    throw HttpError{404, "no such API route"};
+}
+
+}  // namespace trainscope::agent

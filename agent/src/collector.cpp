@@ -1,0 +1,270 @@
+#include "collector.hpp"
+
+#include <Poco/Environment.h>
+#include <Poco/Logger.h>
+
+#include <dirent.h>
+
+#include <trainscope/detail/process.hpp>
+#include <trainscope/detail/session_id.hpp>
+
+namespace trainscope::agent {
+
+using Clock = std::chrono::steady_clock;
+
+struct Collector::Attached {
+    std::unique_ptr<SegmentReader> reader;
+    ProducerKey key;
+    std::string session_id;
+    int rank = 0;
+    std::uint64_t cursor = 0;     ///< drained up to here
+    std::uint64_t committed = 0;  ///< stored (and released) up to here
+    std::vector<std::int64_t> series_ids;  ///< metric id -> series id, -1 if not yet known
+    std::uint32_t config_generation = 0;
+    std::uint32_t model_generation = 0;
+    bool dead = false;
+    Clock::time_point next_liveness{};
+    std::uint64_t lost = 0;
+};
+
+Collector::Collector(Store& store, CollectorOptions options, Poco::Logger& log)
+    : store_(store), options_(std::move(options)), log_(log), host_(Poco::Environment::nodeName()) {}
+
+Collector::~Collector() { stop(); }
+
+void Collector::start() { thread_ = std::thread([this] { loop(); }); }
+
+void Collector::stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+}
+
+std::map<std::string, std::uint64_t> Collector::live_dropped() const {
+    std::lock_guard<std::mutex> lock(dropped_mutex_);
+    return dropped_;
+}
+
+void Collector::loop() {
+    while (!stop_) {
+        Clock::time_point now = Clock::now();
+        if (now >= next_scan_) {
+            scan();
+            next_scan_ = now + options_.scan_interval;
+        }
+        bool moved = false;
+        try {
+            moved = pass();
+        } catch (const std::exception& e) {
+            ++stats_.store_errors;
+            log_.error("collector: %s; retrying", std::string(e.what()));
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        if (!moved) std::this_thread::sleep_for(options_.idle_sleep);
+    }
+}
+
+void Collector::scan() {
+    std::string prefix = detail::segment_prefix(options_.name_space);
+    std::set<std::string> present;
+    if (DIR* dir = opendir(options_.shm_dir.c_str())) {
+        while (dirent* e = readdir(dir)) {
+            std::string name = e->d_name;
+            if (name.compare(0, prefix.size(), prefix) == 0) present.insert(name);
+        }
+        closedir(dir);
+    }
+    // Forget refusals of segments that are gone, so a new segment of that name is tried.
+    for (auto it = refused_.begin(); it != refused_.end();)
+        it = present.count(*it) ? std::next(it) : refused_.erase(it);
+    for (const auto& a : attached_) present.erase(a->reader->name());
+    for (const std::string& name : present)
+        if (!refused_.count(name)) attach(name);
+
+    if (!first_scan_done_) {
+        // Runs an earlier agent left "running" whose trainer segment is gone ended unseen.
+        first_scan_done_ = true;
+        CommitBatch batch;
+        for (const std::string& session : store_.running_sessions())
+            if (!producers_per_session_.count(session))
+                batch.runs.push_back(RunUpdate{session, "crashed", "", "", 0});
+        if (!batch.runs.empty()) store_.commit(batch);
+    }
+}
+
+void Collector::attach(const std::string& name) {
+    std::string why;
+    bool not_ready = false;
+    auto reader = SegmentReader::open(name, &why, &not_ready);
+    if (!reader) {
+        if (not_ready) {
+            auto [it, fresh] = pending_.emplace(name, Clock::now());
+            if (fresh || Clock::now() - it->second < std::chrono::seconds(2)) return;
+            why += " for more than 2 s";
+        }
+        pending_.erase(name);
+        refused_.insert(name);
+        ++stats_.segments_refused;
+        log_.warning("refusing segment %s: %s", name, why);
+        return;
+    }
+    pending_.erase(name);
+    auto a = std::make_unique<Attached>();
+    const layout::Identity& id = reader->identity();
+    a->key = ProducerKey{name, id.producer_pid, static_cast<std::int64_t>(id.producer_start)};
+    a->session_id = reader->session_id();
+    a->rank = id.rank;
+    if (!detail::valid_session_id(a->session_id)) {
+        refused_.insert(name);
+        ++stats_.segments_refused;
+        log_.warning("refusing segment %s: invalid session id", name);
+        return;
+    }
+    store_.register_run(a->session_id, reader->run_name(), host_, id.producer_pid,
+                        static_cast<double>(id.anchor_unix_ns) / 1e6);
+    std::int64_t consumed = store_.producer_consumed(a->key, a->session_id, a->rank);
+    // The stored position wins: it is committed with the points, the segment's is not.
+    std::uint64_t start = consumed >= 0 ? static_cast<std::uint64_t>(consumed) : reader->read_pos();
+    if (start > reader->write_pos()) start = reader->read_pos();  // stale row: trust the segment
+    reader->release(start);
+    a->cursor = a->committed = start;
+    a->series_ids.assign(layout::kMaxMetrics, -1);
+    a->reader = std::move(reader);
+    ++stats_.segments_attached;
+    bool new_session = producers_per_session_[a->session_id]++ == 0;
+    log_.information("attached segment %s (run %s, rank %d, pid %d), resuming at position %s",
+                     name, a->session_id, a->rank, static_cast<int>(a->key.pid), std::to_string(start));
+    attached_.push_back(std::move(a));
+    if (new_session) notify_run("run_started", attached_.back()->session_id);
+}
+
+void Collector::check_liveness(Attached& a, Clock::time_point now) {
+    if (a.dead || now < a.next_liveness) return;
+    a.next_liveness = now + options_.liveness_interval;
+    a.dead = !detail::process_alive(static_cast<long>(a.key.pid),
+                                    static_cast<std::uint64_t>(a.key.start_time));
+}
+
+std::int64_t Collector::series_for(Attached& a, std::uint32_t metric_id) {
+    if (metric_id >= layout::kMaxMetrics || metric_id >= a.reader->metric_count()) return -1;
+    std::int64_t& id = a.series_ids[metric_id];
+    if (id < 0) {
+        std::string name = a.reader->metric_name(metric_id);
+        if (name.empty()) return -1;
+        id = store_.series_id(a.session_id, a.rank, name);
+    }
+    return id;
+}
+
+bool Collector::pass() {
+    CommitBatch batch;
+    std::vector<Record> records;
+    std::vector<EventRecord> events;
+    std::vector<std::unique_ptr<Attached>> closing;
+    Clock::time_point now = Clock::now();
+    std::size_t budget = options_.max_records_per_pass;
+
+    for (auto& ap : attached_) {
+        Attached& a = *ap;
+        check_liveness(a, now);
+        records.clear();
+        // Read end-of-life state before draining: a finished flag seen here means every
+        // record the producer will ever publish is already visible to the drain below.
+        bool finished = a.reader->finished();
+        a.reader->drain(a.cursor, budget, a.dead, records, &a.lost);
+        budget -= std::min(budget, records.size());
+        TickConversion conv = clock_.for_segment(a.reader->identity());
+        for (const Record& r : records) {
+            std::int64_t series = series_for(a, r.metric_id);
+            if (series < 0) {
+                ++stats_.records_corrupt;
+                continue;
+            }
+            batch.points.push_back(PendingPoint{series, r.step, conv.unix_ns(r.ticks) / 1000, r.value});
+        }
+
+        RunUpdate run{a.session_id, "", "", "", 0};
+        std::string text;
+        if (a.reader->read_config(&a.config_generation, &text)) run.config = std::move(text);
+        if (a.reader->read_model_info(&a.model_generation, &text)) run.model_info = std::move(text);
+        if (!run.config.empty() || !run.model_info.empty()) batch.runs.push_back(std::move(run));
+
+        events.clear();
+        a.reader->drain_events(events);
+        for (const EventRecord& e : events)
+            batch.events.push_back(StoredEvent{a.session_id, a.rank,
+                                               static_cast<double>(conv.unix_ns(e.ticks)) / 1e6,
+                                               e.kind, e.text});
+
+        std::int64_t dropped = static_cast<std::int64_t>(a.reader->dropped());
+        if (a.cursor != a.committed || !records.empty())
+            batch.producers.push_back(ProducerUpdate{a.key, a.cursor, dropped});
+        {
+            std::lock_guard<std::mutex> lock(dropped_mutex_);
+            dropped_[a.session_id] = static_cast<std::uint64_t>(dropped);
+        }
+
+        bool drained = a.cursor == a.reader->write_pos();
+        if ((finished || a.dead) && drained) {
+            batch.producers.push_back(ProducerUpdate{a.key, a.cursor, dropped});
+            if (!finished) crashed_sessions_.insert(a.session_id);
+            if (--producers_per_session_[a.session_id] == 0) {
+                bool crashed = crashed_sessions_.count(a.session_id) > 0;
+                batch.runs.push_back(RunUpdate{a.session_id, crashed ? "crashed" : "finished", "",
+                                               "", static_cast<double>(detail::now_unix_ns()) / 1e6});
+            }
+            closing.push_back(std::move(ap));
+        }
+    }
+    attached_.erase(std::remove(attached_.begin(), attached_.end(), nullptr), attached_.end());
+    if (batch.empty()) return false;
+
+    std::vector<SeriesUpdate> updates;
+    try {
+        updates = store_.commit(batch);
+    } catch (...) {
+        // Nothing was stored: drain the same records again next pass.
+        for (auto& a : attached_) a->cursor = a->committed;
+        for (auto& a : closing) {
+            a->cursor = a->committed;
+            ++producers_per_session_[a->session_id];
+            attached_.push_back(std::move(a));
+        }
+        throw;
+    }
+    ++stats_.commits;
+    stats_.points_stored += batch.points.size();
+    for (auto& a : attached_) {
+        if (a->cursor != a->committed) a->reader->release(a->cursor);
+        a->committed = a->cursor;
+    }
+    for (const auto& listener : listeners_) listener->on_points(updates);
+    close_finished(closing);
+    return !batch.points.empty();
+}
+
+void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) {
+    for (auto& a : closing) {
+        a->reader->release(a->cursor);
+        a->reader->remove();
+        if (a->lost) stats_.records_lost += a->lost;
+        log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,
+                         a->rank, std::string(a->dead && !a->reader->finished() ? "crashed" : "finished"),
+                         a->reader->name(),
+                         a->lost ? " (" + std::to_string(a->lost) + " slots never published)" : std::string());
+        if (producers_per_session_[a->session_id] == 0) {
+            producers_per_session_.erase(a->session_id);
+            crashed_sessions_.erase(a->session_id);
+            {
+                std::lock_guard<std::mutex> lock(dropped_mutex_);
+                dropped_.erase(a->session_id);
+            }
+            notify_run("run_ended", a->session_id);
+        }
+    }
+}
+
+void Collector::notify_run(const std::string& kind, const std::string& session_id) {
+    for (const auto& listener : listeners_) listener->on_run_event(kind, session_id);
+}
+
+}  // namespace trainscope::agent

@@ -1,0 +1,106 @@
+// The collector: finds trainer segments in its namespace, drains their rings into the store,
+// hands the slots back once stored, and tells listeners (WebSocket hub, plugins) what arrived.
+//
+// One thread. Each pass: discover new segments (every scan interval), drain every attached
+// segment, commit one transaction, release the drained slots, notify listeners. Listeners
+// must not block: they copy and return.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "segment_reader.hpp"
+#include "store.hpp"
+#include "tick_clock.hpp"
+#include "types.hpp"
+
+namespace Poco {
+class Logger;
+}
+
+namespace trainscope::agent {
+
+class CollectorListener {
+public:
+    virtual ~CollectorListener() = default;
+    /// Points just committed, grouped per series.
+    virtual void on_points(const std::vector<SeriesUpdate>& updates) = 0;
+    /// kind is "run_started" or "run_ended".
+    virtual void on_run_event(const std::string& kind, const std::string& session_id) = 0;
+};
+
+struct CollectorOptions {
+    std::string name_space;
+    std::string shm_dir = "/dev/shm";
+    std::chrono::milliseconds scan_interval{50};
+    std::chrono::milliseconds liveness_interval{250};
+    std::chrono::milliseconds idle_sleep{1};
+    std::size_t max_records_per_pass = 1u << 18;
+};
+
+/// Counters for /metrics and /healthz.
+struct CollectorStats {
+    std::atomic<std::uint64_t> points_stored{0};
+    std::atomic<std::uint64_t> commits{0};
+    std::atomic<std::uint64_t> segments_attached{0};
+    std::atomic<std::uint64_t> segments_refused{0};
+    std::atomic<std::uint64_t> records_corrupt{0};
+    std::atomic<std::uint64_t> records_lost{0};   ///< claimed by a producer that died mid-write
+    std::atomic<std::uint64_t> store_errors{0};
+};
+
+class Collector {
+public:
+    Collector(Store& store, CollectorOptions options, Poco::Logger& log);
+    ~Collector();
+
+    /// Listeners are added before start().
+    void add_listener(CollectorListener* listener) { listeners_.push_back(listener); }
+    void start();
+    void stop();
+
+    const CollectorStats& stats() const { return stats_; }
+    /// Records dropped by producers (ring full), per session, for live runs.
+    std::map<std::string, std::uint64_t> live_dropped() const;
+
+private:
+    struct Attached;
+
+    void loop();
+    void scan();
+    void attach(const std::string& name);
+    bool pass();
+    void check_liveness(Attached& a, std::chrono::steady_clock::time_point now);
+    std::int64_t series_for(Attached& a, std::uint32_t metric_id);
+    void close_finished(std::vector<std::unique_ptr<Attached>>& closing);
+    void notify_run(const std::string& kind, const std::string& session_id);
+
+    Store& store_;
+    CollectorOptions options_;
+    Poco::Logger& log_;
+    TickClock clock_;
+    std::string host_;
+    std::vector<CollectorListener*> listeners_;
+    std::vector<std::unique_ptr<Attached>> attached_;
+    std::set<std::string> refused_;
+    std::map<std::string, std::chrono::steady_clock::time_point> pending_;  ///< version still 0
+    std::map<std::string, int> producers_per_session_;
+    std::set<std::string> crashed_sessions_;
+    std::chrono::steady_clock::time_point next_scan_{};
+    bool first_scan_done_ = false;
+    CollectorStats stats_;
+    mutable std::mutex dropped_mutex_;
+    std::map<std::string, std::uint64_t> dropped_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+}  // namespace trainscope::agent

@@ -1,0 +1,56 @@
+#include "downsample.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trainscope::agent {
+
+MinMaxBuckets::MinMaxBuckets(std::int64_t first, std::int64_t last, std::size_t max_points)
+    : first_(first) {
+    std::size_t n = std::max<std::size_t>(1, max_points / 2);
+    double span = static_cast<double>(last) - static_cast<double>(first) + 1.0;
+    width_ = std::max(1.0, span / static_cast<double>(n));
+    n = std::min<std::size_t>(n, static_cast<std::size_t>(std::ceil(span / width_)));
+    buckets_.resize(n);
+}
+
+void MinMaxBuckets::add(const StoredPoint& p) {
+    double offset = static_cast<double>(p.step) - static_cast<double>(first_);
+    std::size_t i = static_cast<std::size_t>(std::max(0.0, offset / width_));
+    if (i >= buckets_.size()) i = buckets_.size() - 1;
+    Bucket& b = buckets_[i];
+    if (!std::isfinite(p.value)) {
+        // The first NaN/Inf of a bucket stands in for its min: a divergence stays visible.
+        if (!b.has_non_finite) b.non_finite = p;
+        b.has_non_finite = true;
+        return;
+    }
+    if (!b.used) {
+        b.used = true;
+        b.min = b.max = p;
+        return;
+    }
+    if (p.value < b.min.value) b.min = p;
+    if (p.value > b.max.value) b.max = p;
+}
+
+std::vector<StoredPoint> MinMaxBuckets::take() {
+    std::vector<StoredPoint> out;
+    out.reserve(buckets_.size() * 2);
+    for (const Bucket& b : buckets_) {
+        if (b.has_non_finite) {
+            out.push_back(b.non_finite);
+            if (b.used) out.push_back(b.max);
+            continue;
+        }
+        if (!b.used) continue;
+        out.push_back(b.min);
+        if (b.min.seq != b.max.seq) out.push_back(b.max);
+    }
+    std::sort(out.begin(), out.end(), [](const StoredPoint& a, const StoredPoint& b) {
+        return a.step != b.step ? a.step < b.step : a.seq < b.seq;
+    });
+    return out;
+}
+
+}  // namespace trainscope::agent

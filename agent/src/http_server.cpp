@@ -1,0 +1,101 @@
+#include "http_server.hpp"
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/String.h>
+
+#include "http_util.hpp"
+
+namespace trainscope::agent {
+
+namespace {
+
+class Dispatcher : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit Dispatcher(const AgentContext& ctx) : ctx_(ctx) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        // Every failure below becomes a JSON error: a bad request never crashes the agent.
+        try {
+            const std::string& uri = request.getURI();
+            std::string raw_path = uri.substr(0, uri.find('?'));
+            std::vector<std::string> segments = split_path(raw_path);
+            if (request.getMethod() != "GET" && request.getMethod() != "HEAD")
+                throw HttpError{405, "method not allowed: " + request.getMethod()};
+            if (segments.empty() || segments[0] == "static" || segments[0] == "vendor")
+                handle_static(ctx_, segments, request, response);
+            else if (segments[0] == "api")
+                handle_api(ctx_, segments, request, response);
+            else if (segments.size() == 1 && segments[0] == "healthz")
+                send_json(response, 200, "{\"status\":\"ok\",\"version\":\"" + ctx_.version + "\"}");
+            else if (segments.size() == 1 && segments[0] == "metrics")
+                handle_prometheus(ctx_, response);
+            else
+                throw HttpError{404, "no such path: " + raw_path};
+        } catch (const HttpError& e) {
+            reply_error(response, e.status, e.message);
+        } catch (const std::exception& e) {
+            reply_error(response, 500, std::string("internal error: ") + e.what());
+        } catch (...) {
+            reply_error(response, 500, "internal error");
+        }
+    }
+
+private:
+    static void reply_error(Poco::Net::HTTPServerResponse& response, int status,
+                            const std::string& message) {
+        if (!response.sent()) send_error(response, status, message);
+    }
+    const AgentContext& ctx_;
+};
+
+class BadWebSocketRequest : public Poco::Net::HTTPRequestHandler {
+public:
+    void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+        send_error(response, 400, "/ws expects a WebSocket upgrade");
+    }
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+public:
+    explicit Factory(const AgentContext& ctx) : ctx_(ctx) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest& request) override {
+        const std::string& uri = request.getURI();
+        if (uri == "/ws" || uri.rfind("/ws?", 0) == 0) {
+            bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;
+            if (upgrade && ctx_.websocket) return ctx_.websocket();
+            return new BadWebSocketRequest;
+        }
+        return new Dispatcher(ctx_);
+    }
+
+private:
+    const AgentContext& ctx_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(const AgentContext& ctx, const std::string& bind, unsigned short port) {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(bind, port), 64);
+    auto* params = new Poco::Net::HTTPServerParams;
+    // Each open WebSocket holds a thread for its lifetime: leave room for plain requests.
+    params->setMaxThreads(64);
+    params->setMaxQueued(256);
+    params->setKeepAlive(true);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(ctx), socket, params);
+    server_->start();
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+unsigned short HttpServer::port() const { return server_->port(); }
+
+void HttpServer::stop() {
+    if (server_) server_->stopAll(true);
+}
+
+}  // namespace trainscope::agent

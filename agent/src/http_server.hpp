@@ -1,0 +1,51 @@
+// The agent's HTTP front end: REST API, Prometheus /metrics, the dashboard's static files,
+// and the WebSocket endpoint, all on one Poco HTTPServer.
+#pragma once
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace trainscope::agent {
+
+class Collector;
+
+/// What request handlers may use. Every member outlives the server.
+struct AgentContext {
+    std::string version;
+    std::string db_path;
+    std::string web_dir;       ///< holds static/ and node_modules/
+    Collector* collector = nullptr;
+    /// Serves /ws; null until a hub is attached.
+    std::function<Poco::Net::HTTPRequestHandler*()> websocket;
+};
+
+/// Handles one REST or static request; `segments` is the decoded path.
+void handle_api(const AgentContext& ctx, const std::vector<std::string>& segments,
+                Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+void handle_static(const AgentContext& ctx, const std::vector<std::string>& segments,
+                   Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response);
+
+class HttpServer {
+public:
+    HttpServer(const AgentContext& ctx, const std::string& bind, unsigned short port);
+    ~HttpServer();
+    /// The port actually bound (useful with --port 0).
+    unsigned short port() const;
+    void stop();
+
+private:
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace trainscope::agent

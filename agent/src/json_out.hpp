@@ -1,0 +1,69 @@
+// JSON output with RapidJSON: the shapes of API objects, written in one place.
+#pragma once
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "types.hpp"
+
+namespace trainscope::agent {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+inline void write_string(JsonWriter& w, std::string_view s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+/// JSON has no NaN or Infinity: they are written as null.
+inline void write_number(JsonWriter& w, double v) {
+    if (std::isfinite(v)) w.Double(v);
+    else w.Null();
+}
+
+/// Milliseconds with microsecond precision, without RapidJSON's 17 significant digits.
+inline void write_ms(JsonWriter& w, double ms) {
+    char buf[32];
+    int n = std::snprintf(buf, sizeof buf, "%.3f", ms);
+    w.RawValue(buf, static_cast<std::size_t>(n), rapidjson::kNumberType);
+}
+
+/// [[step, t_ms, value], ...]
+inline void write_points(JsonWriter& w, const std::vector<StoredPoint>& points) {
+    w.StartArray();
+    for (const StoredPoint& p : points) {
+        w.StartArray();
+        w.Int64(p.step);
+        write_ms(w, p.t_ms);
+        write_number(w, p.value);
+        w.EndArray();
+    }
+    w.EndArray();
+}
+
+/// A run object as GET /api/runs lists it.
+void write_run(JsonWriter& w, const RunInfo& run, std::uint64_t live_dropped);
+
+/// {"type": "training_update", "session_id", "rank", "metric",
+///  "points": [[step, t_ms, value, seq], ...], "seq": watermark, "more": true?}
+/// `watermark`: every point of the session up to it has been sent once this message and
+/// the ones flagged `more` before it are applied.
+std::string training_update_json(const SeriesUpdate& update, std::size_t begin, std::size_t end,
+                                 std::int64_t watermark, bool more);
+
+inline std::string error_json(std::string_view message) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("error");
+    write_string(w, message);
+    w.EndObject();
+    return buf.GetString();
+}
+
+}  // namespace trainscope::agent

@@ -1,0 +1,137 @@
+// trainscope-agent: drains every trainer segment of its namespace into SQLite and serves the
+// dashboard, REST API and WebSocket push. See README "Interfaces".
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/Path.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <Poco/Util/ServerApplication.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <trainscope/detail/process.hpp>
+
+#include "collector.hpp"
+#include "http_server.hpp"
+#include "http_util.hpp"
+#include "store.hpp"
+#include "ws_hub.hpp"
+
+#ifndef TRAINSCOPE_WEB_DIR
+#define TRAINSCOPE_WEB_DIR "web"
+#endif
+
+namespace trainscope::agent {
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+std::string default_data_dir() {
+    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+        return std::string(xdg) + "/trainscope";
+    const char* home = std::getenv("HOME");
+    return std::string(home && *home ? home : ".") + "/.local/share/trainscope";
+}
+
+}  // namespace
+
+class AgentApp : public Poco::Util::ServerApplication {
+protected:
+    void defineOptions(Poco::Util::OptionSet& options) override {
+        ServerApplication::defineOptions(options);
+        auto add = [&](const char* name, const char* arg, const char* help) {
+            options.addOption(Poco::Util::Option(name, "", help)
+                                  .required(false).repeatable(false).argument(arg)
+                                  .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
+        };
+        add("port", "PORT", "HTTP port (default 7070; 0 picks a free one and prints it)");
+        add("bind", "ADDRESS", "address to listen on (default 127.0.0.1)");
+        add("data-dir", "DIR", "where trainscope.db lives (default $XDG_DATA_HOME/trainscope)");
+        add("namespace", "NAME", "segment namespace (default $TRAINSCOPE_NAMESPACE or trainscope-<uid>)");
+        add("web-dir", "DIR", "dashboard files (default: the source tree's web/)");
+        options.addOption(Poco::Util::Option("help", "h", "show this help").required(false)
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::show_help)));
+    }
+
+    void set_option(const std::string& name, const std::string& value) {
+        if (name == "port") {
+            auto p = parse_int(value);
+            if (!p || *p < 0 || *p > 65535) throw Poco::InvalidArgumentException("--port " + value);
+            port_ = static_cast<unsigned short>(*p);
+        } else if (name == "bind") bind_ = value;
+        else if (name == "data-dir") data_dir_ = value;
+        else if (name == "namespace") name_space_ = value;
+        else if (name == "web-dir") web_dir_ = value;
+    }
+
+    void show_help(const std::string&, const std::string&) {
+        Poco::Util::HelpFormatter help(options());
+        help.setUsage("[--port PORT] [--bind ADDRESS] [--data-dir DIR] [--namespace NAME]");
+        help.setHeader("Collects Trainscope metrics from shared memory and serves the dashboard.");
+        help.format(std::cout);
+        help_ = true;
+        stopOptionsProcessing();
+    }
+
+    int main(const std::vector<std::string>&) override {
+        if (help_) return EXIT_OK;
+        Poco::AutoPtr<Poco::PatternFormatter> format(
+            new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p: %t"));
+        Poco::AutoPtr<Poco::Channel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
+        Poco::Logger& log = Poco::Logger::create("agent", channel, Poco::Message::PRIO_INFORMATION);
+
+        if (name_space_.empty()) name_space_ = detail::default_namespace();
+        if (data_dir_.empty()) data_dir_ = default_data_dir();
+        try {
+            Poco::File(data_dir_).createDirectories();
+            std::string db_path = data_dir_ + "/trainscope.db";
+            Store store(db_path);
+            Collector collector(store, CollectorOptions{name_space_}, log);
+            WebSocketHub hub(db_path, log);
+            collector.add_listener(&hub);
+
+            AgentContext ctx;
+            ctx.version = kVersion;
+            ctx.db_path = db_path;
+            ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
+            ctx.collector = &collector;
+            ctx.websocket = [&hub] { return hub.make_handler(); };
+
+            collector.start();
+            hub.start();
+            HttpServer server(ctx, bind_, port_);
+            log.information("namespace %s, database %s", name_space_, db_path);
+            std::cout << "trainscope-agent listening on http://" << bind_ << ":" << server.port()
+                      << std::endl;
+            waitForTerminationRequest();
+            log.information("stopping");
+            server.stop();
+            hub.stop();
+            collector.stop();
+        } catch (const std::exception& e) {
+            log.fatal("cannot run: %s", std::string(e.what()));
+            return EXIT_SOFTWARE;
+        }
+        return EXIT_OK;
+    }
+
+private:
+    unsigned short port_ = 7070;
+    std::string bind_ = "127.0.0.1";
+    std::string data_dir_;
+    std::string name_space_;
+    std::string web_dir_;
+    bool help_ = false;
+};
+
+}  // namespace trainscope::agent
+
+POCO_SERVER_MAIN(trainscope::agent::AgentApp)

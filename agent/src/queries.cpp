@@ -1,0 +1,144 @@
+#include "queries.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "downsample.hpp"
+
+namespace trainscope::agent {
+
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT r.session_id, r.name, r.status, r.host, r.pid, r.started_ms, r.ended_ms, r.last_ms, "
+    "r.last_seq, (SELECT COALESCE(SUM(dropped),0) FROM producers p WHERE p.session_id=r.session_id) "
+    "FROM runs r";
+
+RunInfo read_run(const Stmt& q) {
+    RunInfo r;
+    r.session_id = q.text(0);
+    r.name = q.text(1);
+    r.status = q.text(2);
+    r.host = q.text(3);
+    r.pid = q.int64(4);
+    r.started_ms = q.real(5);
+    r.ended_ms = q.is_null(6) ? 0 : q.real(6);
+    r.last_ms = q.is_null(7) ? 0 : q.real(7);
+    r.last_seq = q.int64(8);
+    r.points = r.last_seq;  // every stored point takes the next seq
+    r.dropped = q.int64(9);
+    return r;
+}
+
+double value_of(const Stmt& q, int col) {
+    return q.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : q.real(col);
+}
+
+}  // namespace
+
+Queries::Queries(const std::string& db_path) : db_(db_path, true) {}
+
+void Queries::fill_details(RunInfo& run) {
+    Stmt q(db_, "SELECT DISTINCT name, rank FROM series WHERE session_id=? ORDER BY name, rank");
+    q.bind(1, run.session_id);
+    while (q.step()) {
+        std::string name(q.text(0));
+        if (run.metrics.empty() || run.metrics.back() != name) run.metrics.push_back(name);
+        int rank = static_cast<int>(q.int64(1));
+        if (std::find(run.ranks.begin(), run.ranks.end(), rank) == run.ranks.end())
+            run.ranks.push_back(rank);
+    }
+    std::sort(run.ranks.begin(), run.ranks.end());
+    std::sort(run.metrics.begin(), run.metrics.end());
+    run.metrics.erase(std::unique(run.metrics.begin(), run.metrics.end()), run.metrics.end());
+}
+
+std::vector<RunInfo> Queries::runs() {
+    Stmt q(db_, (std::string(kRunColumns) + " ORDER BY r.started_ms DESC").c_str());
+    std::vector<RunInfo> out;
+    while (q.step()) out.push_back(read_run(q));
+    for (RunInfo& r : out) fill_details(r);
+    return out;
+}
+
+std::optional<RunInfo> Queries::run(const std::string& session_id) {
+    Stmt q(db_, (std::string(kRunColumns) + " WHERE r.session_id=?").c_str());
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    RunInfo r = read_run(q);
+    fill_details(r);
+    return r;
+}
+
+std::optional<std::string> Queries::newest_session() {
+    Stmt q(db_, "SELECT session_id FROM runs ORDER BY started_ms DESC LIMIT 1");
+    if (!q.step()) return std::nullopt;
+    return std::string(q.text(0));
+}
+
+std::optional<std::string> Queries::run_text(const std::string& session_id, const char* column) {
+    std::string sql = std::string("SELECT COALESCE(") + column + ", '') FROM runs WHERE session_id=?";
+    Stmt q(db_, sql.c_str());
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    return std::string(q.text(0));
+}
+
+SeriesResult Queries::series(const SeriesRequest& req) {
+    SeriesResult result;
+    Stmt find(db_, req.rank >= 0
+                       ? "SELECT id, rank FROM series WHERE session_id=? AND name=? AND rank=?"
+                       : "SELECT id, rank FROM series WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
+    find.bind(1, req.session_id).bind(2, req.metric);
+    if (req.rank >= 0) find.bind(3, req.rank);
+    if (!find.step()) return result;
+    result.found = true;
+    std::int64_t series = find.int64(0);
+    result.rank = static_cast<int>(find.int64(1));
+
+    Stmt count(db_, "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
+                    "WHERE series_id=? AND step BETWEEN ? AND ?");
+    count.bind(1, series).bind(2, req.from).bind(3, req.to);
+    count.step();
+    result.total = count.int64(0);
+    if (result.total == 0) return result;
+
+    Stmt q(db_, "SELECT seq, step, t_us, value FROM points "
+                "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY seq");
+    q.bind(1, series).bind(2, req.from).bind(3, req.to);
+    auto row = [&q] {
+        return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
+                           value_of(q, 3)};
+    };
+    if (static_cast<std::size_t>(result.total) <= req.max_points) {
+        result.points.reserve(static_cast<std::size_t>(result.total));
+        while (q.step()) result.points.push_back(row());
+        return result;
+    }
+    result.downsampled = true;
+    MinMaxBuckets buckets(count.int64(1), count.int64(2), req.max_points);
+    while (q.step()) buckets.add(row());
+    result.points = buckets.take();
+    return result;
+}
+
+std::vector<SeriesUpdate> Queries::points_since(const std::string& session_id, std::int64_t since,
+                                                std::int64_t upto) {
+    std::vector<SeriesUpdate> out;
+    Stmt series(db_, "SELECT id, rank, name FROM series WHERE session_id=? ORDER BY id");
+    series.bind(1, session_id);
+    Stmt q(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq>? AND seq<=? "
+                "ORDER BY seq");
+    while (series.step()) {
+        SeriesUpdate u{session_id, static_cast<int>(series.int64(1)), std::string(series.text(2)), {}};
+        q.bind(1, series.int64(0)).bind(2, since).bind(3, upto);
+        while (q.step())
+            u.points.push_back(StoredPoint{q.int64(0), q.int64(1),
+                                           static_cast<double>(q.int64(2)) / 1000.0, value_of(q, 3)});
+        q.reset();
+        if (!u.points.empty()) out.push_back(std::move(u));
+    }
+    return out;
+}
+
+}  // namespace trainscope::agent

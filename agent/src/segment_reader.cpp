@@ -1,0 +1,164 @@
+#include "segment_reader.hpp"
+
+#include <boost/interprocess/shared_memory_object.hpp>
+
+#include <atomic>
+#include <cstring>
+
+namespace trainscope::agent {
+
+namespace bip = boost::interprocess;
+using layout::Header;
+
+namespace {
+
+std::string bounded_string(const char* p, std::size_t n) {
+    return std::string(p, strnlen(p, n));
+}
+
+template <std::size_t N>
+bool read_blob(const layout::Blob<N>& blob, std::uint32_t* generation, std::string* out) {
+    std::uint32_t g1 = blob.generation.load(std::memory_order_acquire);
+    if (g1 == *generation || (g1 & 1)) return false;
+    std::uint32_t len = blob.length;
+    if (len > N) return false;  // mid-write or corrupt: try again later
+    std::string copy(blob.bytes, len);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (blob.generation.load(std::memory_order_relaxed) != g1) return false;
+    *generation = g1;
+    *out = std::move(copy);
+    return true;
+}
+
+}  // namespace
+
+std::string validate_segment(const void* base, std::size_t size, bool* not_ready) {
+    *not_ready = false;
+    if (size < sizeof(layout::Identity))
+        return "truncated: " + std::to_string(size) + " bytes, smaller than its header";
+    const auto& id = static_cast<const Header*>(base)->id;
+    if (id.magic != layout::kMagic) return "wrong magic (not a trainscope segment)";
+    std::uint32_t version = id.version.load(std::memory_order_acquire);
+    if (version == 0) {
+        *not_ready = true;
+        return "not ready (layout version 0)";
+    }
+    if (version != layout::kLayoutVersion)
+        return "layout version " + std::to_string(version) + ", expected " +
+               std::to_string(layout::kLayoutVersion);
+    if (id.header_size != layout::kHeaderSize || id.slot_size != sizeof(layout::Slot))
+        return "header/slot size " + std::to_string(id.header_size) + "/" +
+               std::to_string(id.slot_size) + ", expected " + std::to_string(layout::kHeaderSize) +
+               "/" + std::to_string(sizeof(layout::Slot));
+    std::uint32_t n = id.slot_count;
+    if (n < layout::kMinSlots || n > layout::kMaxSlots || (n & (n - 1)) != 0)
+        return "slot count " + std::to_string(n) + " is not a power of two in range";
+    if (size < layout::segment_size(n))
+        return "truncated: " + std::to_string(size) + " bytes, expected " +
+               std::to_string(layout::segment_size(n));
+    return "";
+}
+
+std::unique_ptr<SegmentReader> SegmentReader::open(const std::string& name, std::string* why,
+                                                   bool* not_ready) {
+    *not_ready = false;
+    std::unique_ptr<SegmentReader> r(new SegmentReader());
+    r->name_ = name;
+    try {
+        bip::shared_memory_object shm(bip::open_only, name.c_str(), bip::read_write);
+        bip::offset_t size = 0;
+        if (!shm.get_size(size) || size <= 0) {
+            *why = "empty segment";
+            *not_ready = true;  // the creator may not have sized it yet
+            return nullptr;
+        }
+        r->region_ = std::make_unique<bip::mapped_region>(shm, bip::read_write);
+    } catch (const std::exception& e) {
+        *why = std::string("cannot map: ") + e.what();
+        return nullptr;
+    }
+    *why = validate_segment(r->region_->get_address(), r->region_->get_size(), not_ready);
+    if (!why->empty()) return nullptr;
+    r->header_ = static_cast<Header*>(r->region_->get_address());
+    r->slots_ = layout::slots(r->header_);
+    r->mask_ = r->header_->id.slot_count - 1;
+    return r;
+}
+
+std::string SegmentReader::session_id() const {
+    return bounded_string(header_->id.session_id, sizeof header_->id.session_id);
+}
+std::string SegmentReader::run_name() const {
+    return bounded_string(header_->id.run_name, sizeof header_->id.run_name);
+}
+
+std::size_t SegmentReader::drain(std::uint64_t& cursor, std::size_t max, bool producer_dead,
+                                 std::vector<Record>& out, std::uint64_t* lost) const {
+    std::size_t n = 0;
+    std::uint64_t end = producer_dead ? write_pos() : 0;
+    if (producer_dead && end - cursor > mask_ + 1) end = cursor + mask_ + 1;  // corrupt write_pos
+    while (n < max) {
+        const layout::Slot& s = slots_[cursor & mask_];
+        if (s.publish.load(std::memory_order_acquire) != static_cast<std::uint32_t>(cursor + 1)) {
+            // Unpublished: either not written yet, or claimed by a producer that died.
+            if (producer_dead && cursor < end) {
+                ++*lost;
+                ++cursor;
+                continue;
+            }
+            break;
+        }
+        out.push_back(Record{cursor, s.metric_id, s.step, s.value, s.ticks});
+        ++cursor;
+        ++n;
+    }
+    return n;
+}
+
+void SegmentReader::release(std::uint64_t position) {
+    header_->read_pos.store(position, std::memory_order_release);
+}
+std::uint64_t SegmentReader::read_pos() const {
+    return header_->read_pos.load(std::memory_order_acquire);
+}
+std::uint64_t SegmentReader::write_pos() const {
+    return header_->write_pos.load(std::memory_order_acquire);
+}
+std::uint64_t SegmentReader::dropped() const {
+    return header_->dropped.load(std::memory_order_relaxed);
+}
+bool SegmentReader::finished() const {
+    return header_->finished.load(std::memory_order_acquire) == layout::kFinished;
+}
+
+std::uint32_t SegmentReader::metric_count() const {
+    std::uint32_t n = header_->metric_count.load(std::memory_order_acquire);
+    return n > layout::kMaxMetrics ? static_cast<std::uint32_t>(layout::kMaxMetrics) : n;
+}
+std::string SegmentReader::metric_name(std::uint32_t id) const {
+    return bounded_string(header_->metric_names[id], layout::kMetricNameSize);
+}
+
+bool SegmentReader::read_config(std::uint32_t* generation, std::string* out) const {
+    return read_blob(header_->config, generation, out);
+}
+bool SegmentReader::read_model_info(std::uint32_t* generation, std::string* out) const {
+    return read_blob(header_->model_info, generation, out);
+}
+
+void SegmentReader::drain_events(std::vector<EventRecord>& out) {
+    std::uint64_t pos = header_->event_read.load(std::memory_order_relaxed);
+    std::uint64_t end = header_->event_write.load(std::memory_order_acquire);
+    if (end - pos > layout::kEventSlots) pos = end - layout::kEventSlots;  // corrupt counters
+    for (; pos < end; ++pos) {
+        const layout::EventSlot& e = header_->events[pos % layout::kEventSlots];
+        if (e.publish.load(std::memory_order_acquire) != static_cast<std::uint32_t>(pos + 1)) break;
+        out.push_back(EventRecord{e.ticks, bounded_string(e.kind, sizeof e.kind),
+                                  bounded_string(e.text, sizeof e.text)});
+    }
+    header_->event_read.store(pos, std::memory_order_release);
+}
+
+void SegmentReader::remove() { bip::shared_memory_object::remove(name_.c_str()); }
+
+}  // namespace trainscope::agent

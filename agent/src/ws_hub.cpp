@@ -1,0 +1,335 @@
+#include "ws_hub.hpp"
+
+#include <Poco/Logger.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/WebSocket.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "http_util.hpp"
+#include "json_out.hpp"
+#include "queries.hpp"
+
+namespace trainscope::agent {
+
+using Poco::Net::WebSocket;
+
+/// A client's state, guarded by the hub's mutex.
+struct WebSocketHub::Client {
+    struct Subscription {
+        std::int64_t delivered = 0;  ///< every point with seq <= delivered is sent or skipped
+        bool replay = false;         ///< send (delivered, newest] from the store first
+        std::vector<SeriesUpdate> queue;
+    };
+    std::map<std::string, Subscription> subs;
+    std::vector<std::pair<std::string, std::string>> run_events;  ///< (kind, session)
+    std::vector<std::string> messages;                            ///< ready-made JSON
+    std::size_t queued_points = 0;
+    std::atomic<bool> closing{false};
+};
+
+namespace {
+
+std::string run_event_json(Queries& q, const std::string& kind, const std::string& session) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("type"); write_string(w, kind);
+    w.Key("session_id"); write_string(w, session);
+    if (auto run = q.run(session)) {
+        w.Key("run");
+        write_run(w, *run, 0);
+    }
+    w.EndObject();
+    return buf.GetString();
+}
+
+std::string hello_json(Queries& q, const std::string& version) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("hello");
+    w.Key("version"); write_string(w, version);
+    auto newest = q.newest_session();
+    w.Key("session_id");
+    if (newest) write_string(w, *newest); else w.Null();
+    w.Key("sessions");
+    w.StartArray();
+    for (const RunInfo& r : q.runs()) write_run(w, r, 0);
+    w.EndArray();
+    w.EndObject();
+    return buf.GetString();
+}
+
+std::string simple_json(const char* type, const std::string& key, const std::string& value) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("type"); w.String(type);
+    w.Key(key.c_str()); write_string(w, value);
+    w.EndObject();
+    return buf.GetString();
+}
+
+}  // namespace
+
+/// One connected browser: its handler thread reads requests and flushes its queue.
+class WebSocketSession : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit WebSocketSession(WebSocketHub& hub) : hub_(hub) {}
+
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
+        std::unique_ptr<WebSocket> ws;
+        try {
+            ws = std::make_unique<WebSocket>(request, response);
+        } catch (const Poco::Net::WebSocketException& e) {
+            if (!response.sent()) send_error(response, 400, std::string("bad WebSocket handshake: ") + e.message());
+            return;
+        }
+        auto client = std::make_shared<WebSocketHub::Client>();
+        hub_.add(client);
+        try {
+            // A client that stops reading fills its socket buffer; then sendFrame fails after
+            // this timeout and the client is dropped, blocking nobody but this thread.
+            ws->setSendTimeout(Poco::Timespan(0, hub_.options_.send_timeout_ms * 1000));
+            ws->setReceiveTimeout(Poco::Timespan(5, 0));
+            ws->setMaxPayloadSize(64 * 1024);
+            Queries q(hub_.db_path_);
+            send(*ws, hello_json(q, "0.1.0"));
+            serve(*ws, *client, q);
+        } catch (const std::exception& e) {
+            hub_.log_.information("websocket client dropped: %s", std::string(e.what()));
+        }
+        hub_.remove(client);
+        try {
+            ws->shutdown();
+        } catch (...) {
+        }
+    }
+
+private:
+    void serve(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
+        using Clock = std::chrono::steady_clock;
+        auto interval = std::chrono::milliseconds(hub_.options_.flush_interval_ms);
+        Clock::time_point next_flush = Clock::now() + interval;
+        while (!hub_.stopping_ && !client.closing) {
+            auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_flush - Clock::now());
+            if (wait.count() > 0 && ws.poll(Poco::Timespan(wait.count()), Poco::Net::Socket::SELECT_READ)) {
+                if (!receive(ws, client)) return;
+                continue;
+            }
+            if (Clock::now() >= next_flush) {
+                flush(ws, client, q);
+                next_flush = Clock::now() + interval;
+            }
+        }
+    }
+
+    /// Handles one incoming frame; false when the peer closed.
+    bool receive(WebSocket& ws, WebSocketHub::Client& client) {
+        int flags = 0;
+        int n = ws.receiveFrame(buffer_, sizeof buffer_, flags);
+        int op = flags & WebSocket::FRAME_OP_BITMASK;
+        if (n == 0 && flags == 0) return false;
+        if (op == WebSocket::FRAME_OP_CLOSE) {
+            ws.sendFrame(nullptr, 0, WebSocket::FRAME_FLAG_FIN | WebSocket::FRAME_OP_CLOSE);
+            return false;
+        }
+        if (op == WebSocket::FRAME_OP_PING) {
+            ws.sendFrame(buffer_, n, WebSocket::FRAME_FLAG_FIN | WebSocket::FRAME_OP_PONG);
+            return true;
+        }
+        if (op != WebSocket::FRAME_OP_TEXT) return true;
+        rapidjson::Document doc;
+        doc.Parse(buffer_, static_cast<std::size_t>(n));
+        if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") || !doc["type"].IsString()) {
+            send(ws, simple_json("error", "error", "expected a JSON object with a string 'type'"));
+            return true;
+        }
+        std::string type = doc["type"].GetString();
+        std::string session = doc.HasMember("session_id") && doc["session_id"].IsString()
+                                  ? doc["session_id"].GetString() : "";
+        if (type == "subscribe" || type == "unsubscribe") {
+            if (session.empty()) {
+                send(ws, simple_json("error", "error", type + " needs a session_id"));
+                return true;
+            }
+            if (type == "unsubscribe") {
+                hub_.unsubscribe(client, session);
+                return true;
+            }
+            bool has_since = doc.HasMember("since_seq") && doc["since_seq"].IsInt64();
+            std::int64_t since = has_since ? doc["since_seq"].GetInt64() : 0;
+            hub_.subscribe(client, session, std::max<std::int64_t>(0, since), has_since);
+        } else if (type == "ping") {
+            send(ws, "{\"type\":\"pong\"}");
+        } else {
+            send(ws, simple_json("error", "error", "unknown message type '" + type + "'"));
+        }
+        return true;
+    }
+
+    struct Job {
+        std::string session;
+        bool replay = false;
+        std::int64_t since = 0, upto = 0;
+        std::vector<SeriesUpdate> live;
+    };
+
+    void flush(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
+        std::vector<Job> jobs;
+        std::vector<std::pair<std::string, std::string>> run_events;
+        std::vector<std::string> messages;
+        {
+            std::lock_guard<std::mutex> lock(hub_.mutex_);
+            run_events.swap(client.run_events);
+            messages.swap(client.messages);
+            for (auto& [session, sub] : client.subs) {
+                if (sub.replay) {
+                    Job job{session, true, sub.delivered, 0, {}};
+                    auto it = hub_.published_.find(session);
+                    job.upto = it == hub_.published_.end() ? sub.delivered : it->second;
+                    sub.replay = false;
+                    sub.queue.clear();
+                    sub.delivered = std::max(sub.delivered, job.upto);
+                    if (job.upto > job.since) jobs.push_back(std::move(job));
+                } else if (!sub.queue.empty()) {
+                    Job job{session, false, 0, 0, std::move(sub.queue)};
+                    sub.queue.clear();
+                    for (const SeriesUpdate& u : job.live) sub.delivered = std::max(sub.delivered, u.points.back().seq);
+                    job.upto = sub.delivered;
+                    jobs.push_back(std::move(job));
+                }
+            }
+            client.queued_points = 0;
+        }
+        for (const auto& [kind, session] : run_events) send(ws, run_event_json(q, kind, session));
+        for (const std::string& m : messages) send(ws, m);
+        for (Job& job : jobs) {
+            if (!job.replay) {
+                send_updates(ws, job.live, job.upto, true);
+                continue;
+            }
+            // Replay in slices so a long gap never builds one huge message or vector.
+            const std::int64_t slice = 50'000;
+            for (std::int64_t from = job.since; from < job.upto; from += slice) {
+                std::int64_t to = std::min(job.upto, from + slice);
+                send_updates(ws, q.points_since(job.session, from, to), to, to == job.upto);
+            }
+        }
+    }
+
+    /// Sends updates; only the very last message (when `last`) lacks the `more` flag.
+    void send_updates(WebSocket& ws, const std::vector<SeriesUpdate>& updates, std::int64_t watermark,
+                      bool last) {
+        std::size_t per = hub_.options_.max_points_per_message;
+        for (std::size_t u = 0; u < updates.size(); ++u) {
+            const SeriesUpdate& up = updates[u];
+            for (std::size_t b = 0; b < up.points.size(); b += per) {
+                std::size_t e = std::min(up.points.size(), b + per);
+                bool final_message = last && u + 1 == updates.size() && e == up.points.size();
+                send(ws, training_update_json(up, b, e, watermark, !final_message));
+            }
+        }
+    }
+
+    static void send(WebSocket& ws, const std::string& text) {
+        ws.sendFrame(text.data(), static_cast<int>(text.size()),
+                     WebSocket::FRAME_FLAG_FIN | WebSocket::FRAME_OP_TEXT);
+    }
+
+    WebSocketHub& hub_;
+    char buffer_[64 * 1024];
+};
+
+WebSocketHub::WebSocketHub(std::string db_path, Poco::Logger& log, HubOptions options)
+    : db_path_(std::move(db_path)), log_(log), options_(options) {}
+
+WebSocketHub::~WebSocketHub() { stop(); }
+
+void WebSocketHub::stop() { stopping_ = true; }
+
+Poco::Net::HTTPRequestHandler* WebSocketHub::make_handler() { return new WebSocketSession(*this); }
+
+std::size_t WebSocketHub::client_count() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return clients_.size();
+}
+
+void WebSocketHub::add(const std::shared_ptr<Client>& c) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    clients_.insert(c);
+}
+
+void WebSocketHub::remove(const std::shared_ptr<Client>& c) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    clients_.erase(c);
+}
+
+void WebSocketHub::subscribe(Client& c, const std::string& session, std::int64_t since, bool has_since) {
+    // After an agent restart the hub has seen no points yet: start from the stored count.
+    std::int64_t stored = 0;
+    {
+        Queries q(db_path_);
+        if (auto run = q.run(session)) stored = run->last_seq;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::int64_t& newest = published_[session];
+    newest = std::max(newest, stored);
+    Client::Subscription& sub = c.subs[session];
+    sub.queue.clear();
+    sub.delivered = has_since ? std::min(since, newest) : newest;
+    sub.replay = sub.delivered < newest;
+}
+
+void WebSocketHub::unsubscribe(Client& c, const std::string& session) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    c.subs.erase(session);
+}
+
+void WebSocketHub::on_points(const std::vector<SeriesUpdate>& updates) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const SeriesUpdate& u : updates) {
+        std::int64_t& newest = published_[u.session_id];
+        newest = std::max(newest, u.points.back().seq);
+    }
+    for (const auto& c : clients_) {
+        for (const SeriesUpdate& u : updates) {
+            auto it = c->subs.find(u.session_id);
+            if (it == c->subs.end() || it->second.replay) continue;
+            auto& queue = it->second.queue;
+            auto q = std::find_if(queue.begin(), queue.end(), [&](const SeriesUpdate& x) {
+                return x.rank == u.rank && x.metric == u.metric;
+            });
+            if (q == queue.end()) queue.push_back(u);
+            else q->points.insert(q->points.end(), u.points.begin(), u.points.end());
+            c->queued_points += u.points.size();
+        }
+        if (c->queued_points > options_.max_queued_points) {
+            // Too far behind: drop the queue; the next flush replays from the store.
+            for (auto& [session, sub] : c->subs) {
+                sub.queue.clear();
+                sub.replay = true;
+            }
+            c->queued_points = 0;
+        }
+    }
+}
+
+void WebSocketHub::on_run_event(const std::string& kind, const std::string& session_id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& c : clients_) c->run_events.emplace_back(kind, session_id);
+}
+
+void WebSocketHub::broadcast(const std::string& session_id, std::string json) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& c : clients_)
+        if (session_id.empty() || c->subs.count(session_id)) c->messages.push_back(json);
+}
+
+}  // namespace trainscope::agent

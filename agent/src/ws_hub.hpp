@@ -1,0 +1,79 @@
+// The WebSocket hub: pushes committed points to browsers, batched, and never lets a slow
+// client slow anything else.
+//
+// Flow: the collector calls on_points() after each commit; the hub appends the points to
+// every subscribed client's bounded queue and returns. Each client's own handler thread
+// flushes its queue at most every 16 ms (~60 flushes/s), one training_update per series.
+// A client whose queue overflows loses its queue and is replayed from the database from
+// the last point it was sent; a client that stops reading hits the send timeout and is
+// dropped. Reconnecting clients send subscribe{session_id, since_seq} and are replayed
+// exactly what they missed.
+#pragma once
+
+#include <Poco/Net/HTTPRequestHandler.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "collector.hpp"
+#include "types.hpp"
+
+namespace Poco {
+class Logger;
+}
+
+namespace trainscope::agent {
+
+struct HubOptions {
+    std::size_t max_queued_points = 50'000;  ///< per client; beyond it, replay from the store
+    int flush_interval_ms = 16;
+    int send_timeout_ms = 5'000;
+    std::size_t max_points_per_message = 5'000;
+};
+
+class WebSocketHub : public CollectorListener {
+public:
+    WebSocketHub(std::string db_path, Poco::Logger& log, HubOptions options = {});
+    ~WebSocketHub() override;
+
+    void start() {}
+    /// Closes every client connection.
+    void stop();
+
+    /// A handler for one upgraded /ws request (owned by the HTTP server).
+    Poco::Net::HTTPRequestHandler* make_handler();
+
+    void on_points(const std::vector<SeriesUpdate>& updates) override;
+    void on_run_event(const std::string& kind, const std::string& session_id) override;
+
+    /// Sends a ready-made JSON message (analytics, alert) to every client subscribed to
+    /// session_id, or to all clients if session_id is empty.
+    void broadcast(const std::string& session_id, std::string json);
+
+    std::size_t client_count() const;
+
+    struct Client;
+
+private:
+    friend class WebSocketSession;
+    void add(const std::shared_ptr<Client>& c);
+    void remove(const std::shared_ptr<Client>& c);
+    void subscribe(Client& c, const std::string& session_id, std::int64_t since_seq, bool has_since);
+    void unsubscribe(Client& c, const std::string& session_id);
+
+    std::string db_path_;
+    Poco::Logger& log_;
+    HubOptions options_;
+    mutable std::mutex mutex_;
+    std::set<std::shared_ptr<Client>> clients_;
+    std::map<std::string, std::int64_t> published_;  ///< newest committed seq per session
+    std::atomic<bool> stopping_{false};
+};
+
+}  // namespace trainscope::agent

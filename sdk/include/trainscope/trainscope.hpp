@@ -1,0 +1,122 @@
+// Trainscope SDK: log training metrics into shared memory for the trainscope-agent.
+//
+//   trainscope::Run run("my-run");
+//   trainscope::Metric loss = run.metric("train/loss");
+//   for (...) loss.log(step, value);     // ~10 ns, no lock, no system call, no allocation
+//
+// Header-only; needs the standard library and Boost.Interprocess headers. Define
+// TRAINSCOPE_DISABLE before including it to compile every call to nothing.
+//
+// Thread safety: any number of threads may log through one Run and its Metrics. set_config,
+// set_model_info, event and metric() take a private lock (slow path). After construction no
+// member throws; failures are reported once on stderr and logging becomes a no-op.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <trainscope/detail/ring_writer.hpp>
+#include <trainscope/options.hpp>
+
+#ifndef TRAINSCOPE_DISABLE
+#include <trainscope/detail/segment_writer.hpp>
+#endif
+
+namespace trainscope {
+
+#ifndef TRAINSCOPE_DISABLE
+
+/// An interned metric of one Run: the hot path. Cheap to copy; valid while its Run lives.
+class Metric {
+public:
+    Metric() = default;
+
+    /// Append (step, value). Never blocks under the drop policy, never throws.
+    LogStatus log(std::int64_t step, double value) const noexcept {
+        if (!ring_.header) return LogStatus::disabled;
+        return detail::push(ring_, id_, step, value);
+    }
+    bool valid() const noexcept { return ring_.header != nullptr; }
+
+private:
+    friend class Run;
+    Metric(detail::RingRef ring, std::uint32_t id) : ring_(ring), id_(id) {}
+    detail::RingRef ring_;
+    std::uint32_t id_ = 0;
+};
+
+/// One training run as seen by this process: a shared-memory segment the agent drains.
+class Run {
+public:
+    explicit Run(std::string name, RunOptions options = {})
+        : writer_(detail::SegmentWriter::open(std::move(name), options)) {}
+    Run(Run&&) noexcept = default;
+    Run& operator=(Run&&) noexcept = default;
+    ~Run() { finish(); }
+
+    /// The handle for `name`, interned on first use (slow path; keep the handle).
+    Metric metric(std::string_view name) noexcept {
+        std::uint32_t id = 0;
+        if (!writer_ || !writer_->intern(name, &id)) return Metric{};
+        return Metric(writer_->ring(), id);
+    }
+    /// Log by name: a lookup under a lock, then the hot path. Prefer metric() in loops.
+    LogStatus log(std::string_view name, std::int64_t step, double value) noexcept {
+        std::uint32_t id = 0;
+        if (!writer_ || !writer_->intern(name, &id)) return LogStatus::disabled;
+        return detail::push(writer_->ring(), id, step, value);
+    }
+
+    /// The run's hyper-parameters as a JSON object. Replaces any earlier config.
+    bool set_config(std::string_view json) noexcept { return writer_ && writer_->set_config(json); }
+    /// The model's config and layer tree as JSON (see docs/model-info.md).
+    bool set_model_info(std::string_view json) noexcept {
+        return writer_ && writer_->set_model_info(json);
+    }
+    /// A free-form event shown on the run's timeline ("checkpoint", "saved to ...").
+    bool event(std::string_view kind, std::string_view text) noexcept {
+        return writer_ && writer_->event(kind, text);
+    }
+    /// Mark the run finished. Later log() calls still land until the Run is destroyed.
+    void finish() noexcept {
+        if (writer_) writer_->finish();
+    }
+
+    /// The session id shared by every rank of this run.
+    std::string session_id() const { return writer_ ? writer_->session_id() : std::string(); }
+    /// Records dropped so far because the ring was full.
+    std::uint64_t dropped() const noexcept { return writer_ ? writer_->dropped() : 0; }
+    /// False when the run could not get shared memory and logs nothing.
+    bool active() const noexcept { return writer_ && writer_->active(); }
+
+private:
+    std::unique_ptr<detail::SegmentWriter> writer_;
+};
+
+#else  // TRAINSCOPE_DISABLE: the same API, compiled to nothing.
+
+class Metric {
+public:
+    LogStatus log(std::int64_t, double) const noexcept { return LogStatus::disabled; }
+    bool valid() const noexcept { return false; }
+};
+class Run {
+public:
+    explicit Run(std::string, RunOptions = {}) {}
+    Metric metric(std::string_view) noexcept { return {}; }
+    LogStatus log(std::string_view, std::int64_t, double) noexcept { return LogStatus::disabled; }
+    bool set_config(std::string_view) noexcept { return false; }
+    bool set_model_info(std::string_view) noexcept { return false; }
+    bool event(std::string_view, std::string_view) noexcept { return false; }
+    void finish() noexcept {}
+    std::string session_id() const { return {}; }
+    std::uint64_t dropped() const noexcept { return 0; }
+    bool active() const noexcept { return false; }
+};
+
+#endif
+
+}  // namespace trainscope

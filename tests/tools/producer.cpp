@@ -1,0 +1,93 @@
+// ts-producer: a trainer process for tests. Logs a known pattern so tests can check every
+// value: thread t, metric m ("t<t>/m<m>"), step s -> value s * 0.5 + t * 1000 + m.
+//
+//   ts-producer --name N --threads T --metrics M --steps S [--rate R] [--capacity C] [--block]
+//               [--crash] [--hold_ms MS] [--start_step S0] [--config JSON] [--model_info JSON]
+//               [--loss_only] [--sleep_every K --sleep_ms MS]
+// --rate R: points per second per thread (0: as fast as possible).
+// --crash: _exit(0) without finishing (as a killed trainer would leave it).
+// --loss_only: log one series "train/loss" (and "val/loss" every 100 steps) with a decaying
+//   curve instead of the t/m pattern, for browser tests.
+// Prints "session <id>" first and "done <dropped>" last, on stdout.
+#include <trainscope/trainscope.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+    std::string name = "producer", config, model_info;
+    long threads = 1, metrics = 1, steps = 1000, start_step = 0;
+    double rate = 0;
+    long hold_ms = 0;
+    bool crash = false, loss_only = false;
+    trainscope::RunOptions options;
+    for (int i = 1; i < argc; ++i) {
+        std::string flag = argv[i];
+        auto next = [&]() -> const char* {
+            if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", flag.c_str()); std::exit(2); }
+            return argv[++i];
+        };
+        if (flag == "--name") name = next();
+        else if (flag == "--threads") threads = std::atol(next());
+        else if (flag == "--metrics") metrics = std::atol(next());
+        else if (flag == "--steps") steps = std::atol(next());
+        else if (flag == "--start_step") start_step = std::atol(next());
+        else if (flag == "--rate") rate = std::atof(next());
+        else if (flag == "--capacity") options.capacity = static_cast<std::uint32_t>(std::atol(next()));
+        else if (flag == "--block") options.overflow = trainscope::OverflowPolicy::block;
+        else if (flag == "--crash") crash = true;
+        else if (flag == "--loss_only") loss_only = true;
+        else if (flag == "--hold_ms") hold_ms = std::atol(next());
+        else if (flag == "--config") config = next();
+        else if (flag == "--model_info") model_info = next();
+        else { std::fprintf(stderr, "unknown flag %s\n", flag.c_str()); return 2; }
+    }
+
+    trainscope::Run run(name, options);
+    std::printf("session %s\n", run.session_id().c_str());
+    std::fflush(stdout);
+    if (!config.empty()) run.set_config(config);
+    if (!model_info.empty()) run.set_model_info(model_info);
+
+    auto worker = [&](long t) {
+        std::vector<trainscope::Metric> handles;
+        if (loss_only) handles.push_back(run.metric("train/loss"));
+        else
+            for (long m = 0; m < metrics; ++m)
+                handles.push_back(run.metric("t" + std::to_string(t) + "/m" + std::to_string(m)));
+        trainscope::Metric val = run.metric("val/loss");
+        auto start = std::chrono::steady_clock::now();
+        for (long s = start_step; s < start_step + steps; ++s) {
+            if (rate > 0) {
+                auto due = start + std::chrono::duration<double>((s - start_step) / rate);
+                std::this_thread::sleep_until(due);
+            }
+            if (loss_only) {
+                double x = static_cast<double>(s);
+                handles[0].log(s, 2.0 * std::exp(-x / 2000.0) + 0.3 + 0.05 * std::sin(x / 7.0));
+                if (s % 100 == 0) val.log(s, 2.1 * std::exp(-x / 2000.0) + 0.35);
+            } else {
+                for (long m = 0; m < metrics; ++m)
+                    handles[static_cast<std::size_t>(m)].log(s, static_cast<double>(s) * 0.5 + static_cast<double>(t) * 1000 + static_cast<double>(m));
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (long t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+    for (auto& th : pool) th.join();
+
+    std::printf("done %llu\n", static_cast<unsigned long long>(run.dropped()));
+    std::fflush(stdout);
+    if (hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    if (crash) _exit(0);
+    run.finish();
+    return 0;
+}
