@@ -100,6 +100,7 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
     w.Key("points"); write_points(w, s.points);
     w.Key("downsampled"); w.Bool(s.downsampled);
     w.Key("total"); w.Int64(s.total);
+    w.Key("seq"); w.Int64(s.seq);
     w.EndObject();
     send_json(response, 200, buf.GetString());
 }

@@ -96,6 +96,17 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     std::int64_t series = find.int64(0);
     result.rank = static_cast<int>(find.int64(1));
 
+    // One read transaction: the points and the run's seq come from the same snapshot, so
+    // a live client can tell which pushed points the response already holds.
+    db_.exec("BEGIN");
+    struct EndRead {
+        Db& db;
+        ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{db_};
+    Stmt last(db_, "SELECT last_seq FROM runs WHERE session_id=?");
+    last.bind(1, req.session_id);
+    if (last.step()) result.seq = last.int64(0);
+
     Stmt count(db_, "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
                     "WHERE series_id=? AND step BETWEEN ? AND ?");
     count.bind(1, series).bind(2, req.from).bind(3, req.to);

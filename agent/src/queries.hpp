@@ -29,6 +29,7 @@ struct SeriesResult {
     std::vector<StoredPoint> points;
     bool downsampled = false;
     std::int64_t total = 0;  ///< points in the requested range at full resolution
+    std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
 };
 
 class Queries {
