@@ -69,7 +69,9 @@ void Collector::scan() {
     if (DIR* dir = opendir(options_.shm_dir.c_str())) {
         while (dirent* e = readdir(dir)) {
             std::string name = e->d_name;
-            if (name.compare(0, prefix.size(), prefix) == 0) present.insert(name);
+            // "<ns>.agent" is the agent's own lock file, not a segment.
+            if (name.compare(0, prefix.size(), prefix) == 0 && name != prefix + "agent")
+                present.insert(name);
         }
         closedir(dir);
     }

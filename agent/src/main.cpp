@@ -16,8 +16,10 @@
 #include <iostream>
 #include <memory>
 
+#include <trainscope/detail/agent_lock.hpp>
 #include <trainscope/detail/process.hpp>
 
+#include "agent_lock.hpp"
 #include "collector.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
@@ -33,13 +35,6 @@ namespace trainscope::agent {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-
-std::string default_data_dir() {
-    if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
-        return std::string(xdg) + "/trainscope";
-    const char* home = std::getenv("HOME");
-    return std::string(home && *home ? home : ".") + "/.local/share/trainscope";
-}
 
 }  // namespace
 
@@ -89,7 +84,14 @@ protected:
         Poco::Logger& log = Poco::Logger::create("agent", channel, Poco::Message::PRIO_INFORMATION);
 
         if (name_space_.empty()) name_space_ = detail::default_namespace();
-        if (data_dir_.empty()) data_dir_ = default_data_dir();
+        if (data_dir_.empty()) data_dir_ = detail::default_data_dir();
+        NamespaceLock lock(name_space_);
+        if (!lock.held()) {
+            // Two trainers may start agents at the same moment: one wins, the other leaves.
+            log.information("another trainscope-agent (pid %s) serves namespace %s; exiting",
+                            std::to_string(lock.holder()), name_space_);
+            return lock.holder() ? EXIT_OK : EXIT_CANTCREAT;
+        }
         try {
             Poco::File(data_dir_).createDirectories();
             std::string db_path = data_dir_ + "/trainscope.db";
@@ -109,8 +111,9 @@ protected:
             hub.start();
             HttpServer server(ctx, bind_, port_);
             log.information("namespace %s, database %s", name_space_, db_path);
-            std::cout << "trainscope-agent listening on http://" << bind_ << ":" << server.port()
-                      << std::endl;
+            std::string url = "http://" + bind_ + ":" + std::to_string(server.port());
+            lock.publish_url(url);
+            std::cout << "trainscope-agent listening on " << url << std::endl;
             waitForTerminationRequest();
             log.information("stopping");
             server.stop();

@@ -26,6 +26,8 @@ struct RunOptions {
     std::string name_space;                      ///< empty: TRAINSCOPE_NAMESPACE or trainscope-<uid>
     std::string run_id;                          ///< empty: TRAINSCOPE_RUN_ID or a new ULID
     int rank = -1;                               ///< -1: RANK from the environment, else 0
+    bool autostart = true;                       ///< start an agent if none serves the namespace
+                                                 ///< (TRAINSCOPE_AUTOSTART=0 also turns it off)
 };
 
 }  // namespace trainscope

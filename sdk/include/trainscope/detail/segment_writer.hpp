@@ -17,6 +17,7 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 
+#include <trainscope/detail/autostart.hpp>
 #include <trainscope/detail/clock.hpp>
 #include <trainscope/detail/process.hpp>
 #include <trainscope/detail/ring_writer.hpp>
@@ -187,6 +188,8 @@ private:
         ring_.slots = layout::slots(h);
         ring_.capacity = slot_count;
         ring_.block = options.overflow == OverflowPolicy::block;
+
+        if (options.autostart) ensure_agent(ns);
 
     }
 
