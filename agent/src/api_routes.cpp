@@ -5,6 +5,7 @@
 #include <map>
 
 #include "collector.hpp"
+#include "plugin_host.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
 #include "json_out.hpp"
@@ -105,6 +106,62 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
     send_json(response, 200, buf.GetString());
 }
 
+void list_plugins(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("plugins");
+    w.StartArray();
+    if (ctx.plugins)
+        for (const PluginStatus& p : ctx.plugins->status()) {
+            w.StartObject();
+            w.Key("name"); write_string(w, p.name);
+            w.Key("path"); write_string(w, p.path);
+            w.Key("state"); write_string(w, p.state);
+            w.Key("reason"); write_string(w, p.reason);
+            w.Key("batches"); w.Uint64(p.batches);
+            w.Key("skipped_batches"); w.Uint64(p.skipped_batches);
+            w.EndObject();
+        }
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
+    std::string stats = ctx.plugins ? ctx.plugins->analytics_json(id) : "{}";
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    write_string(w, id);
+    send_json(response, 200, std::string("{\"session_id\":") + buf.GetString() + ",\"stats\":" + stats + "}");
+}
+
+void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    w.Key("events");
+    w.StartArray();
+    Stmt ev(q.db(), "SELECT rank, t_ms, kind, text FROM events WHERE session_id=? ORDER BY t_ms");
+    ev.bind(1, id);
+    while (ev.step()) {
+        w.StartObject();
+        w.Key("rank"); w.Int64(ev.int64(0));
+        w.Key("t_ms"); write_ms(w, ev.real(1));
+        w.Key("kind"); write_string(w, ev.text(2));
+        w.Key("text"); write_string(w, ev.text(3));
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
 }  // namespace
 
 void handle_api(const AgentContext& ctx, const std::vector<std::string>& seg,
@@ -113,6 +170,9 @@ void handle_api(const AgentContext& ctx, const std::vector<std::string>& seg,
     std::size_t n = seg.size();
     if (n == 2 && seg[1] == "runs") return list_runs(ctx, response);
     if (n == 3 && seg[1] == "runs") return get_run(ctx, seg[2], response);
+    if (n == 4 && seg[1] == "runs" && seg[3] == "analytics") return get_analytics(ctx, seg[2], response);
+    if (n == 4 && seg[1] == "runs" && seg[3] == "events") return get_events(ctx, seg[2], response);
+    if (n == 2 && seg[1] == "plugins") return list_plugins(ctx, response);
     if (n == 5 && seg[1] == "runs" && seg[3] == "metrics")
         return get_series(ctx, seg[2], seg[4], params, response);
     throw HttpError{404, "no such API route"};

@@ -157,6 +157,31 @@ std::int64_t Collector::series_for(Attached& a, std::uint32_t metric_id) {
     return id;
 }
 
+void Collector::inject_point(const std::string& session, const std::string& name, std::int64_t step,
+                             double value) {
+    std::lock_guard<std::mutex> lock(inject_mutex_);
+    if (injected_points_.size() >= 1'000'000) return;  // the collector is stuck; do not grow
+    injected_points_.push_back(Injected{session, name, step, value, detail::now_unix_ns() / 1000});
+}
+
+void Collector::inject_event(const std::string& session, const std::string& kind, const std::string& text) {
+    std::lock_guard<std::mutex> lock(inject_mutex_);
+    if (injected_events_.size() >= 10'000) return;
+    injected_events_.push_back(StoredEvent{session, 0, static_cast<double>(detail::now_unix_ns()) / 1e6, kind, text});
+}
+
+void Collector::take_injected(CommitBatch& batch) {
+    std::vector<Injected> points;
+    {
+        std::lock_guard<std::mutex> lock(inject_mutex_);
+        points.swap(injected_points_);
+        for (auto& e : injected_events_) batch.events.push_back(std::move(e));
+        injected_events_.clear();
+    }
+    for (const Injected& p : points)
+        batch.points.push_back(PendingPoint{store_.series_id(p.session, 0, p.name), p.step, p.t_us, p.value});
+}
+
 bool Collector::pass() {
     CommitBatch batch;
     std::vector<Record> records;
@@ -218,6 +243,7 @@ bool Collector::pass() {
         }
     }
     attached_.erase(std::remove(attached_.begin(), attached_.end(), nullptr), attached_.end());
+    take_injected(batch);
     if (batch.empty()) return false;
 
     std::vector<SeriesUpdate> updates;

@@ -68,6 +68,12 @@ public:
     void stop();
 
     const CollectorStats& stats() const { return stats_; }
+    /// Queues a derived point (from a plugin) for series (session, rank 0, name); stored with
+    /// the next commit. Thread-safe, never blocks on the store.
+    void inject_point(const std::string& session, const std::string& name, std::int64_t step, double value);
+    /// Queues an event to keep with a run (e.g. an alert). Thread-safe.
+    void inject_event(const std::string& session, const std::string& kind, const std::string& text);
+
     /// Records dropped by producers (ring full), per session, for live runs.
     std::map<std::string, std::uint64_t> live_dropped() const;
 
@@ -99,6 +105,16 @@ private:
     CollectorStats stats_;
     mutable std::mutex dropped_mutex_;
     std::map<std::string, std::uint64_t> dropped_;
+    struct Injected {
+        std::string session, name;
+        std::int64_t step;
+        double value;
+        std::int64_t t_us;
+    };
+    std::mutex inject_mutex_;
+    std::vector<Injected> injected_points_;
+    std::vector<StoredEvent> injected_events_;
+    void take_injected(CommitBatch& batch);
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

@@ -5,8 +5,12 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/String.h>
+#include <Poco/URI.h>
+
+#include <map>
 
 #include "http_util.hpp"
+#include "plugin_host.hpp"
 
 namespace trainscope::agent {
 
@@ -27,7 +31,7 @@ public:
                 throw HttpError{405, "method not allowed: " + request.getMethod()};
             if (segments.empty() || segments[0] == "static" || segments[0] == "vendor")
                 handle_static(ctx_, segments, request, response);
-            else if (segments[0] == "api")
+            else if (segments[0] == "api" && !plugin_route(segments, request, response))
                 handle_api(ctx_, segments, request, response);
             else if (segments.size() == 1 && segments[0] == "healthz")
                 send_json(response, 200, "{\"status\":\"ok\",\"version\":\"" + ctx_.version + "\"}");
@@ -45,6 +49,14 @@ public:
     }
 
 private:
+    bool plugin_route(const std::vector<std::string>& segments, Poco::Net::HTTPServerRequest& request,
+                      Poco::Net::HTTPServerResponse& response) {
+        if (!ctx_.plugins) return false;
+        std::map<std::string, std::string> query;
+        for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) query[k] = v;
+        return ctx_.plugins->handle_http(segments, query, response);
+    }
+
     static void reply_error(Poco::Net::HTTPServerResponse& response, int status,
                             const std::string& message) {
         if (!response.sent()) send_error(response, status, message);

@@ -18,6 +18,7 @@ class HTTPServer;
 namespace trainscope::agent {
 
 class Collector;
+class PluginHost;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -25,6 +26,7 @@ struct AgentContext {
     std::string db_path;
     std::string web_dir;       ///< holds static/ and node_modules/
     Collector* collector = nullptr;
+    PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
 };

@@ -23,11 +23,15 @@
 #include "collector.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
+#include "plugin_host.hpp"
 #include "store.hpp"
 #include "ws_hub.hpp"
 
 #ifndef TRAINSCOPE_WEB_DIR
 #define TRAINSCOPE_WEB_DIR "web"
+#endif
+#ifndef TRAINSCOPE_PLUGIN_DIR
+#define TRAINSCOPE_PLUGIN_DIR "plugins"
 #endif
 
 namespace trainscope::agent {
@@ -52,6 +56,10 @@ protected:
         add("data-dir", "DIR", "where trainscope.db lives (default $XDG_DATA_HOME/trainscope)");
         add("namespace", "NAME", "segment namespace (default $TRAINSCOPE_NAMESPACE or trainscope-<uid>)");
         add("web-dir", "DIR", "dashboard files (default: the source tree's web/)");
+        add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
+        options.addOption(Poco::Util::Option("plugin-option", "", "PLUGIN.KEY=VALUE: set a plugin setting")
+                              .required(false).repeatable(true).argument("SETTING")
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
         options.addOption(Poco::Util::Option("help", "h", "show this help").required(false)
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::show_help)));
     }
@@ -65,6 +73,13 @@ protected:
         else if (name == "data-dir") data_dir_ = value;
         else if (name == "namespace") name_space_ = value;
         else if (name == "web-dir") web_dir_ = value;
+        else if (name == "plugins-dir") plugins_dir_ = value;
+        else if (name == "plugin-option") {
+            std::size_t dot = value.find('.'), eq = value.find('=');
+            if (dot == std::string::npos || eq == std::string::npos || eq < dot)
+                throw Poco::InvalidArgumentException("--plugin-option wants PLUGIN.KEY=VALUE, got " + value);
+            plugin_settings_[value.substr(0, dot)][value.substr(dot + 1, eq - dot - 1)] = value.substr(eq + 1);
+        }
     }
 
     void show_help(const std::string&, const std::string&) {
@@ -100,13 +115,34 @@ protected:
             WebSocketHub hub(db_path, log);
             collector.add_listener(&hub);
 
+            PluginSinks sinks;
+            sinks.point = [&collector](const std::string& session, const std::string& name,
+                                       std::int64_t step, double value) {
+                collector.inject_point(session, name, step, value);
+            };
+            sinks.broadcast = [&hub](const std::string& session, const std::string& json) {
+                hub.broadcast(session, json);
+            };
+            sinks.event = [&collector](const std::string& session, const std::string& kind,
+                                       const std::string& text) {
+                collector.inject_event(session, kind, text);
+            };
+            PluginHostOptions plugin_options;
+            plugin_options.db_path = db_path;
+            plugin_options.settings = plugin_settings_;
+            PluginHost plugins(sinks, plugin_options, log);
+            if (!plugins_dir_.empty()) plugins.load_dir(plugins_dir_);
+            collector.add_listener(&plugins);
+
             AgentContext ctx;
             ctx.version = kVersion;
             ctx.db_path = db_path;
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
             ctx.collector = &collector;
+            ctx.plugins = &plugins;
             ctx.websocket = [&hub] { return hub.make_handler(); };
 
+            plugins.start();
             collector.start();
             hub.start();
             HttpServer server(ctx, bind_, port_);
@@ -119,6 +155,7 @@ protected:
             server.stop();
             hub.stop();
             collector.stop();
+            plugins.stop();
         } catch (const std::exception& e) {
             log.fatal("cannot run: %s", std::string(e.what()));
             return EXIT_SOFTWARE;
@@ -132,6 +169,8 @@ private:
     std::string data_dir_;
     std::string name_space_;
     std::string web_dir_;
+    std::string plugins_dir_ = TRAINSCOPE_PLUGIN_DIR;
+    std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
 };
 

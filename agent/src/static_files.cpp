@@ -19,6 +19,8 @@ namespace {
 const std::map<std::string, std::string>& vendor_files() {
     static const std::map<std::string, std::string> files = {
         {"chart.umd.js", "node_modules/chart.js/dist/chart.umd.js"},
+        {"hammer.min.js", "node_modules/hammerjs/hammer.min.js"},
+        {"chartjs-plugin-zoom.min.js", "node_modules/chartjs-plugin-zoom/dist/chartjs-plugin-zoom.min.js"},
     };
     return files;
 }

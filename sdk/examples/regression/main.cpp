@@ -21,10 +21,9 @@ struct Dataset {
     std::vector<double> y;
 };
 
-Dataset make_dataset(int rows, int features, std::mt19937_64& rng) {
+Dataset make_dataset(int rows, const std::vector<double>& true_w, std::mt19937_64& rng) {
     std::normal_distribution<double> normal(0.0, 1.0);
-    std::vector<double> true_w(features);
-    for (double& w : true_w) w = normal(rng);
+    int features = static_cast<int>(true_w.size());
     Dataset d;
     for (int i = 0; i < rows; ++i) {
         std::vector<double> row(features);
@@ -68,8 +67,11 @@ int main(int argc, char** argv) {
         }
     }
     std::mt19937_64 rng(42);
-    Dataset train = make_dataset(4096, static_cast<int>(features), rng);
-    Dataset val = make_dataset(512, static_cast<int>(features), rng);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    std::vector<double> true_w(static_cast<std::size_t>(features));
+    for (double& w : true_w) w = normal(rng);  // one model behind both splits
+    Dataset train = make_dataset(4096, true_w, rng);
+    Dataset val = make_dataset(512, true_w, rng);
 
     trainscope::Run run(name);
     run.set_config("{\"model\":\"linear\",\"features\":" + std::to_string(features) +

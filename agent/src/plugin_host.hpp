@@ -1,0 +1,105 @@
+// The plugin host: loads plugin libraries, feeds each plugin on a thread of its own, and
+// routes what plugins publish (derived points, statistics, alerts, HTTP replies) back into
+// the agent. Policy in agent/include/trainscope/plugin.hpp; how-to in plugins/README.md.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <trainscope/plugin.hpp>
+
+#include "collector.hpp"
+#include "types.hpp"
+
+namespace Poco {
+class Logger;
+class SharedLibrary;
+namespace Net {
+class HTTPServerResponse;
+}
+}  // namespace Poco
+
+namespace trainscope::agent {
+
+/// Where plugin output goes; implemented by the agent's wiring (and by tests).
+struct PluginSinks {
+    /// A derived point for series (session, rank 0, name).
+    std::function<void(const std::string& session, const std::string& name, std::int64_t step, double value)> point;
+    /// A JSON message for browsers watching session.
+    std::function<void(const std::string& session, const std::string& json)> broadcast;
+    /// An event to keep with the run (alerts are kept as kind "alert").
+    std::function<void(const std::string& session, const std::string& kind, const std::string& text)> event;
+};
+
+struct PluginHostOptions {
+    std::string db_path;
+    std::size_t max_queued_points = 1'000'000;   ///< per plugin; more is skipped and counted
+    std::chrono::milliseconds slow_call{2000};  ///< a call longer than this is logged
+    std::chrono::milliseconds tick{1000};
+    std::map<std::string, plugin::Settings> settings;  ///< per plugin name, from --plugin-option
+};
+
+/// A loaded (or refused) plugin, for logs, /api/plugins and tests.
+struct PluginStatus {
+    std::string name;
+    std::string path;
+    std::string state;   ///< "enabled", "disabled" (failed at run time), "refused" (not loaded)
+    std::string reason;  ///< why it is not enabled
+    std::uint64_t batches = 0;
+    std::uint64_t skipped_batches = 0;
+};
+
+class PluginHost : public CollectorListener {
+public:
+    PluginHost(PluginSinks sinks, PluginHostOptions options, Poco::Logger& log);
+    ~PluginHost() override;
+
+    /// Loads every *.so in dir (sorted by name). A missing dir loads nothing.
+    void load_dir(const std::string& dir);
+    /// Loads one library; returns its status (refused ones are kept for /api/plugins).
+    PluginStatus load(const std::string& path);
+
+    void start();
+    void stop();
+
+    void on_points(const std::vector<SeriesUpdate>& updates) override;
+    void on_run_event(const std::string& kind, const std::string& session_id) override;
+
+    /// Serves a request if a plugin claimed its route; false if none did.
+    bool handle_http(const std::vector<std::string>& segments,
+                     const std::map<std::string, std::string>& query,
+                     Poco::Net::HTTPServerResponse& response);
+
+    std::vector<PluginStatus> status() const;
+    /// {"<plugin>": {stats...}, ...} for a run: the latest statistics each plugin published.
+    std::string analytics_json(const std::string& session_id) const;
+
+    struct Loaded;
+
+private:
+    friend class HostServices;
+    void worker(Loaded& p);
+    void disable(Loaded& p, const std::string& why);
+    void store_stats(const std::string& plugin, const std::string& session, const std::string& json);
+
+    PluginSinks sinks_;
+    PluginHostOptions options_;
+    Poco::Logger& log_;
+    std::vector<std::unique_ptr<Loaded>> plugins_;
+    std::vector<PluginStatus> refused_;
+    mutable std::mutex stats_mutex_;
+    std::map<std::string, std::map<std::string, std::string>> stats_;  ///< session -> plugin -> json
+    std::atomic<bool> stopping_{false};
+    bool started_ = false;
+};
+
+}  // namespace trainscope::agent

@@ -1,0 +1,139 @@
+// export: every point of a run at full resolution, streamed straight from the store.
+//   GET /api/runs/{id}/export.csv   session_id,metric,step,timestamp,value,rank
+//   GET /api/runs/{id}/export.json  {"session_id":...,"series":[{"metric","rank","points":[[step,t_ms,value],...]}]}
+// Nothing is held in memory: a 10-million-point run streams in constant space.
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <string>
+
+#include <trainscope/plugin.hpp>
+#include <trainscope/plugin_json.hpp>
+
+namespace trainscope::plugins {
+namespace {
+
+/// 2026-11-29T15:18:50.123Z
+std::string iso_time(double t_ms) {
+    std::time_t secs = static_cast<std::time_t>(std::floor(t_ms / 1000.0));
+    int ms = static_cast<int>(t_ms - static_cast<double>(secs) * 1000.0);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return buf;
+}
+
+/// A CSV field: quoted when it holds a comma, quote or newline.
+std::string csv_field(std::string_view s) {
+    if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string value_text(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+class ExportPlugin : public plugin::Plugin {
+public:
+    explicit ExportPlugin(plugin::Host& host) : host_(host) {}
+
+    bool handle_http(const plugin::HttpRequest& req, plugin::HttpResponse& res) override {
+        const auto& seg = req.segments;
+        if (seg.size() != 4 || seg[0] != "api" || seg[1] != "runs") return false;
+        const std::string& id = seg[2];
+        if (seg[3] == "export.csv") return export_csv(id, res);
+        if (seg[3] == "export.json") return export_json(id, res);
+        return false;
+    }
+
+private:
+    /// An unknown run gets the agent's usual JSON error.
+    static bool not_found(const std::string& id, plugin::HttpResponse& res) {
+        res.set_status(404);
+        res.set_header("Content-Type", "application/json");
+        std::string msg;
+        plugin::append_json_string(msg, "unknown run: " + id);
+        res.body() << "{\"error\":" << msg << "}";
+        return true;
+    }
+
+    static std::string file_name(const std::string& id, const char* ext) { return "trainscope-" + id + "." + ext; }
+
+    bool export_csv(const std::string& id, plugin::HttpResponse& res) {
+        if (host_.run_status(id).empty()) return not_found(id, res);
+        res.set_status(200);
+        res.set_header("Content-Type", "text/csv; charset=utf-8");
+        res.set_header("Content-Disposition", "attachment; filename=\"" + file_name(id, "csv") + "\"");
+        std::ostream& out = res.body();
+        out << "session_id,metric,step,timestamp,value,rank\n";
+        std::string session = csv_field(id);
+        host_.for_each_point(id, [&](std::string_view metric, int rank, const plugin::Point& p) {
+            out << session << ',' << csv_field(metric) << ',' << p.step << ',' << iso_time(p.t_ms) << ','
+                << value_text(p.value) << ',' << rank << '\n';
+        });
+        return true;
+    }
+
+    bool export_json(const std::string& id, plugin::HttpResponse& res) {
+        if (host_.run_status(id).empty()) return not_found(id, res);
+        res.set_status(200);
+        res.set_header("Content-Type", "application/json");
+        res.set_header("Content-Disposition", "attachment; filename=\"" + file_name(id, "json") + "\"");
+        std::ostream& out = res.body();
+        std::string head;
+        plugin::append_json_string(head, id);
+        out << "{\"session_id\":" << head << ",\"series\":[";
+        std::string current;
+        int current_rank = -1;
+        bool any = false;
+        host_.for_each_point(id, [&](std::string_view metric, int rank, const plugin::Point& p) {
+            if (!any || metric != current || rank != current_rank) {
+                std::string name;
+                plugin::append_json_string(name, metric);
+                out << (any ? "]}," : "") << "{\"metric\":" << name << ",\"rank\":" << rank << ",\"points\":[";
+                current = std::string(metric);
+                current_rank = rank;
+                any = true;
+            } else {
+                out << ',';
+            }
+            std::string v;
+            plugin::append_json_number(v, p.value);
+            char t[32];
+            std::snprintf(t, sizeof t, "%.3f", p.t_ms);
+            out << '[' << p.step << ',' << t << ',' << v << ']';
+        });
+        out << (any ? "]}" : "") << "]}";
+        return true;
+    }
+
+    plugin::Host& host_;
+};
+
+const char* const kRoutes[] = {"/api/runs/{id}/export.csv", "/api/runs/{id}/export.json", nullptr};
+
+const plugin::PluginDescriptor kDescriptor = {
+    plugin::kAbiVersion,
+    sizeof(plugin::PluginDescriptor),
+    "export",
+    "every point of a run as CSV or JSON, streamed at full resolution",
+    "1.0",
+    nullptr,
+    0,
+    kRoutes,
+    [](plugin::Host& host, const plugin::Settings&) -> plugin::Plugin* { return new ExportPlugin(host); },
+    [](plugin::Plugin* p) { delete p; },
+};
+
+}  // namespace
+}  // namespace trainscope::plugins
+
+TRAINSCOPE_PLUGIN(trainscope::plugins::kDescriptor)
