@@ -9,6 +9,7 @@
 #include "http_server.hpp"
 #include "http_util.hpp"
 #include "json_out.hpp"
+#include "model_info.hpp"
 #include "queries.hpp"
 
 namespace trainscope::agent {
@@ -162,6 +163,34 @@ void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
     send_json(response, 200, buf.GetString());
 }
 
+/// GET /api/model-info?session=ID (no session: the newest run).
+void get_model_info(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    std::string id;
+    if (auto it = params.find("session"); it != params.end() && !it->second.empty()) id = it->second;
+    else if (auto newest = q.newest_session()) id = *newest;
+    else throw HttpError{404, "no runs yet"};
+    auto text = q.run_text(id, "model_info");
+    if (!text) throw HttpError{404, "unknown run: " + id};
+    rapidjson::StringBuffer idbuf;
+    JsonWriter w(idbuf);
+    write_string(w, id);
+    std::string quoted_id = idbuf.GetString();
+    if (text->empty())
+        return send_json(response, 404,
+                         "{\"error\":\"run has no model info (the trainer never called set_model_info)\","
+                         "\"session_id\":" + quoted_id + "}");
+    ModelInfoResult info = normalise_model_info(*text);
+    if (!info.ok) {
+        rapidjson::StringBuffer buf;
+        JsonWriter e(buf);
+        write_string(e, "the trainer's model info " + info.error);
+        return send_json(response, 422, std::string("{\"error\":") + buf.GetString() + ",\"session_id\":" + quoted_id + "}");
+    }
+    info.json.insert(1, "\"session_id\":" + quoted_id + ",");
+    send_json(response, 200, info.json);
+}
+
 }  // namespace
 
 void handle_api(const AgentContext& ctx, const std::vector<std::string>& seg,
@@ -173,6 +202,7 @@ void handle_api(const AgentContext& ctx, const std::vector<std::string>& seg,
     if (n == 4 && seg[1] == "runs" && seg[3] == "analytics") return get_analytics(ctx, seg[2], response);
     if (n == 4 && seg[1] == "runs" && seg[3] == "events") return get_events(ctx, seg[2], response);
     if (n == 2 && seg[1] == "plugins") return list_plugins(ctx, response);
+    if (n == 2 && seg[1] == "model-info") return get_model_info(ctx, params, response);
     if (n == 5 && seg[1] == "runs" && seg[3] == "metrics")
         return get_series(ctx, seg[2], seg[4], params, response);
     throw HttpError{404, "no such API route"};
