@@ -22,7 +22,11 @@ using Params = std::map<std::string, std::string>;
 
 Params query_params(const Poco::Net::HTTPServerRequest& request) {
     Params out;
-    for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) out[k] = v;
+    try {
+        for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) out[k] = v;
+    } catch (const Poco::SyntaxException&) {
+        throw HttpError{400, "bad percent-encoding in query string"};
+    }
     return out;
 }
 

@@ -53,7 +53,11 @@ private:
                       Poco::Net::HTTPServerResponse& response) {
         if (!ctx_.plugins) return false;
         std::map<std::string, std::string> query;
-        for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) query[k] = v;
+        try {
+            for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) query[k] = v;
+        } catch (const Poco::SyntaxException&) {
+            throw HttpError{400, "bad percent-encoding in query string"};
+        }
         return ctx_.plugins->handle_http(segments, query, response);
     }
 

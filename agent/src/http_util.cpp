@@ -1,5 +1,6 @@
 #include "http_util.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 
 #include <charconv>
@@ -16,7 +17,11 @@ std::vector<std::string> split_path(std::string_view raw) {
         if (j == std::string_view::npos) j = raw.size();
         if (j > i) {
             std::string decoded;
-            Poco::URI::decode(std::string(raw.substr(i, j - i)), decoded);
+            try {
+                Poco::URI::decode(std::string(raw.substr(i, j - i)), decoded);
+            } catch (const Poco::SyntaxException&) {
+                throw HttpError{400, "bad percent-encoding in path"};
+            }
             if (decoded == "." || decoded == ".." || decoded.find('\0') != std::string::npos)
                 throw HttpError{400, "bad path segment"};
             out.push_back(std::move(decoded));

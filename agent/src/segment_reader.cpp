@@ -37,12 +37,14 @@ std::string validate_segment(const void* base, std::size_t size, bool* not_ready
     if (size < sizeof(layout::Identity))
         return "truncated: " + std::to_string(size) + " bytes, smaller than its header";
     const auto& id = static_cast<const Header*>(base)->id;
-    if (id.magic != layout::kMagic) return "wrong magic (not a trainscope segment)";
+    // Version first: a creator sizes the segment before it writes the magic, so all zeros
+    // means "not filled in yet", not "bad". The caller gives it a grace period.
     std::uint32_t version = id.version.load(std::memory_order_acquire);
     if (version == 0) {
         *not_ready = true;
         return "not ready (layout version 0)";
     }
+    if (id.magic != layout::kMagic) return "wrong magic (not a trainscope segment)";
     if (version != layout::kLayoutVersion)
         return "layout version " + std::to_string(version) + ", expected " +
                std::to_string(layout::kLayoutVersion);

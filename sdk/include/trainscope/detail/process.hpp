@@ -22,7 +22,7 @@ inline std::string default_namespace() {
 inline std::string segment_prefix(const std::string& ns) { return ns + "."; }
 
 /// Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 if
-/// the process does not exist. Together with the pid it names one process for good.
+/// the process does not exist or is a zombie. Together with the pid it names one process for good.
 inline std::uint64_t process_start_time(long pid) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -36,6 +36,9 @@ inline std::uint64_t process_start_time(long pid) {
     // last ')'. Field 3 follows it; the start time is field 22.
     const char* p = std::strrchr(buf, ')');
     if (!p) return 0;
+    // Field 3, the state: a zombie (Z) or dead (X) process keeps its /proc entry until it is
+    // reaped, but it will never write again.
+    if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
     int field = 2;
     for (; *p && field < 22; ++p)
         if (*p == ' ') ++field;

@@ -28,9 +28,10 @@ inline std::string make_session_id(std::int64_t unix_ms) {
 }
 
 /// A user-supplied run id (TRAINSCOPE_RUN_ID) is accepted when it is 1..31 characters of
-/// [A-Za-z0-9._-]: it ends up in file names, URLs and SQL, so nothing else gets through.
+/// [A-Za-z0-9._-], not starting with '.': it ends up in file names, URLs and SQL, so nothing else gets through.
 inline bool valid_session_id(const std::string& id) {
-    if (id.empty() || id.size() > 31) return false;
+    // A leading '.' would allow "." and "..", which no URL path can name.
+    if (id.empty() || id.size() > 31 || id[0] == '.') return false;
     for (char c : id) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '-' || c == '_' || c == '.';

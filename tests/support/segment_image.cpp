@@ -1,0 +1,65 @@
+#include "support/segment_image.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <new>
+#include <random>
+#include <stdexcept>
+
+#include "support/shm_names.hpp"
+
+namespace trainscope::test {
+
+SegmentImage::SegmentImage(std::uint32_t slot_count) : size_(layout::segment_size(slot_count)) {
+    void* raw = ::operator new (size_, std::align_val_t{layout::kCacheLine});
+    std::memset(raw, 0, size_);
+    header_ = new (raw) layout::Header;
+    layout::Identity& id = header_->id;
+    id.magic = layout::kMagic;
+    id.header_size = static_cast<std::uint32_t>(layout::kHeaderSize);
+    id.slot_size = sizeof(layout::Slot);
+    id.slot_count = slot_count;
+    id.producer_pid = 999999;
+    id.producer_start = 1;
+    id.tick_kind = 2;
+    std::strcpy(id.session_id, "image-run");
+    std::strcpy(id.run_name, "image");
+    id.version.store(layout::kLayoutVersion, std::memory_order_release);
+}
+
+SegmentImage::~SegmentImage() {
+    header_->~Header();
+    ::operator delete (static_cast<void*>(header_), std::align_val_t{layout::kCacheLine});
+}
+
+void SegmentImage::write_shm(const std::string& name, std::size_t bytes) const {
+    write_shm_file(name, header_, bytes == 0 ? size_ : bytes);
+}
+
+std::vector<unsigned char> random_bytes(std::size_t n, std::uint32_t seed) {
+    std::mt19937 gen(seed);
+    std::vector<unsigned char> out(n);
+    for (auto& b : out) b = static_cast<unsigned char>(gen());
+    return out;
+}
+
+void write_shm_file(const std::string& name, const void* bytes, std::size_t n) {
+    int fd = ::open(shm_path(name).c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create " + shm_path(name));
+    const char* p = static_cast<const char*>(bytes);
+    std::size_t left = n;
+    while (left > 0) {
+        ssize_t w = ::write(fd, p, left);
+        if (w <= 0) {
+            ::close(fd);
+            throw std::runtime_error("cannot write " + shm_path(name));
+        }
+        p += w;
+        left -= static_cast<std::size_t>(w);
+    }
+    ::close(fd);
+}
+
+}  // namespace trainscope::test
