@@ -9,9 +9,10 @@
 
 #include <rapidjson/document.h>
 
-#include "json_writer.hpp"
+#include <trainscope/json_writer.hpp>
+#include <trainscope/model_info.hpp>
+
 #include "model.hpp"
-#include "model_info.hpp"
 #include "run_config_json.hpp"
 
 namespace gpt {
@@ -24,8 +25,8 @@ rapidjson::Document parse(const std::string& text) {
     return d;
 }
 
-ModelInfoConfig info_config(int vocab, int n_layer, int n_head, int n_embd, int block) {
-    ModelInfoConfig m;
+trainscope::GptModelInfo info_config(int vocab, int n_layer, int n_head, int n_embd, int block) {
+    trainscope::GptModelInfo m;
     m.vocab_size = vocab;
     m.n_layer = n_layer;
     m.n_head = n_head;
@@ -59,7 +60,7 @@ const rapidjson::Value& child(const rapidjson::Value& node, const std::string& n
 }
 
 TEST(ModelInfo, TreeHasTheGptLayers) {
-    const auto doc = parse(build_model_info_json(info_config(65, 2, 4, 64, 64)));
+    const auto doc = parse(trainscope::gpt_model_info_json(info_config(65, 2, 4, 64, 64)));
     ASSERT_TRUE(doc.IsObject());
     const auto& cfg = doc["config"];
     EXPECT_EQ(cfg["vocab_size"].GetInt(), 65);
@@ -110,31 +111,31 @@ TEST(ModelInfo, TotalParamsMatchesTheModel) {
         g.n_embd = embd;
         g.block_size = block;
         const GptModel<float> model(g);
-        const ModelInfoConfig m = info_config(vocab, layers, heads, embd, block);
-        EXPECT_EQ(model_info_total_params(m), static_cast<long long>(model.num_params()));
-        EXPECT_EQ(parse(build_model_info_json(m))["total_params"].GetInt64(),
+        const trainscope::GptModelInfo m = info_config(vocab, layers, heads, embd, block);
+        EXPECT_EQ(trainscope::gpt_model_params(m), static_cast<long long>(model.num_params()));
+        EXPECT_EQ(parse(trainscope::gpt_model_info_json(m))["total_params"].GetInt64(),
                   static_cast<long long>(model.num_params()));
     }
 }
 
 TEST(ModelInfo, TiedHeadAndBiasChangeCounts) {
-    ModelInfoConfig m = info_config(65, 1, 4, 64, 64);
-    const long long plain = model_info_total_params(m);
+    trainscope::GptModelInfo m = info_config(65, 1, 4, 64, 64);
+    const long long plain = trainscope::gpt_model_params(m);
     m.tied_lm_head = true;
-    EXPECT_EQ(model_info_total_params(m), plain - 65 * 64);
+    EXPECT_EQ(trainscope::gpt_model_params(m), plain - 65 * 64);
     m.tied_lm_head = false;
     m.bias = true;
     // Biases: ln_1, ln_2, ln_f (64 each), c_attn 192, attn c_proj 64, c_fc 256, mlp c_proj 64.
-    EXPECT_EQ(model_info_total_params(m), plain + 3 * 64 + 192 + 64 + 256 + 64);
+    EXPECT_EQ(trainscope::gpt_model_params(m), plain + 3 * 64 + 192 + 64 + 256 + 64);
 }
 
 TEST(JsonWriter, EscapesStrings) {
     std::string nasty = "quote\" back\\ nl\n tab\t bell\x07 nul";
     nasty.push_back('\0');
     nasty += "\xc3\xa9 end";  // UTF-8 passes through
-    EXPECT_EQ(json_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
-    EXPECT_EQ(json_quote(std::string(1, '\x01')), "\"\\u0001\"");
-    JsonWriter w;
+    EXPECT_EQ(trainscope::json_quote("a\"b\\c\n"), "\"a\\\"b\\\\c\\n\"");
+    EXPECT_EQ(trainscope::json_quote(std::string(1, '\x01')), "\"\\u0001\"");
+    trainscope::JsonWriter w;
     w.begin_object()
         .key(nasty)
         .string(nasty)
@@ -160,11 +161,11 @@ TEST(JsonWriter, EscapesStrings) {
 
 TEST(JsonWriter, NumbersRoundTripAndNonFiniteIsNull) {
     for (double x : {0.0, 1e-3, 3e-4, 0.1, 1.0 / 3.0, 123456789.0, -2.5e-300}) {
-        JsonWriter w;
+        trainscope::JsonWriter w;
         w.begin_array().number(x).end_array();
         EXPECT_EQ(parse(w.str())[0].GetDouble(), x) << w.str();
     }
-    JsonWriter w;
+    trainscope::JsonWriter w;
     w.begin_array()
         .number(std::nan(""))
         .number(std::numeric_limits<double>::infinity())

@@ -13,9 +13,10 @@
 #include <stdexcept>
 #include <string>
 
+#include <trainscope/model_info.hpp>
+
 #include "char_dataset.hpp"
 #include "cli.hpp"
-#include "model_info.hpp"
 #include "run_config_json.hpp"
 #include "run_logger.hpp"
 #include "train_loop.hpp"
@@ -36,8 +37,8 @@ std::string with_commas(long long n) {
     return s;
 }
 
-gpt::ModelInfoConfig model_info_config(const gpt::GptConfig& c) {
-    gpt::ModelInfoConfig m;
+trainscope::GptModelInfo model_info_config(const gpt::GptConfig& c) {
+    trainscope::GptModelInfo m;
     m.vocab_size = c.vocab_size;
     m.n_layer = c.n_layer;
     m.n_head = c.n_head;
@@ -64,7 +65,7 @@ int train(const gpt::TrainOptions& o, const gpt::CharDataset& data) {
         logger = std::make_unique<gpt::RunLogger>(o.name, tokens_per_iter);
         trainscope::Run& run = logger->run();
         run.set_config(gpt::build_run_config_json(o, cfg.vocab_size, trainer.threads()));
-        run.set_model_info(gpt::build_model_info_json(model_info_config(cfg)));
+        run.set_model_info(trainscope::gpt_model_info_json(model_info_config(cfg)));
         run.event("start", "training " + std::to_string(cfg.n_layer) + "-layer GPT (" +
                                with_commas(static_cast<long long>(trainer.model().num_params())) +
                                " parameters) on " + o.data);

@@ -1,11 +1,11 @@
 #include "run_config_json.hpp"
 
-#include "json_writer.hpp"
+#include <trainscope/json_writer.hpp>
 
 namespace gpt {
 
 std::string build_run_config_json(const TrainOptions& o, int vocab_size, int threads) {
-    JsonWriter w;
+    trainscope::JsonWriter w;
     w.begin_object();
     w.key("name").string(o.name);
     w.key("dataset").string(o.data);

@@ -1,12 +1,50 @@
-#include "json_writer.hpp"
+// A tiny streaming JSON builder for trainers: configs and layer trees, no library needed.
+// Header-only, standard library only.
+#pragma once
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
 
-namespace gpt {
+namespace trainscope {
 
-std::string json_quote(std::string_view s) {
+
+/// Appends JSON text; commas between members and elements are inserted automatically.
+///   JsonWriter w; w.begin_object().key("n").integer(3).end_object();  // {"n":3}
+/// The caller keeps begin/end balanced and puts a key() before each object member.
+class JsonWriter {
+public:
+    JsonWriter& begin_object();
+    JsonWriter& end_object();
+    JsonWriter& begin_array();
+    JsonWriter& end_array();
+    JsonWriter& key(std::string_view k);
+    JsonWriter& string(std::string_view s);
+    JsonWriter& integer(long long n);
+    /// Shortest text that reads back as the same double; NaN and infinities become null.
+    JsonWriter& number(double x);
+    JsonWriter& boolean(bool b);
+    JsonWriter& null();
+
+    const std::string& str() const { return out_; }
+
+private:
+    void before_value();
+
+    std::string out_;
+    std::vector<bool> has_items_;  // per open container: needs a comma before the next item
+    bool after_key_ = false;
+};
+
+/// s as a quoted JSON string, with quotes, backslashes and control characters escaped.
+std::string json_quote(std::string_view s);
+
+
+
+inline std::string json_quote(std::string_view s) {
     std::string out;
     out.reserve(s.size() + 2);
     out.push_back('"');
@@ -48,7 +86,7 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
-void JsonWriter::before_value() {
+inline void JsonWriter::before_value() {
     if (after_key_) {
         after_key_ = false;
         return;
@@ -59,33 +97,33 @@ void JsonWriter::before_value() {
     }
 }
 
-JsonWriter& JsonWriter::begin_object() {
+inline JsonWriter& JsonWriter::begin_object() {
     before_value();
     out_.push_back('{');
     has_items_.push_back(false);
     return *this;
 }
 
-JsonWriter& JsonWriter::end_object() {
+inline JsonWriter& JsonWriter::end_object() {
     out_.push_back('}');
     has_items_.pop_back();
     return *this;
 }
 
-JsonWriter& JsonWriter::begin_array() {
+inline JsonWriter& JsonWriter::begin_array() {
     before_value();
     out_.push_back('[');
     has_items_.push_back(false);
     return *this;
 }
 
-JsonWriter& JsonWriter::end_array() {
+inline JsonWriter& JsonWriter::end_array() {
     out_.push_back(']');
     has_items_.pop_back();
     return *this;
 }
 
-JsonWriter& JsonWriter::key(std::string_view k) {
+inline JsonWriter& JsonWriter::key(std::string_view k) {
     before_value();
     out_ += json_quote(k);
     out_.push_back(':');
@@ -93,19 +131,19 @@ JsonWriter& JsonWriter::key(std::string_view k) {
     return *this;
 }
 
-JsonWriter& JsonWriter::string(std::string_view s) {
+inline JsonWriter& JsonWriter::string(std::string_view s) {
     before_value();
     out_ += json_quote(s);
     return *this;
 }
 
-JsonWriter& JsonWriter::integer(long long n) {
+inline JsonWriter& JsonWriter::integer(long long n) {
     before_value();
     out_ += std::to_string(n);
     return *this;
 }
 
-JsonWriter& JsonWriter::number(double x) {
+inline JsonWriter& JsonWriter::number(double x) {
     if (!std::isfinite(x)) return null();
     before_value();
     char buf[32];
@@ -115,16 +153,16 @@ JsonWriter& JsonWriter::number(double x) {
     return *this;
 }
 
-JsonWriter& JsonWriter::boolean(bool b) {
+inline JsonWriter& JsonWriter::boolean(bool b) {
     before_value();
     out_ += b ? "true" : "false";
     return *this;
 }
 
-JsonWriter& JsonWriter::null() {
+inline JsonWriter& JsonWriter::null() {
     before_value();
     out_ += "null";
     return *this;
 }
 
-}  // namespace gpt
+}  // namespace trainscope

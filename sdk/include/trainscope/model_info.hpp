@@ -1,14 +1,37 @@
-#include "model_info.hpp"
+// Model info for the dashboard's architecture view: a nanoGPT-style GPT's config and layer
+// tree, built from its hyper-parameters so a trainer need not write it by hand.
+//
+//   trainscope::GptModelInfo m;  m.vocab_size = 65;  m.n_layer = 6;  ...
+//   run.set_model_info(trainscope::gpt_model_info_json(m));
+//
+// Header-only, standard library only. Another architecture can send its own tree in the
+// same shape (see README "Interfaces", GET /api/model-info).
+#pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "json_writer.hpp"
+#include <trainscope/json_writer.hpp>
 
-namespace gpt {
+namespace trainscope {
 
-namespace {
+
+/// A nanoGPT-style GPT as described to the dashboard.
+struct GptModelInfo {
+    int vocab_size = 0;
+    int n_layer = 0;
+    int n_head = 0;
+    int n_embd = 0;
+    int block_size = 0;
+    double dropout = 0.0;
+    bool bias = false;          ///< Linear and LayerNorm biases (nanoGPT's bias flag)
+    bool tied_lm_head = false;  ///< lm_head shares wte's weights (counted once, under wte)
+};
+
+
+
+namespace detail {
 
 // Shape entries: a size, or one of the symbolic dimensions.
 constexpr long long kBatch = -1;
@@ -24,7 +47,7 @@ struct Node {
     std::vector<Node> children;
 };
 
-Node leaf(std::string name, std::string type, std::vector<long long> in, std::vector<long long> out,
+inline Node leaf(std::string name, std::string type, std::vector<long long> in, std::vector<long long> out,
           long long params, std::vector<std::pair<std::string, long long>> attributes = {}) {
     Node n;
     n.name = std::move(name);
@@ -36,7 +59,7 @@ Node leaf(std::string name, std::string type, std::vector<long long> in, std::ve
     return n;
 }
 
-Node parent(std::string name, std::string type, std::vector<long long> in,
+inline Node parent(std::string name, std::string type, std::vector<long long> in,
             std::vector<long long> out, std::vector<Node> children) {
     Node n = leaf(std::move(name), std::move(type), std::move(in), std::move(out), 0);
     for (const Node& c : children) n.params += c.params;
@@ -44,17 +67,17 @@ Node parent(std::string name, std::string type, std::vector<long long> in,
     return n;
 }
 
-Node linear(std::string name, long long in, long long out, bool bias) {
+inline Node linear(std::string name, long long in, long long out, bool bias) {
     return leaf(std::move(name), "Linear", {kBatch, kTime, in}, {kBatch, kTime, out},
                 in * out + (bias ? out : 0), {{"in_features", in}, {"out_features", out}});
 }
 
-Node layer_norm(std::string name, long long c, bool bias) {
+inline Node layer_norm(std::string name, long long c, bool bias) {
     return leaf(std::move(name), "LayerNorm", {kBatch, kTime, c}, {kBatch, kTime, c},
                 bias ? 2 * c : c, {{"normalized_shape", c}});
 }
 
-Node block(int index, const ModelInfoConfig& m) {
+inline Node block(int index, const GptModelInfo& m) {
     const long long C = m.n_embd;
     const std::vector<long long> btc = {kBatch, kTime, C};
     Node attn = parent("attn", "CausalSelfAttention", btc, btc,
@@ -71,7 +94,7 @@ Node block(int index, const ModelInfoConfig& m) {
                    std::move(mlp)});
 }
 
-Node gpt_tree(const ModelInfoConfig& m) {
+inline Node gpt_tree(const GptModelInfo& m) {
     const long long C = m.n_embd, V = m.vocab_size, T = m.block_size;
     std::vector<Node> children;
     children.push_back(leaf("wte", "Embedding", {kBatch, kTime}, {kBatch, kTime, C}, V * C,
@@ -86,7 +109,7 @@ Node gpt_tree(const ModelInfoConfig& m) {
     return parent("GPT", "GPT", {kBatch, kTime}, {kBatch, kTime, V}, std::move(children));
 }
 
-void write_shape(JsonWriter& w, const std::vector<long long>& shape) {
+inline void write_shape(JsonWriter& w, const std::vector<long long>& shape) {
     w.begin_array();
     for (long long d : shape) {
         if (d == kBatch)
@@ -99,7 +122,7 @@ void write_shape(JsonWriter& w, const std::vector<long long>& shape) {
     w.end_array();
 }
 
-void write_node(JsonWriter& w, const Node& n) {
+inline void write_node(JsonWriter& w, const Node& n) {
     w.begin_object();
     w.key("name").string(n.name);
     w.key("type").string(n.type);
@@ -115,14 +138,19 @@ void write_node(JsonWriter& w, const Node& n) {
     w.end_object();
 }
 
-}  // namespace
+}  // namespace detail
 
-long long model_info_total_params(const ModelInfoConfig& config) {
-    return gpt_tree(config).params;
+/// The parameter count the tree reports, without building the JSON.
+inline long long gpt_model_params(const GptModelInfo& config) {
+    return detail::gpt_tree(config).params;
 }
 
-std::string build_model_info_json(const ModelInfoConfig& config) {
-    const Node tree = gpt_tree(config);
+/// {"config": {...}, "tree": node, "total_params": N}, where node is
+/// {"name", "type", "input_shape", "output_shape", "params", "children": [node...]} plus
+/// type-specific attributes (e.g. "n_head"). Shapes use "B" and "T" for batch and time.
+/// A parent's params is the sum of its children's.
+inline std::string gpt_model_info_json(const GptModelInfo& config) {
+    const detail::Node tree = detail::gpt_tree(config);
     JsonWriter w;
     w.begin_object();
     w.key("config").begin_object();
@@ -136,10 +164,10 @@ std::string build_model_info_json(const ModelInfoConfig& config) {
     w.key("tied_lm_head").boolean(config.tied_lm_head);
     w.end_object();
     w.key("tree");
-    write_node(w, tree);
+    detail::write_node(w, tree);
     w.key("total_params").integer(tree.params);
     w.end_object();
     return w.str();
 }
 
-}  // namespace gpt
+}  // namespace trainscope

@@ -1,0 +1,307 @@
+// store_bench — SQLite ingest rate of the agent's Store (points/s), against the raw C API.
+//
+// Every variant writes the same rows — (series_id, seq, step, t_us, value) for 16 series
+// interleaved point by point, 65,536 points per transaction, as the collector batches them —
+// into a fresh database in a temp dir under /tmp, with the agent's pragmas (WAL,
+// synchronous=NORMAL). 16 commits (1 Mi points) per repetition.
+//
+//   BM_store_commit      Store::commit(CommitBatch): what the agent does (one producer update
+//                        per batch too, as the collector sends).
+//   BM_sqlite_rowid      the baseline: raw sqlite3 C API, one prepared statement, one
+//                        transaction, into a plain rowid table with no index — the cheapest
+//                        way to put these rows into SQLite.
+// Experiments (raw C API), to explain a gap between the two:
+//   BM_sqlite_clustered           Store's table (WITHOUT ROWID, primary key (series_id, seq)),
+//                                 rows interleaved as they arrive: the schema's cost alone.
+//   BM_sqlite_clustered_sorted    the same, batch stably sorted by series before inserting.
+//   BM_sqlite_clustered_multirow  the same, interleaved, 64 rows per INSERT statement.
+//   BM_sqlite_clustered_pragmas   the same, interleaved, page_size=16384, cache_size=64 MiB.
+//   BM_sqlite_rowid_index         a rowid table plus an index on (series_id, seq).
+//   BM_sqlite_chunks              a different layout: one row per series per commit, its points
+//                                 packed in a blob (seq, step, t_us, value: 32 bytes each), keyed
+//                                 (series_id, first_seq) — what time-series stores do.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "bench_util.hpp"
+#include "store.hpp"
+
+namespace {
+
+using trainscope::agent::PendingPoint;
+using trainscope::bench::result;
+
+constexpr int kSeries = 16;
+constexpr std::size_t kBatch = 65536;
+constexpr int kCommits = 16;
+
+/// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+public:
+    TempDir() {
+        char tmpl[] = "/tmp/tsbench-store-XXXXXX";
+        if (!::mkdtemp(tmpl)) {
+            std::perror("mkdtemp");
+            std::exit(1);
+        }
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    std::string file(const char* name) const { return path_ + "/" + name; }
+
+private:
+    std::string path_;
+};
+
+/// 16 series interleaved point by point, as a collector pass over a trainer that logs 16
+/// metrics per step sees them.
+std::vector<PendingPoint> make_points(const std::vector<std::int64_t>& series) {
+    std::vector<PendingPoint> points(kBatch);
+    for (std::size_t i = 0; i < kBatch; ++i)
+        points[i] = PendingPoint{series[i % kSeries], static_cast<std::int64_t>(i / kSeries),
+                                 1'800'000'000'000'000 + static_cast<std::int64_t>(i),
+                                 1.0 / static_cast<double>(1 + i % 1000)};
+    return points;
+}
+
+void count_points(benchmark::State& state) {
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+// ---- the agent's Store -------------------------------------------------------------------
+
+void BM_store_commit(benchmark::State& state) {
+    TempDir dir;
+    trainscope::agent::Store store(dir.file("trainscope.db"));
+    const std::string session = "01BENCHSTORE0000000000000";
+    store.register_run(session, "store_bench", "localhost", ::getpid(), 1.8e12);
+    trainscope::agent::ProducerKey key{"tsbench.1.0", ::getpid(), 1};
+    store.producer_consumed(key, session, 0);
+    std::vector<std::int64_t> series;
+    for (int s = 0; s < kSeries; ++s)
+        series.push_back(store.series_id(session, 0, "bench/m" + std::to_string(s)));
+
+    trainscope::agent::CommitBatch batch;
+    batch.points = make_points(series);
+    std::uint64_t consumed = 0;
+    for (auto _ : state) {
+        consumed += kBatch;
+        batch.producers = {trainscope::agent::ProducerUpdate{key, consumed, 0}};
+        auto updates = store.commit(batch);
+        benchmark::DoNotOptimize(updates.data());
+    }
+    count_points(state);
+}
+
+// ---- raw sqlite3 C API -------------------------------------------------------------------
+
+enum class Variant {
+    rowid,
+    clustered,
+    clustered_sorted,
+    clustered_multirow,
+    clustered_pragmas,
+    rowid_index,
+    chunks
+};
+
+void check(sqlite3* db, int rc, const char* what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        std::fprintf(stderr, "store_bench: %s: %s\n", what, sqlite3_errmsg(db));
+        std::exit(1);
+    }
+}
+void exec(sqlite3* db, const char* sql) {
+    check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
+}
+
+/// A point and the seq Store would give it.
+struct Row {
+    PendingPoint p;
+    std::int64_t seq;
+};
+
+/// One INSERT per run of same-series rows (rows are sorted by series): the points packed
+/// as 32-byte (seq, step, t_us, value) records in a blob.
+void insert_chunks(sqlite3* db, sqlite3_stmt* insert, const std::vector<Row>& rows,
+                   std::vector<unsigned char>& blob) {
+    for (std::size_t i = 0; i < rows.size();) {
+        std::size_t j = i;
+        while (j < rows.size() && rows[j].p.series_id == rows[i].p.series_id) ++j;
+        blob.resize((j - i) * 32);
+        unsigned char* out = blob.data();
+        for (std::size_t k = i; k < j; ++k, out += 32) {
+            std::memcpy(out, &rows[k].seq, 8);
+            std::memcpy(out + 8, &rows[k].p.step, 8);
+            std::memcpy(out + 16, &rows[k].p.t_us, 8);
+            std::memcpy(out + 24, &rows[k].p.value, 8);
+        }
+        sqlite3_bind_int64(insert, 1, rows[i].p.series_id);
+        sqlite3_bind_int64(insert, 2, rows[i].seq);
+        sqlite3_bind_int64(insert, 3, rows[j - 1].seq);
+        sqlite3_bind_int64(insert, 4, static_cast<std::int64_t>(j - i));
+        sqlite3_bind_blob(insert, 5, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+        check(db, sqlite3_step(insert), "insert chunk");
+        sqlite3_reset(insert);
+        i = j;
+    }
+}
+
+void BM_sqlite(benchmark::State& state, Variant v) {
+    TempDir dir;
+    sqlite3* db = nullptr;
+    check(db, sqlite3_open(dir.file("raw.db").c_str(), &db), "open");
+    if (v == Variant::clustered_pragmas) exec(db, "PRAGMA page_size=16384");  // before any table
+    exec(db, "PRAGMA journal_mode=WAL");
+    exec(db, "PRAGMA synchronous=NORMAL");
+    if (v == Variant::clustered_pragmas) exec(db, "PRAGMA cache_size=-65536");
+    if (v == Variant::chunks)
+        exec(db,
+             "CREATE TABLE chunks(series_id INTEGER NOT NULL, first_seq INTEGER NOT NULL, "
+             "last_seq INTEGER NOT NULL, n INTEGER NOT NULL, points BLOB NOT NULL, "
+             "PRIMARY KEY (series_id, first_seq)) WITHOUT ROWID");
+    else if (v == Variant::rowid || v == Variant::rowid_index)
+        exec(db,
+             "CREATE TABLE points(series_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+             "step INTEGER NOT NULL, t_us INTEGER NOT NULL, value REAL)");
+    else  // Store's own table (store.cpp)
+        exec(db,
+             "CREATE TABLE points(series_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+             "step INTEGER NOT NULL, t_us INTEGER NOT NULL, value REAL, "
+             "PRIMARY KEY (series_id, seq)) WITHOUT ROWID");
+    if (v == Variant::rowid_index) exec(db, "CREATE INDEX points_series ON points(series_id, seq)");
+
+    const int rows_per_stmt = v == Variant::clustered_multirow ? 64 : 1;
+    std::string sql =
+        v == Variant::chunks
+            ? "INSERT INTO chunks(series_id, first_seq, last_seq, n, points) VALUES (?,?,?,?,?)"
+            : "INSERT INTO points(series_id, seq, step, t_us, value) VALUES (?,?,?,?,?)";
+    for (int r = 1; r < rows_per_stmt; ++r) sql += ",(?,?,?,?,?)";
+    sqlite3_stmt* insert = nullptr;
+    check(db, sqlite3_prepare_v2(db, sql.c_str(), -1, &insert, nullptr), "prepare");
+
+    std::vector<std::int64_t> series;
+    for (int s = 0; s < kSeries; ++s) series.push_back(s + 1);
+    const std::vector<PendingPoint> points = make_points(series);
+    std::vector<Row> rows(kBatch);
+    std::vector<unsigned char> blob;
+    std::int64_t seq = 0;
+    for (auto _ : state) {
+        // seq is given in arrival order, as Store does; sorting (if any) comes after.
+        for (std::size_t i = 0; i < kBatch; ++i) rows[i] = Row{points[i], ++seq};
+        if (v == Variant::clustered_sorted || v == Variant::chunks)
+            std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+                return a.p.series_id < b.p.series_id;
+            });
+        exec(db, "BEGIN IMMEDIATE");
+        if (v == Variant::chunks) insert_chunks(db, insert, rows, blob);
+        for (std::size_t i = 0; v != Variant::chunks && i < kBatch; i += rows_per_stmt) {
+            for (int r = 0; r < rows_per_stmt; ++r) {
+                const Row& row = rows[i + r];
+                int b = r * 5;
+                sqlite3_bind_int64(insert, b + 1, row.p.series_id);
+                sqlite3_bind_int64(insert, b + 2, row.seq);
+                sqlite3_bind_int64(insert, b + 3, row.p.step);
+                sqlite3_bind_int64(insert, b + 4, row.p.t_us);
+                sqlite3_bind_double(insert, b + 5, row.p.value);
+            }
+            check(db, sqlite3_step(insert), "insert");
+            sqlite3_reset(insert);
+        }
+        exec(db, "COMMIT");
+    }
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    count_points(state);
+}
+
+void shape(benchmark::internal::Benchmark* b) {
+    b->Iterations(kCommits)->UseRealTime();
+}
+
+void register_all() {
+    benchmark::RegisterBenchmark("BM_store_commit", BM_store_commit)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_rowid", BM_sqlite, Variant::rowid)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_clustered", BM_sqlite, Variant::clustered)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_clustered_sorted", BM_sqlite, Variant::clustered_sorted)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_clustered_multirow", BM_sqlite,
+                                 Variant::clustered_multirow)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_clustered_pragmas", BM_sqlite,
+                                 Variant::clustered_pragmas)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_rowid_index", BM_sqlite, Variant::rowid_index)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_chunks", BM_sqlite, Variant::chunks)->Apply(shape);
+}
+
+void summary(const trainscope::bench::SummaryReporter& rep) {
+    // Points per second from wall time (what the agent sustains, disk included) and from the
+    // CPU time of the committing thread (the rate with a core to itself and a fast disk).
+    auto wall = [&](const char* fn) {
+        double ns = rep.real(fn);
+        return ns <= 0 ? -1 : kBatch / ns * 1e3;
+    };
+    auto cpu = [&](const char* fn) {
+        double ns = rep.cpu(fn);
+        return ns <= 0 ? -1 : kBatch / ns * 1e3;
+    };
+    const char* rows[][2] = {
+        {"Store::commit", "BM_store_commit"},
+        {"raw C API, rowid table (baseline)", "BM_sqlite_rowid"},
+        {"raw, Store's clustered table", "BM_sqlite_clustered"},
+        {"raw, clustered, sorted by series", "BM_sqlite_clustered_sorted"},
+        {"raw, clustered, 64-row INSERT", "BM_sqlite_clustered_multirow"},
+        {"raw, clustered, 16K pages + 64M cache", "BM_sqlite_clustered_pragmas"},
+        {"raw, rowid table + index", "BM_sqlite_rowid_index"},
+        {"raw, one blob row per series per commit", "BM_sqlite_chunks"}};
+    std::printf(
+        "\nSummary: median M points/s (16 series interleaved, %zu points per commit), load %s\n",
+        kBatch, trainscope::bench::load_average().c_str());
+    std::printf("  %-40s %10s %10s %14s\n", "variant", "wall", "cpu", "cpu x Store");
+    double store_cpu = cpu("BM_store_commit");
+    for (auto& r : rows)
+        if (wall(r[1]) > 0)
+            std::printf("  %-40s %10.3f %10.3f %14.2f\n", r[0], wall(r[1]), cpu(r[1]),
+                        store_cpu > 0 ? cpu(r[1]) / store_cpu : 0.0);
+    double store = wall("BM_store_commit"), raw = wall("BM_sqlite_rowid");
+    if (store > 0) {
+        std::printf(
+            "Goal: Store ingest >= 1 M points/s: %.3f M/s wall, %.3f M/s cpu-bound "
+            "(%.2fx of the raw rowid baseline, wall)  %s\n",
+            store, store_cpu, raw > 0 ? store / raw : 0.0, store >= 1 ? "PASS" : "MISS");
+        result("store_mpps", store);
+        result("store_cpu_mpps", store_cpu);
+    }
+    if (raw > 0) {
+        result("sqlite_rowid_mpps", raw);
+        result("sqlite_rowid_cpu_mpps", cpu("BM_sqlite_rowid"));
+    }
+    for (auto& r : rows) {
+        std::string key = std::string(r[1] + 3) + "_cpu_mpps";
+        if (cpu(r[1]) > 0) result(key.c_str(), cpu(r[1]));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_all();
+    return trainscope::bench::run_main(
+        argc, argv, {"--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true"},
+        summary);
+}
