@@ -3,11 +3,12 @@
 //
 //   ts-producer --name N --threads T --metrics M --steps S [--rate R] [--capacity C] [--block]
 //               [--crash] [--hold_ms MS] [--start_step S0] [--config JSON] [--model_info JSON]
-//               [--loss_only] [--sleep_every K --sleep_ms MS]
+//               [--loss_only [--rise_at S] [--nan_at S]]
 // --rate R: points per second per thread (0: as fast as possible).
 // --crash: _exit(0) without finishing (as a killed trainer would leave it).
 // --loss_only: log one series "train/loss" (and "val/loss" every 100 steps) with a decaying
-//   curve instead of the t/m pattern, for browser tests.
+//   curve instead of the t/m pattern, for browser tests. --rise_at S: from step S on the
+//   loss climbs again (a diverging run); --nan_at S: the loss is NaN at step S and after.
 // Prints "session <id>" first and "done <dropped>" last, on stdout.
 #include <trainscope/trainscope.hpp>
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     double rate = 0;
     long hold_ms = 0;
     bool crash = false, loss_only = false;
+    long rise_at = -1, nan_at = -1;
     trainscope::RunOptions options;
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
@@ -45,6 +47,8 @@ int main(int argc, char** argv) {
         else if (flag == "--block") options.overflow = trainscope::OverflowPolicy::block;
         else if (flag == "--crash") crash = true;
         else if (flag == "--loss_only") loss_only = true;
+        else if (flag == "--rise_at") rise_at = std::atol(next());
+        else if (flag == "--nan_at") nan_at = std::atol(next());
         else if (flag == "--hold_ms") hold_ms = std::atol(next());
         else if (flag == "--config") config = next();
         else if (flag == "--model_info") model_info = next();
@@ -72,7 +76,10 @@ int main(int argc, char** argv) {
             }
             if (loss_only) {
                 double x = static_cast<double>(s);
-                handles[0].log(s, 2.0 * std::exp(-x / 2000.0) + 0.3 + 0.05 * std::sin(x / 7.0));
+                double loss = 2.0 * std::exp(-x / 2000.0) + 0.3 + 0.05 * std::sin(x / 7.0);
+                if (rise_at >= 0 && s > rise_at) loss += 0.002 * static_cast<double>(s - rise_at);
+                if (nan_at >= 0 && s >= nan_at) loss = std::nan("");
+                handles[0].log(s, loss);
                 if (s % 100 == 0) val.log(s, 2.1 * std::exp(-x / 2000.0) + 0.35);
             } else {
                 for (long m = 0; m < metrics; ++m)
