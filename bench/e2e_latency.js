@@ -3,12 +3,14 @@
 // the trainer's clock at log time) to the point arriving in the dashboard page (headless
 // chromium) and, as a baseline in the same run, in a plain WebSocket client (ws package).
 //
-//   node bench/e2e_latency.js [--rate 1000] [--seconds 10] [--text]
+//   node bench/e2e_latency.js [--rate 1000] [--seconds 10] [--fps N] [--text]
 //   TRAINSCOPE_BUILD_DIR=<build tree with bin/trainscope-agent, bin/ts-producer>
 //
 // "page: arrival" is when the page's WebSocket handler got the message; "page: drawn" is when
-// the chart had been redrawn with the point (the next animation frame). Goal: page arrival
-// p99 <= 50 ms. Trainer, agent and clients share the machine and its clock.
+// the chart had been redrawn with the point (the page redraws at most 30 times a second by
+// default; --fps sets its ?fps=). Goal: page arrival p99 <= 50 ms. Trainer, agent and
+// clients share the machine and its clock; the load average is printed because other work
+// on a 2-core machine moves the tail a lot.
 'use strict';
 
 const os = require('node:os');
@@ -59,7 +61,8 @@ async function main() {
   try {
     // --text: the page without Chart.js (its text fallback), to see what drawing costs.
     const textOnly = process.argv.includes('--text');
-    const page = await h.openPage(browser, agent.url, {
+    const fps = arg('fps', null);  // the page's ?fps= setting (most chart redraws per second)
+    const page = await h.openPage(browser, `${agent.url}/${fps ? `?fps=${fps}` : ''}`, {
       setup: textOnly ? (p) => p.route('**/vendor/chart.umd.js', (r) => r.abort()) : undefined,
     });
     await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');

@@ -1,0 +1,407 @@
+// Shared harness for the browser end-to-end tests and bench/e2e_latency.js.
+//
+// Starts real processes as direct children and stops them by pid: a trainscope-agent on a
+// free port with its own namespace and a fresh data dir, ts-producer trainers in that
+// namespace, and headless Debian chromium through playwright-core.
+//
+//   TRAINSCOPE_BUILD_DIR  build tree holding bin/trainscope-agent and bin/ts-producer
+//                         (default: <repo>/build)
+//   TRAINSCOPE_CHROMIUM   browser binary (default /usr/bin/chromium)
+'use strict';
+
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+const buildDir = path.resolve(process.env.TRAINSCOPE_BUILD_DIR || path.join(repoRoot, 'build'));
+const webDir = path.join(repoRoot, 'web');
+const artifactsDir = path.join(repoRoot, 'tests', 'artifacts');
+/** require() for packages installed in web/node_modules (playwright-core, ws). */
+const requireWeb = createRequire(path.join(webDir, 'package.json'));
+
+const agentBin = path.join(buildDir, 'bin', 'trainscope-agent');
+const producerBin = path.join(buildDir, 'bin', 'ts-producer');
+
+const children = new Set();
+const tempDirs = new Set();
+const namespaces = new Set();
+let namespaceCounter = 0;
+
+function checkBinaries() {
+  for (const bin of [agentBin, producerBin]) {
+    if (!fs.existsSync(bin)) {
+      throw new Error(`${bin} is missing: build it (cmake --build <build> --target trainscope-agent ts-producer) ` +
+        'or point TRAINSCOPE_BUILD_DIR at a build tree');
+    }
+  }
+  if (!fs.existsSync(path.join(webDir, 'node_modules', 'chart.js'))) {
+    throw new Error(`${webDir}/node_modules is missing: run npm ci in web/`);
+  }
+}
+
+/** A namespace no other test (or agent) uses: "tsweb-<pid>-<n>". */
+function newNamespace() {
+  namespaceCounter += 1;
+  const ns = `tsweb-${process.pid}-${namespaceCounter}`;
+  namespaces.add(ns);
+  return ns;
+}
+
+/** A fresh temp dir (under $TRAINSCOPE_TEST_TMPDIR if set, else the OS temp dir). */
+function tempDir(prefix = 'tsweb-') {
+  const dir = fs.mkdtempSync(path.join(process.env.TRAINSCOPE_TEST_TMPDIR || os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/**
+ * Removes what the tests left: temp data dirs, and each test namespace's files in /dev/shm
+ * (the agent's lock file "<ns>.agent", which agents keep on purpose, and any segment).
+ * Only call it once every process of ours has exited.
+ */
+function removeLeftovers() {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+  let shm = [];
+  try {
+    shm = fs.readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const ns of namespaces) {
+    for (const name of shm) if (name.startsWith(`${ns}.`)) fs.rmSync(path.join('/dev/shm', name), { force: true });
+  }
+  namespaces.clear();
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `fn` until it returns a truthy value; throws with `what` after `timeoutMs`. */
+async function waitFor(fn, { timeoutMs = 10000, intervalMs = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = null;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` +
+        (lastError ? ` (last error: ${lastError.message})` : ''));
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** Spawns a child we own; its output is kept (last 64 KiB) for failure messages. */
+function spawnChild(bin, args, env) {
+  const child = spawn(bin, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.output = '';
+  const keep = (chunk) => {
+    child.output += chunk.toString();
+    if (child.output.length > 65536) child.output = child.output.slice(-65536);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  return child;
+}
+
+/** Waits until the child's stdout has a line matching `re`; returns the match. */
+function waitForLine(child, re, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out waiting for ${what}; output so far:\n${child.output}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      buffer += chunk.toString();
+      const m = buffer.match(re);
+      if (m) {
+        cleanup();
+        resolve(m);
+      }
+    };
+    const onExit = (code, signal) => {
+      cleanup();
+      reject(new Error(`${what}: process exited (${code ?? signal}) first; output:\n${child.output}`));
+    };
+    function cleanup() {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+    }
+    child.stdout.on('data', onData);
+    child.on('exit', onExit);
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+async function stopChild(child, graceMs = 3000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, graceMs);
+  await child.exited;
+  clearTimeout(timer);
+}
+
+class Agent {
+  constructor({ namespace, dataDir, port = 0 }) {
+    this.namespace = namespace;
+    this.dataDir = dataDir;
+    this.port = port;
+    this.process = null;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get wsUrl() {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  /** Starts (or restarts, on the same port, namespace and data dir) the agent. */
+  async start() {
+    const args = [`--port=${this.port}`, `--namespace=${this.namespace}`, `--data-dir=${this.dataDir}`,
+      `--web-dir=${webDir}`];
+    this.process = spawnChild(agentBin, args, {});
+    const m = await waitForLine(this.process, /listening on http:\/\/[\d.]+:(\d+)/, 10000, 'the agent to listen');
+    this.port = Number(m[1]);
+    return this;
+  }
+
+  /** Kills the agent without letting it clean up (a crash). */
+  async kill() {
+    const p = this.process;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    p.kill('SIGKILL');
+    await p.exited;
+  }
+
+  async stop() {
+    await stopChild(this.process);
+  }
+
+  async getJson(pathAndQuery) {
+    const response = await fetch(this.url + pathAndQuery);
+    const body = await response.json();
+    if (!response.ok) throw new Error(`GET ${pathAndQuery}: ${response.status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  async run(sessionId) {
+    return this.getJson(`/api/runs/${encodeURIComponent(sessionId)}`);
+  }
+
+  /** The whole series at full resolution (throws if the agent had to downsample). */
+  async series(sessionId, metric, { maxPoints = 1000000, rank } = {}) {
+    const q = new URLSearchParams({ max_points: String(maxPoints) });
+    if (rank !== undefined) q.set('rank', String(rank));
+    return this.getJson(`/api/runs/${encodeURIComponent(sessionId)}/metrics/${encodeURIComponent(metric)}?${q}`);
+  }
+
+  /** Waits until the run's status is no longer "running" (the agent saw it finish). */
+  async waitFinished(sessionId, timeoutMs = 15000) {
+    return waitFor(async () => {
+      const run = await this.run(sessionId);
+      return run.status !== 'running' ? run : null;
+    }, { timeoutMs, what: `run ${sessionId} to finish` });
+  }
+}
+
+/** Starts a fresh agent: own namespace, own temp data dir, a free port. */
+async function startAgent(options = {}) {
+  checkBinaries();
+  const agent = new Agent({
+    namespace: options.namespace || newNamespace(),
+    dataDir: options.dataDir || tempDir('tsweb-data-'),
+    port: options.port || 0,
+  });
+  return agent.start();
+}
+
+/**
+ * Starts a ts-producer trainer in the agent's namespace. Resolves once it printed its
+ * session id: {process, sessionId, done} where `done` resolves to the dropped count at exit.
+ */
+async function startProducer(agent, { steps = 1000, rate = 0, name = 'browser-test', lossOnly = true, extra = [] } = {}) {
+  const args = ['--name', name, '--steps', String(steps), '--rate', String(rate), ...extra];
+  if (lossOnly) args.push('--loss_only');
+  const child = spawnChild(producerBin, args, { TRAINSCOPE_NAMESPACE: agent.namespace });
+  const m = await waitForLine(child, /session (\S+)/, 10000, 'the trainer to start');
+  const done = child.exited.then(({ code, signal }) => {
+    if (code !== 0) throw new Error(`ts-producer exited with ${code ?? signal}:\n${child.output}`);
+    const d = child.output.match(/done (\d+)/);
+    return d ? Number(d[1]) : null;
+  });
+  done.catch(() => {});  // awaited by tests that care
+  return { process: child, sessionId: m[1], done };
+}
+
+/** Launches headless chromium (Debian's) through playwright-core. */
+async function launchBrowser() {
+  const { chromium } = requireWeb('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.TRAINSCOPE_CHROMIUM || '/usr/bin/chromium',
+    args: ['--enable-precise-memory-info'],
+  });
+}
+
+/** A new page that records console errors and page errors for failure messages. */
+async function openPage(browser, url, { viewport = { width: 1280, height: 760 }, setup } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') page.errors.push(`console: ${m.text()}`);
+  });
+  if (setup) await setup(page);
+  await page.goto(url);
+  return page;
+}
+
+/** Waits until the page has drawn `sessionId` with its REST snapshot merged. */
+async function waitForRunLoaded(page, sessionId, timeoutMs = 10000) {
+  await page.waitForFunction((id) => document.getElementById('app').dataset.drawn === `${id}:loaded`,
+    sessionId, { timeout: timeoutMs });
+}
+
+/** The chart's datasets as plain data: [{label, metric, rank, hidden, points: [[x, y, t]...]}]. */
+async function chartData(page) {
+  return page.evaluate(() => {
+    const canvas = document.getElementById('loss-chart');
+    const chart = window.Chart && window.Chart.getChart(canvas);
+    if (!chart) return null;
+    return chart.data.datasets.map((d) => ({
+      label: d.label,
+      metric: d.metric,
+      rank: d.rank,
+      hidden: Boolean(d.hidden),
+      points: d.data.map((p) => [p.x, p.y, p.t]),
+    }));
+  });
+}
+
+async function screenshot(page, name) {
+  fs.mkdirSync(artifactsDir, { recursive: true });
+  await page.screenshot({ path: path.join(artifactsDir, `${name}.png`) });
+}
+
+/** Stops every child process this harness started (SIGTERM, then SIGKILL), then cleans up. */
+async function stopAll() {
+  await Promise.all([...children].map((c) => stopChild(c)));
+  removeLeftovers();
+}
+
+process.on('exit', () => {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** p-th percentile (0..100) of numbers, nearest-rank. */
+function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/**
+ * Opens a raw WebSocket client on a net socket (no library): does the upgrade handshake,
+ * then lets the caller send frames. Used for clients that stop reading.
+ */
+function rawWebSocket(port) {
+  const net = require('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const key = crypto.randomBytes(16).toString('base64');
+    let head = '';
+    socket.once('error', reject);
+    socket.on('connect', () => {
+      socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    const onData = (chunk) => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      if (!/^HTTP\/1\.1 101/.test(head)) {
+        reject(new Error(`upgrade refused: ${head.slice(0, end)}`));
+        return;
+      }
+      resolve({
+        socket,
+        /** Sends one masked text frame (clients must mask). */
+        sendText(text) {
+          const payload = Buffer.from(text);
+          const mask = crypto.randomBytes(4);
+          let header;
+          if (payload.length < 126) {
+            header = Buffer.from([0x81, 0x80 | payload.length]);
+          } else {
+            header = Buffer.alloc(4);
+            header[0] = 0x81;
+            header[1] = 0x80 | 126;
+            header.writeUInt16BE(payload.length, 2);
+          }
+          const masked = Buffer.alloc(payload.length);
+          for (let i = 0; i < payload.length; ++i) masked[i] = payload[i] ^ mask[i % 4];
+          socket.write(Buffer.concat([header, mask, masked]));
+        },
+      });
+    };
+    socket.on('data', onData);
+  });
+}
+
+module.exports = {
+  repoRoot,
+  buildDir,
+  webDir,
+  artifactsDir,
+  requireWeb,
+  newNamespace,
+  tempDir,
+  sleep,
+  waitFor,
+  startAgent,
+  startProducer,
+  launchBrowser,
+  openPage,
+  waitForRunLoaded,
+  chartData,
+  screenshot,
+  stopAll,
+  stopChild,
+  percentile,
+  rawWebSocket,
+  Agent,
+};

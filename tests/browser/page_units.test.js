@@ -1,0 +1,102 @@
+// Unit tests of the page's pure modules, run in node (no browser, no agent): the series
+// store (merge, dedupe by seq, the decimation bound), the reconnect backoff, and formatting.
+'use strict';
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { webDir } = require('./harness');
+
+const webModule = (name) => import(pathToFileURL(path.join(webDir, 'static', 'js', name)).href);
+const load = () => webModule('series_store.js');
+
+const pt = (step, value, seq, t = 1000 + step) => [step, t, value, seq];
+
+test('live points are deduplicated by seq (a replay after reconnect adds nothing)', async () => {
+  const { Series } = await load();
+  const s = new Series('train/loss', 0, 1000);
+  assert.equal(s.applyLive([pt(0, 1, 1), pt(1, 2, 3), pt(2, 3, 5)]), 3);
+  assert.equal(s.applyLive([pt(1, 2, 3), pt(2, 3, 5), pt(3, 4, 7)]), 1);
+  assert.deepEqual(s.points.map((p) => p.x), [0, 1, 2, 3]);
+  assert.equal(s.lastSeq, 7);
+});
+
+test('a REST snapshot replaces what it covers and keeps newer pushed points', async () => {
+  const { Series } = await load();
+  const s = new Series('train/loss', 0, 1000);
+  s.applyLive([pt(5, 0.5, 11), pt(6, 0.6, 12), pt(7, 0.7, 14)]);
+  // The snapshot holds steps 0..6 and was taken at run seq 12.
+  s.mergeSnapshot([0, 1, 2, 3, 4, 5, 6].map((x) => [x, 1000 + x, x / 10]), 12);
+  assert.deepEqual(s.points.map((p) => p.x), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(s.lastSeq, 14);
+  // Pushed points the snapshot already holds are ignored.
+  assert.equal(s.applyLive([pt(6, 0.6, 12)]), 0);
+  assert.equal(s.applyLive([pt(8, 0.8, 15)]), 1);
+  assert.equal(s.points.length, 9);
+});
+
+test('decimation keeps at most cap points, both ends, the newest at full resolution, and spikes', async () => {
+  const { Series } = await load();
+  const cap = 1000;
+  const s = new Series('train/loss', 0, cap);
+  let seq = 0;
+  for (let step = 0; step < 50000; step += 100) {
+    const batch = [];
+    for (let k = step; k < step + 100; ++k) batch.push(pt(k, k === 12345 ? 99 : Math.sin(k / 10), ++seq));
+    s.applyLive(batch);
+    assert.ok(s.points.length <= cap, `${s.points.length} points after step ${step}`);
+  }
+  const xs = s.points.map((p) => p.x);
+  assert.equal(xs[0], 0);
+  assert.equal(xs[xs.length - 1], 49999);
+  for (let i = 1; i < xs.length; ++i) assert.ok(xs[i] > xs[i - 1]);
+  const tail = xs.filter((x) => x >= 49999 - cap / 4);
+  assert.equal(tail.length, cap / 4 + 1, 'the newest quarter of the budget is at full resolution');
+  assert.ok(s.points.some((p) => p.y === 99), 'the spike at step 12345 survived');
+});
+
+test('NaN/Inf (null) points survive decimation', async () => {
+  const { decimate } = await load();
+  const points = [];
+  for (let x = 0; x < 5000; ++x) points.push({ x, y: x === 777 ? null : 1, t: x, seq: x + 1 });
+  const out = decimate(points, 100);
+  assert.ok(out.length <= 100);
+  assert.ok(out.some((p) => p.y === null && p.x === 777));
+});
+
+test('reconnect backoff: 0.5 s doubling to a 30 s cap, within ±30 % jitter', async () => {
+  const { backoffDelay, BACKOFF } = await webModule('live_socket.js');
+  assert.deepEqual([0, 1, 2, 3, 6, 7, 20].map((a) => backoffDelay(a, () => 0.5)),
+    [500, 1000, 2000, 4000, 30000, 30000, 30000]);
+  assert.equal(backoffDelay(0, () => 0), 500 * (1 - BACKOFF.jitter));
+  assert.equal(backoffDelay(10, () => 0.999999), Math.round(30000 * (1 + BACKOFF.jitter * 0.999998)));
+  const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(3)));
+  assert.ok(spread.size > 10, 'jitter spreads the retries');
+  for (const d of spread) assert.ok(d >= 2800 && d <= 5200, `delay ${d}`);
+});
+
+test('formatting: 4 significant digits, h:mm:ss elapsed, NaN/Inf', async () => {
+  const f = await webModule('format.js');
+  assert.equal(f.formatValue(2.345678), '2.346');
+  assert.equal(f.formatValue(0.30000001), '0.3000');
+  assert.equal(f.formatValue(0.000123456), '0.0001235');
+  assert.equal(f.formatValue(123456), '1.235e+5');
+  assert.equal(f.formatValue(null), 'NaN/Inf');
+  assert.equal(f.formatElapsed(0), '0:00:00');
+  assert.equal(f.formatElapsed(59999), '0:00:59');
+  assert.equal(f.formatElapsed(3600000 + 61000), '1:01:01');
+  assert.equal(f.formatElapsed(-5), '0:00:00');
+  assert.equal(f.formatElapsed(30 * 3600000), '30:00:00');
+  assert.match(f.formatTimestamp(Date.UTC(2025, 0, 31, 12, 3, 4, 5)), /^2025-01-3\d \d\d:03:04\.005$/);
+  assert.equal(f.formatCount(1234567), '1,234,567');
+});
+
+test('a snapshot logged out of step order is held sorted by step', async () => {
+  const { Series } = await load();
+  const s = new Series('train/loss', 0, 1000);
+  // A trainer that resumed from a checkpoint at step 3 after reaching step 5.
+  s.mergeSnapshot([[0, 1, 1], [1, 2, 1], [2, 3, 1], [3, 4, 1], [4, 5, 1], [5, 6, 1], [3, 7, 2], [4, 8, 2]], 8);
+  assert.deepEqual(s.points.map((p) => p.x), [0, 1, 2, 3, 3, 4, 4, 5]);
+  assert.deepEqual(s.points.map((p) => p.t), [1, 2, 3, 4, 7, 5, 8, 6]);
+});

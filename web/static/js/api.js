@@ -1,0 +1,57 @@
+// REST client for the agent's /api routes. Every function resolves to parsed JSON or throws
+// an ApiError carrying the HTTP status and the agent's {"error": ...} message.
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+  }
+}
+
+async function getJson(path, { signal } = {}) {
+  let response;
+  try {
+    response = await fetch(path, { signal, headers: { Accept: 'application/json' }, cache: 'no-store' });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, `network error: ${e.message}`);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON: keep body null and report the status below.
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, (body && body.error) || `HTTP ${response.status}`);
+  }
+  return body;
+}
+
+/** GET /api/runs -> [run, ...], newest first. */
+export async function listRuns(options) {
+  const body = await getJson('/api/runs', options);
+  return body.runs || [];
+}
+
+/** GET /api/runs/{id} -> run object with `config`. */
+export function getRun(sessionId, options) {
+  return getJson(`/api/runs/${encodeURIComponent(sessionId)}`, options);
+}
+
+/**
+ * GET /api/runs/{id}/metrics/{name} -> {points: [[step, t_ms, value|null]...], seq, total,
+ * downsampled, rank}. `from`/`to` bound the step range (inclusive); `maxPoints` caps the
+ * response (the agent downsamples with min/max buckets beyond it).
+ */
+export function getSeries(sessionId, metric, { from, to, maxPoints, rank, signal } = {}) {
+  const params = new URLSearchParams();
+  if (Number.isFinite(from)) params.set('from', String(Math.floor(from)));
+  if (Number.isFinite(to)) params.set('to', String(Math.ceil(to)));
+  if (Number.isFinite(maxPoints)) params.set('max_points', String(maxPoints));
+  if (Number.isInteger(rank) && rank >= 0) params.set('rank', String(rank));
+  const query = params.toString();
+  return getJson(`/api/runs/${encodeURIComponent(sessionId)}/metrics/${encodeURIComponent(metric)}` +
+    (query ? `?${query}` : ''), { signal });
+}

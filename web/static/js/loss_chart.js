@@ -1,0 +1,241 @@
+// The loss chart: a Chart.js line chart over steps, one dataset per series. Losses share
+// the left axis; every other metric gets its own right-hand axis, drawn in its color.
+// Datasets mirror the series store (or, while zoomed, the full-resolution detail for the
+// visible range), and every redraw is chart.update('none'): no animation.
+//
+// Zoom (chartjs-plugin-zoom, optional): mouse wheel, drag a box, pinch; shift-drag pans.
+// The host is told the visible step range and may supply detail data for it.
+import { makeExternalTooltip } from './chart_tooltip.js';
+
+// Distinct on the dark background, and far from the fixed train/val colors (blue, orange).
+const PALETTE = ['#5b9cff', '#ffa94d', '#63e6be', '#f783ac', '#b197fc', '#ffd43b',
+  '#ff6b6b', '#66d9e8', '#e599f7', '#a9e34b', '#dee2e6', '#c0a36e'];
+const FIXED_COLORS = { 'train/loss': '#5b9cff', 'val/loss': '#ffa94d' };
+
+/** Series with at most this many points are drawn with visible points. */
+const SPARSE_POINTS = 60;
+
+export const isLossMetric = (metric) => /loss/i.test(metric);
+
+export class LossChart {
+  /**
+   * @param canvas   the <canvas>
+   * @param Chart    the Chart.js constructor (window.Chart)
+   * @param options  {tooltipEl, getRunStart, onRangeChange(range|null), zoomPlugin}
+   */
+  constructor(canvas, Chart, { tooltipEl, getRunStart, onRangeChange, zoomPlugin }) {
+    this.Chart = Chart;
+    this.onRangeChange = onRangeChange;
+    this.colors = new Map();
+    this.zoomEnabled = Boolean(zoomPlugin);
+    this.logScale = false;
+    this.multiRank = false;
+    if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
+
+    const css = getComputedStyle(document.documentElement);
+    const textColor = css.getPropertyValue('--text-dim').trim() || '#9aa4b2';
+    const gridColor = css.getPropertyValue('--grid').trim() || 'rgba(255,255,255,0.06)';
+    Chart.defaults.color = textColor;
+    Chart.defaults.font.family = css.getPropertyValue('--font-ui').trim() || 'system-ui, sans-serif';
+    Chart.defaults.font.size = 12;
+
+    const rangeDone = ({ chart }) => this.reportRange(chart);
+    this.chart = new Chart(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        normalized: true,
+        // Points are stored as {x, y, t, seq} sorted by x: Chart.js can use them unparsed.
+        parsing: false,
+        spanGaps: false,
+        interaction: { mode: 'nearest', axis: 'x', intersect: false },
+        elements: {
+          point: { radius: 0, hoverRadius: 4, hitRadius: 6 },
+          line: { borderWidth: 1.6, tension: 0 },
+        },
+        scales: {
+          x: {
+            type: 'linear',
+            title: { display: true, text: 'step' },
+            grid: { color: gridColor },
+            // Steps are integers; a zoomed axis ends at fractional steps: label neither end.
+            ticks: { maxRotation: 0, autoSkipPadding: 16, precision: 0, includeBounds: false },
+          },
+          y: {
+            type: 'linear',
+            position: 'left',
+            title: { display: true, text: 'loss' },
+            grid: { color: gridColor },
+          },
+        },
+        plugins: {
+          legend: { display: false },
+          decimation: { enabled: false },  // the series store bounds the points itself
+          tooltip: {
+            enabled: false,
+            external: makeExternalTooltip(tooltipEl, getRunStart),
+          },
+          zoom: zoomPlugin ? {
+            limits: { x: { minRange: 4 } },
+            pan: { enabled: true, mode: 'x', modifierKey: 'shift', onPanComplete: rangeDone },
+            zoom: {
+              mode: 'x',
+              wheel: { enabled: true, speed: 0.15 },
+              pinch: { enabled: true },
+              drag: {
+                enabled: true,
+                threshold: 6,
+                backgroundColor: 'rgba(91, 156, 255, 0.14)',
+                borderColor: 'rgba(91, 156, 255, 0.7)',
+                borderWidth: 1,
+              },
+              onZoomComplete: rangeDone,
+            },
+          } : undefined,
+        },
+      },
+    });
+    canvas.addEventListener('dblclick', () => this.resetZoom());
+  }
+
+  /** The visible step range while zoomed, else null. */
+  zoomRange() {
+    const chart = this.chart;
+    if (!this.zoomEnabled || !chart.isZoomedOrPanned || !chart.isZoomedOrPanned()) return null;
+    const { min, max } = chart.scales.x;
+    return { from: Math.floor(min), to: Math.ceil(max) };
+  }
+
+  reportRange() {
+    if (this.onRangeChange) this.onRangeChange(this.zoomRange());
+  }
+
+  resetZoom() {
+    if (this.zoomEnabled && this.chart.resetZoom) this.chart.resetZoom('none');
+    if (this.onRangeChange) this.onRangeChange(null);
+  }
+
+  setLogScale(on) {
+    this.logScale = on;
+    this.chart.options.scales.y.type = on ? 'logarithmic' : 'linear';
+    this.chart.update('none');
+  }
+
+  colorFor(series) {
+    if (!this.colors.has(series.key)) {
+      const fixed = series.rank === 0 || !this.multiRank ? FIXED_COLORS[series.metric] : null;
+      const used = new Set(this.colors.values());
+      const reserved = new Set(Object.values(FIXED_COLORS));
+      const free = PALETTE.find((c) => !used.has(c) && !reserved.has(c)) || PALETTE.find((c) => !used.has(c));
+      this.colors.set(series.key, fixed && !used.has(fixed) ? fixed : (free || PALETTE[this.colors.size % PALETTE.length]));
+    }
+    return this.colors.get(series.key);
+  }
+
+  labelFor(series) {
+    return this.multiRank ? `${series.metric} · rank ${series.rank}` : series.metric;
+  }
+
+  /**
+   * Points the datasets at the current data and redraws.
+   * @param seriesList  Series in display order
+   * @param visible     Set of series keys to show
+   * @param detail      {points: Map key -> points, version} for the zoomed range, or null
+   */
+  render(seriesList, visible, detail) {
+    const chart = this.chart;
+    this.multiRank = new Set(seriesList.map((s) => s.rank)).size > 1;
+    const byKey = new Map(chart.data.datasets.map((d) => [d.seriesKey, d]));
+    const datasets = seriesList.map((s) => {
+      const fromDetail = detail && detail.points.get(s.key);
+      const source = fromDetail || s.points;
+      // Sparse series (validation every N steps) show their points. The radius is fixed
+      // per dataset object: update('none') never re-resolves options shared by existing
+      // points, so a change of radius gets a fresh dataset (and Chart.js a fresh controller).
+      const radius = source.length <= SPARSE_POINTS ? 2.5 : 0;
+      let d = byKey.get(s.key);
+      if (!d || d.pointRadius !== radius) d = this.newDataset(s, radius);
+      d.label = this.labelFor(s);
+      d.hidden = !visible.has(s.key);
+      this.sync(d, source, fromDetail ? `d${detail.version}` : null, s);
+      return d;
+    });
+    const changed = datasets.length !== chart.data.datasets.length ||
+      datasets.some((d, i) => d !== chart.data.datasets[i]);
+    if (changed) chart.data.datasets = datasets;
+    this.syncAxes(seriesList, visible);
+    chart.update('none');
+  }
+
+  /** Losses share the left axis; every other metric gets its own right-hand axis. */
+  axisFor(series) {
+    return isLossMetric(series.metric) ? 'y' : `m:${series.key}`;
+  }
+
+  /** One right-hand axis per shown non-loss series, in its color; the loss axis when needed. */
+  syncAxes(seriesList, visible) {
+    const scales = this.chart.options.scales;
+    const wanted = new Set(['x', 'y']);
+    for (const s of seriesList) {
+      const id = this.axisFor(s);
+      if (id === 'y') continue;
+      wanted.add(id);
+      const color = this.colorFor(s);
+      if (!scales[id]) {
+        scales[id] = {
+          type: 'linear',
+          position: 'right',
+          grid: { drawOnChartArea: false },
+          ticks: { color, maxTicksLimit: 6 },
+          title: { display: true, color },
+        };
+      }
+      scales[id].display = visible.has(s.key);
+      scales[id].title.text = this.labelFor(s);
+    }
+    for (const id of Object.keys(scales)) if (!wanted.has(id)) delete scales[id];
+    const anyLoss = seriesList.some((s) => visible.has(s.key) && isLossMetric(s.metric));
+    const anyOther = seriesList.some((s) => visible.has(s.key) && !isLossMetric(s.metric));
+    scales.y.display = anyLoss || !anyOther;
+  }
+
+  newDataset(series, radius) {
+    const color = this.colorFor(series);
+    return {
+      seriesKey: series.key,
+      metric: series.metric,
+      rank: series.rank,
+      borderColor: color,
+      backgroundColor: color,
+      yAxisID: this.axisFor(series),
+      pointRadius: radius,
+      data: [],
+      source: null,
+    };
+  }
+
+  /**
+   * Brings a dataset's own array in line with its source. The chart never holds the store's
+   * arrays (the store appends and re-buckets between frames; what Chart.js holds must stay
+   * what it drew, and within the cap): when the source only grew at the end since the last
+   * frame, the new points are appended (Chart.js then handles just those); after anything
+   * else (re-bucketing, a snapshot merge, an out-of-order point, zoom detail) it is copied.
+   */
+  sync(d, source, detailVersion, series) {
+    const epoch = detailVersion || `s${series.epoch}`;
+    if (d.source === source && d.sourceEpoch === epoch) {
+      if (source.length > d.data.length) d.data.push(...source.slice(d.data.length));
+      return;
+    }
+    d.source = source;
+    d.sourceEpoch = epoch;
+    d.data = source.slice();
+  }
+
+  destroy() {
+    this.chart.destroy();
+  }
+}

@@ -1,0 +1,435 @@
+// The dashboard's wiring: picks a run, keeps it subscribed, merges the REST snapshot with the
+// live stream into the series store, and redraws at most once per animation frame.
+//
+// Page flow for a run: GET /api/runs/{id} -> subscribe(since_seq = run.last_seq) -> GET each
+// series (max_points = the cap) -> merge: REST points for everything up to the response's
+// seq, pushed points after it. A reconnect resubscribes from the last complete flush; the
+// store drops anything it already holds, so the chart has no gap and no duplicate.
+import * as api from './api.js';
+import { readConfig, rememberRun } from './config.js';
+import { ConnectionBadge } from './connection_badge.js';
+import { FallbackTable } from './fallback_table.js';
+import { LiveSocket } from './live_socket.js';
+import { isLossMetric, LossChart } from './loss_chart.js';
+import { FOLLOW, RunPicker } from './run_picker.js';
+import { SeriesChips } from './series_chips.js';
+import { Series, SeriesStore } from './series_store.js';
+import { StatusBar } from './status_bar.js';
+import { ZoomDetail } from './zoom_detail.js';
+
+const $ = (id) => document.getElementById(id);
+const app = $('app');
+const config = readConfig();
+const store = new SeriesStore(config.maxPoints);
+const socket = new LiveSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+const events = new EventTarget();
+
+const state = {
+  runs: [],                 // newest first
+  run: null,                // the run shown
+  loadingId: null,          // the run being loaded
+  chosen: config.runId || FOLLOW,
+  generation: 0,
+  userVisibility: new Map(),  // series key -> shown, for chips the user toggled
+  lastLiveAt: null,
+  missingSnapshots: [],     // {metric, rank} whose REST snapshot failed: retried on reconnect
+};
+
+// ---- chart, or the text fallback when Chart.js is missing ----
+
+const fallback = new FallbackTable($('fallback-panel'));
+let lossChart = null;
+const zoom = new ZoomDetail(
+  (metric, opts) => (state.run ? api.getSeries(state.run.session_id, metric, opts)
+    : Promise.reject(new Error('no run shown'))),
+  config.maxPoints,
+  () => {
+    paintZoomState();
+    requestRender();
+  });
+
+function chartUnavailable(reason) {
+  $('chart-panel').hidden = true;
+  app.dataset.chart = 'unavailable';
+  fallback.show(reason);
+}
+
+/** Loads a classic script; resolves false (and records it) if it cannot be loaded. */
+function loadScript(src) {
+  return new Promise((resolve) => {
+    const el = document.createElement('script');
+    el.src = src;
+    el.onload = () => resolve(true);
+    el.onerror = () => {
+      window.__trainscopeVendorFailed(src);
+      resolve(false);
+    };
+    document.head.append(el);
+  });
+}
+
+// Zoom is optional: without the plugin the chart still works, without zoom.
+if (typeof window.Chart === 'function' && await loadScript('/vendor/hammer.min.js')) {
+  await loadScript('/vendor/chartjs-plugin-zoom.min.js');
+}
+
+if (typeof window.Chart !== 'function') {
+  const failed = (window.__trainscopeVendorErrors || []).join(', ');
+  chartUnavailable(`The chart library (Chart.js) could not be loaded${failed ? ` from ${failed}` : ''}. ` +
+    'Showing the latest value of every series as text instead; it updates live.');
+} else {
+  try {
+    lossChart = new LossChart($('loss-chart'), window.Chart, {
+      tooltipEl: $('chart-tooltip'),
+      getRunStart: () => (state.run ? state.run.started_ms : NaN),
+      onRangeChange: (range) => zoom.setRange(range, shownSeries()),
+      zoomPlugin: window.ChartZoom || null,
+    });
+    app.dataset.chart = 'ready';
+    if (!lossChart.zoomEnabled) $('zoom-hint').textContent = 'Zoom unavailable (plugin not loaded)';
+  } catch (e) {
+    console.error(e);
+    chartUnavailable(`The chart could not be created (${e.message}). Showing the latest values as text instead.`);
+  }
+}
+
+const chips = new SeriesChips($('series-chips'), (key, checked) => {
+  state.userVisibility.set(key, checked);
+  zoom.refresh(shownSeries());
+  requestRender(true);
+});
+
+// ---- which series are shown ----
+
+function defaultVisible(series, list) {
+  if (config.metrics) return config.metrics.includes(series.metric);
+  if (list.some((s) => isLossMetric(s.metric))) return isLossMetric(series.metric);
+  return series === list[0];
+}
+
+function visibleKeys(list) {
+  const keys = new Set();
+  for (const s of list) {
+    const user = state.userVisibility.get(s.key);
+    if (user === undefined ? defaultVisible(s, list) : user) keys.add(s.key);
+  }
+  return keys;
+}
+
+function shownSeries() {
+  const list = store.list();
+  const keys = visibleKeys(list);
+  return list.filter((s) => keys.has(s.key));
+}
+
+// ---- rendering: chart at most once per frame, text at most 5 times a second ----
+
+let frameRequested = false;
+let textDirty = false;
+let textAt = 0;
+let textTimer = null;
+
+function requestRender(now = false) {
+  textDirty = true;
+  if (now) textAt = 0;
+  if (!frameRequested) {
+    frameRequested = true;
+    requestAnimationFrame(renderFrame);
+  }
+}
+
+// The chart is redrawn at most config.maxFps times a second, and drawing may take at most
+// about a third of the main thread: after a redraw whose script took c ms, the next waits at
+// least 2c ms. Rasterizing the canvas costs as much again outside that measure; both keep
+// the socket handler (and so the data) from queueing behind the chart on a busy machine.
+const minFrameMs = 1000 / config.maxFps - 4;  // rAF ticks are ~16.7 ms apart: allow jitter
+let drawCost = 0;
+let drawEnd = -Infinity;
+
+function renderFrame(now) {
+  if (now < drawEnd + Math.max(2 * drawCost, minFrameMs)) {
+    requestAnimationFrame(renderFrame);
+    return;
+  }
+  frameRequested = false;
+  const list = store.list();
+  const visible = visibleKeys(list);
+  if (lossChart) {
+    const t0 = performance.now();
+    lossChart.render(list, visible, zoom.data());
+    drawEnd = performance.now();
+    drawCost = drawEnd - t0;
+    const hasData = list.some((s) => visible.has(s.key) && s.points.length > 0);
+    const empty = $('chart-empty');
+    empty.hidden = hasData;
+    if (!hasData) {
+      empty.textContent = !state.run ? 'Waiting for a run to start…'
+        : app.dataset.snapshot === 'loading' ? 'Loading…' : 'Waiting for data…';
+    }
+  }
+  paintText(list, visible);
+  // What is on screen now reflects this snapshot state (tests wait for "loaded" here).
+  app.dataset.drawn = `${app.dataset.runId || ''}:${app.dataset.snapshot}`;
+  app.dataset.drawnZoom = app.dataset.zoom;
+  events.dispatchEvent(new CustomEvent('render', { detail: { at: performance.now() } }));
+}
+
+/** Chips, the text fallback and the status bar: at most every 200 ms, the last change always. */
+function paintText(list = store.list(), visible = visibleKeys(list)) {
+  if (!textDirty) return;
+  const wait = textAt + 200 - performance.now();
+  if (wait > 0) {
+    if (!textTimer) {
+      textTimer = setTimeout(() => {
+        textTimer = null;
+        paintText();
+      }, wait);
+    }
+    return;
+  }
+  textDirty = false;
+  textAt = performance.now();
+  if (lossChart) chips.render(list, visible, (s) => lossChart.colorFor(s), (s) => lossChart.labelFor(s));
+  fallback.render(list);
+  tickStatus();
+}
+
+// ---- runs ----
+
+function sortRuns() {
+  state.runs.sort((a, b) => b.started_ms - a.started_ms);
+}
+
+function upsertRun(run) {
+  if (!run || !run.session_id) return;
+  const i = state.runs.findIndex((r) => r.session_id === run.session_id);
+  if (i >= 0) state.runs[i] = { ...state.runs[i], ...run };
+  else state.runs.push(run);
+  sortRuns();
+  if (state.run && state.run.session_id === run.session_id) {
+    // WS run objects carry the stored drop count; never let it go backwards.
+    const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
+    state.run = { ...state.run, ...run, dropped };
+  }
+  paintRuns();
+}
+
+function paintRuns() {
+  picker.setRuns(state.runs, state.chosen, state.run);
+}
+
+const picker = new RunPicker($('run-select'), $('run-status'), $('run-meta'), (value) => {
+  state.chosen = value;
+  rememberRun(value === FOLLOW ? null : value);
+  const target = value === FOLLOW ? (state.runs[0] && state.runs[0].session_id) : value;
+  if (target) showRun(target);
+});
+
+/** Shows a run: subscribe from its current seq, then merge every series' REST snapshot. */
+async function showRun(sessionId, { force = false } = {}) {
+  if (!force && (state.loadingId === sessionId || (state.run && state.run.session_id === sessionId))) return;
+  const generation = ++state.generation;
+  state.loadingId = sessionId;
+  state.run = null;  // from here on, pushed points of the previous run are ignored
+  state.missingSnapshots = [];
+  socket.unsubscribe();
+  if (lossChart) lossChart.resetZoom();
+  zoom.setRange(null);
+  store.clear();
+  app.dataset.runId = sessionId;
+  app.dataset.snapshot = 'loading';
+  requestRender(true);
+
+  let run;
+  try {
+    run = await api.getRun(sessionId);
+  } catch (e) {
+    if (generation !== state.generation) return;
+    state.loadingId = null;
+    app.dataset.snapshot = 'error';
+    notice(`Cannot load run ${sessionId}: ${e.message}`);
+    return;
+  }
+  if (generation !== state.generation) return;
+  state.run = run;
+  state.loadingId = null;
+  upsertRun(run);
+  notice('');
+  socket.subscribe(sessionId, run.last_seq);
+
+  const ranks = run.ranks && run.ranks.length ? run.ranks : [0];
+  const jobs = [];
+  for (const metric of run.metrics) for (const rank of ranks) jobs.push({ metric, rank });
+  await loadSnapshots(sessionId, generation, jobs);
+}
+
+/**
+ * Fetches and merges the REST snapshot of each {metric, rank}. Snapshots that fail (the
+ * agent went away mid-load) are kept in state.missingSnapshots and fetched again after
+ * the next reconnect, so the chart never keeps a hole.
+ */
+async function loadSnapshots(sessionId, generation, jobs) {
+  const failed = [];
+  await runLimited(jobs, 4, async (job) => {
+    try {
+      const r = await api.getSeries(sessionId, job.metric, { maxPoints: config.maxPoints, rank: job.rank });
+      if (generation !== state.generation) return;
+      store.mergeSnapshot(job.metric, r.rank, r.points, r.seq);
+      requestRender();
+    } catch (e) {
+      if (e.status === 404) return;  // no such rank for this metric
+      failed.push(job);
+      console.warn(`series ${job.metric} (rank ${job.rank}):`, e.message);
+    }
+  });
+  if (generation !== state.generation) return;
+  state.missingSnapshots = failed;
+  app.dataset.snapshot = failed.length ? 'partial' : 'loaded';
+  requestRender(true);
+}
+
+async function runLimited(items, limit, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Follow mode: show the newest run whenever it changes. */
+function followNewest() {
+  if (state.chosen !== FOLLOW || state.runs.length === 0) return;
+  showRun(state.runs[0].session_id);
+}
+
+async function refreshCurrentRun() {
+  const run = state.run;
+  if (!run) return;
+  try {
+    const fresh = await api.getRun(run.session_id);
+    if (state.run && state.run.session_id === fresh.session_id) upsertRun(fresh);
+  } catch {
+    // The status bar keeps the last known values; the socket state tells what is wrong.
+  }
+}
+
+function notice(text) {
+  const el = $('notice');
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+// ---- live messages ----
+
+socket.addEventListener('message', (e) => {
+  const m = e.detail;
+  switch (m.type) {
+    case 'hello':
+      for (const run of m.sessions || []) upsertRun(run);
+      if (state.run && state.missingSnapshots.length) {
+        loadSnapshots(state.run.session_id, state.generation, state.missingSnapshots);
+      }
+      if (state.chosen === FOLLOW) followNewest();
+      else if (!state.run && !state.loadingId) showRun(state.chosen);
+      break;
+    case 'run_started':
+      upsertRun(m.run || { session_id: m.session_id });
+      followNewest();
+      break;
+    case 'run_ended':
+      upsertRun(m.run);
+      if (state.run && state.run.session_id === m.session_id) refreshCurrentRun();
+      break;
+    case 'training_update': {
+      if (!state.run || m.session_id !== state.run.session_id) return;
+      const n = store.applyLive(m.metric, m.rank, m.points);
+      if (n) {
+        zoom.applyLive(Series.key(m.metric, m.rank), m.points);
+        statusBar.countLive(n);
+        state.lastLiveAt = Date.now();
+        requestRender();
+      }
+      break;
+    }
+    case 'error':
+      console.warn('agent says:', m.error);
+      break;
+    default:
+      break;
+  }
+});
+
+// ---- header, toolbar, status bar ----
+
+const statusBar = new StatusBar($('status-bar'));
+new ConnectionBadge($('connection-status'), socket);  // eslint-disable-line no-new
+
+function paintZoomState() {
+  const button = $('reset-zoom');
+  const range = zoom.range;
+  button.disabled = !range;
+  app.dataset.zoom = range ? (zoom.loading ? 'loading' : 'detail') : 'none';
+  $('zoom-hint').textContent = !lossChart || !lossChart.zoomEnabled ? $('zoom-hint').textContent
+    : range ? `Steps ${range.from}–${range.to}${zoom.loading ? ' · loading full resolution…' : ' · full resolution'}`
+      : 'Scroll or drag to zoom · Shift-drag to pan';
+}
+
+$('reset-zoom').addEventListener('click', () => lossChart && lossChart.resetZoom());
+$('log-scale').addEventListener('change', (e) => lossChart && lossChart.setLogScale(e.target.checked));
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && lossChart) lossChart.resetZoom();
+});
+paintZoomState();
+
+function tickStatus() {
+  const list = store.list();
+  const keys = visibleKeys(list);
+  const shown = list.filter((s) => keys.has(s.key));
+  const main = shown.find((s) => isLossMetric(s.metric)) || shown[0] || list[0];
+  statusBar.update({
+    run: state.run,
+    pointsHeld: store.totalPoints() + zoom.pointCount(),
+    seriesCount: store.series.size,
+    lastPoint: main ? main.latest() : null,
+    lastLiveAt: state.lastLiveAt,
+    chartMode: !lossChart ? 'text' : zoom.range ? 'zoomed' : 'live',
+  });
+  if (state.run) picker.showRun(state.run);
+}
+setInterval(tickStatus, 1000);
+// The run object's drop count and status come from the agent: poll it while the run is live.
+setInterval(() => {
+  if (state.run && state.run.status === 'running') refreshCurrentRun();
+}, 2000);
+
+// ---- start ----
+
+window.trainscope = {
+  config,
+  store,
+  socket,
+  zoom,
+  events,
+  get chart() {
+    return lossChart ? lossChart.chart : null;
+  },
+  get run() {
+    return state.run;
+  },
+};
+
+socket.start();
+api.listRuns().then((runs) => {
+  for (const run of runs) upsertRun(run);
+  if (state.chosen !== FOLLOW) {
+    if (!runs.some((r) => r.session_id === state.chosen)) notice(`Run ${state.chosen} was not found; showing the newest run.`);
+    else return showRun(state.chosen);
+    state.chosen = FOLLOW;
+  }
+  followNewest();
+  return undefined;
+}).catch((e) => notice(`Cannot list runs: ${e.message}`)).finally(() => {
+  paintRuns();
+  tickStatus();
+  requestRender(true);
+});

@@ -1,0 +1,49 @@
+// The status bar: what the page holds and how the run is doing. Points held in memory, the
+// JS heap (performance.memory where the browser has it, else "n/a"), records the trainer
+// dropped (a full ring), the newest step, and the live point rate.
+import { formatAge, formatBytes, formatCount } from './format.js';
+
+export class StatusBar {
+  /** @param root element holding [data-field=...] children */
+  constructor(root) {
+    this.root = root;
+    this.fields = {};
+    for (const el of root.querySelectorAll('[data-field]')) this.fields[el.dataset.field] = el;
+    this.rateWindow = [];  // [time, points applied] per second-ish
+    this.pointsApplied = 0;
+  }
+
+  set(field, text, attrs = {}) {
+    const el = this.fields[field];
+    if (!el) return;
+    if (el.textContent !== text) el.textContent = text;
+    for (const [k, v] of Object.entries(attrs)) el.parentElement.dataset[k] = v;
+  }
+
+  /** Counts live points for the rate display. */
+  countLive(n) {
+    this.pointsApplied += n;
+  }
+
+  /**
+   * @param s {run, pointsHeld, seriesCount, lastPoint, chartMode}
+   */
+  update(s) {
+    const now = Date.now();
+    this.rateWindow.push([now, this.pointsApplied]);
+    while (this.rateWindow.length > 2 && now - this.rateWindow[0][0] > 5000) this.rateWindow.shift();
+    const [t0, n0] = this.rateWindow[0];
+    const rate = now > t0 ? ((this.pointsApplied - n0) * 1000) / (now - t0) : 0;
+
+    this.set('points', formatCount(s.pointsHeld));
+    this.set('series', formatCount(s.seriesCount));
+    const mem = performance.memory;
+    this.set('heap', mem && Number.isFinite(mem.usedJSHeapSize) ? formatBytes(mem.usedJSHeapSize) : 'n/a');
+    const dropped = s.run ? Number(s.run.dropped) || 0 : 0;
+    this.set('dropped', s.run ? formatCount(dropped) : '—', { warn: dropped > 0 ? 'true' : 'false' });
+    this.set('step', s.lastPoint ? String(s.lastPoint.x) : '—');
+    this.set('updated', s.lastLiveAt ? formatAge(s.lastLiveAt, now) : '—');
+    this.set('rate', `${formatCount(rate)}/s`);
+    this.set('mode', s.chartMode);
+  }
+}
