@@ -29,6 +29,8 @@ struct AgentContext {
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
+    /// Connected WebSocket clients, for /metrics.
+    std::function<std::size_t()> websocket_clients;
 };
 
 /// Handles one REST or static request; `segments` is the decoded path.

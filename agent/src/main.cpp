@@ -112,7 +112,8 @@ protected:
             std::string db_path = data_dir_ + "/trainscope.db";
             Store store(db_path);
             Collector collector(store, CollectorOptions{name_space_}, log);
-            WebSocketHub hub(db_path, log);
+            WebSocketHub hub(db_path, kVersion, log, HubOptions{},
+                             [&collector] { return collector.live_dropped(); });
             collector.add_listener(&hub);
 
             PluginSinks sinks;
@@ -141,6 +142,7 @@ protected:
             ctx.collector = &collector;
             ctx.plugins = &plugins;
             ctx.websocket = [&hub] { return hub.make_handler(); };
+            ctx.websocket_clients = [&hub] { return hub.client_count(); };
 
             plugins.start();
             collector.start();

@@ -35,6 +35,10 @@ void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& r
             << "# TYPE trainscope_store_errors_total counter\n"
             << "trainscope_store_errors_total " << s.store_errors << "\n";
     }
+    if (ctx.websocket_clients)
+        out << "# HELP trainscope_websocket_clients Connected dashboard clients.\n"
+               "# TYPE trainscope_websocket_clients gauge\n"
+            << "trainscope_websocket_clients " << ctx.websocket_clients() << "\n";
     Queries q(ctx.db_path);
     auto live = ctx.collector ? ctx.collector->live_dropped() : std::map<std::string, std::uint64_t>{};
     out << "# HELP trainscope_run_dropped_total Records a trainer dropped because its ring was full.\n"

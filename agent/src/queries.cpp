@@ -114,8 +114,9 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     result.total = count.int64(0);
     if (result.total == 0) return result;
 
+    // Step order for the chart (a trainer may log steps out of order); seq breaks ties.
     Stmt q(db_, "SELECT seq, step, t_us, value FROM points "
-                "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY seq");
+                "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY step, seq");
     q.bind(1, series).bind(2, req.from).bind(3, req.to);
     auto row = [&q] {
         return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,

@@ -8,6 +8,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <sys/socket.h>
 #include <chrono>
 
 #include "http_util.hpp"
@@ -30,11 +31,30 @@ struct WebSocketHub::Client {
     std::vector<std::string> messages;                            ///< ready-made JSON
     std::size_t queued_points = 0;
     std::atomic<bool> closing{false};
+    int fd = -1;                                 ///< the socket, for the watchdog
+    std::atomic<std::int64_t> busy_since_ms{0};  ///< when the current flush began; 0 if idle
 };
 
 namespace {
 
-std::string run_event_json(Queries& q, const std::string& kind, const std::string& session) {
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Marks a client busy sending for as long as it lives, for the watchdog.
+class BusyScope {
+public:
+    explicit BusyScope(std::atomic<std::int64_t>& since) : since_(since) { since_ = steady_ms(); }
+    ~BusyScope() { since_ = 0; }
+
+private:
+    std::atomic<std::int64_t>& since_;
+};
+
+std::string run_event_json(Queries& q, const std::string& kind, const std::string& session,
+                           const std::map<std::string, std::uint64_t>& dropped) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
@@ -42,13 +62,15 @@ std::string run_event_json(Queries& q, const std::string& kind, const std::strin
     w.Key("session_id"); write_string(w, session);
     if (auto run = q.run(session)) {
         w.Key("run");
-        write_run(w, *run, 0);
+        auto it = dropped.find(session);
+        write_run(w, *run, it == dropped.end() ? 0 : it->second);
     }
     w.EndObject();
     return buf.GetString();
 }
 
-std::string hello_json(Queries& q, const std::string& version) {
+std::string hello_json(Queries& q, const std::string& version,
+                       const std::map<std::string, std::uint64_t>& dropped) {
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
     w.StartObject();
@@ -59,7 +81,10 @@ std::string hello_json(Queries& q, const std::string& version) {
     if (newest) write_string(w, *newest); else w.Null();
     w.Key("sessions");
     w.StartArray();
-    for (const RunInfo& r : q.runs()) write_run(w, r, 0);
+    for (const RunInfo& r : q.runs()) {
+        auto it = dropped.find(r.session_id);
+        write_run(w, r, it == dropped.end() ? 0 : it->second);
+    }
     w.EndArray();
     w.EndObject();
     return buf.GetString();
@@ -80,7 +105,9 @@ std::string simple_json(const char* type, const std::string& key, const std::str
 /// One connected browser: its handler thread reads requests and flushes its queue.
 class WebSocketSession : public Poco::Net::HTTPRequestHandler {
 public:
+    /// Takes one of the hub's client slots (reserved by make_handler) until destroyed.
     explicit WebSocketSession(WebSocketHub& hub) : hub_(hub) {}
+    ~WebSocketSession() override { --hub_.slots_; }
 
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
@@ -92,6 +119,7 @@ public:
             return;
         }
         auto client = std::make_shared<WebSocketHub::Client>();
+        client->fd = ws->impl()->sockfd();
         hub_.add(client);
         try {
             // A client that stops reading fills its socket buffer; then sendFrame fails after
@@ -100,7 +128,10 @@ public:
             ws->setReceiveTimeout(Poco::Timespan(5, 0));
             ws->setMaxPayloadSize(64 * 1024);
             Queries q(hub_.db_path_);
-            send(*ws, hello_json(q, "0.1.0"));
+            {
+                BusyScope busy(client->busy_since_ms);
+                send(*ws, hello_json(q, hub_.version_, hub_.dropped()));
+            }
             serve(*ws, *client, q);
         } catch (const std::exception& e) {
             hub_.log_.information("websocket client dropped: %s", std::string(e.what()));
@@ -208,7 +239,10 @@ private:
             }
             client.queued_points = 0;
         }
-        for (const auto& [kind, session] : run_events) send(ws, run_event_json(q, kind, session));
+        if (run_events.empty() && messages.empty() && jobs.empty()) return;
+        BusyScope busy(client.busy_since_ms);
+        auto dropped = run_events.empty() ? std::map<std::string, std::uint64_t>{} : hub_.dropped();
+        for (const auto& [kind, session] : run_events) send(ws, run_event_json(q, kind, session, dropped));
         for (const std::string& m : messages) send(ws, m);
         for (Job& job : jobs) {
             if (!job.replay) {
@@ -247,14 +281,68 @@ private:
     char buffer_[64 * 1024];
 };
 
-WebSocketHub::WebSocketHub(std::string db_path, Poco::Logger& log, HubOptions options)
-    : db_path_(std::move(db_path)), log_(log), options_(options) {}
+WebSocketHub::WebSocketHub(std::string db_path, std::string version, Poco::Logger& log,
+                           HubOptions options, DroppedFn live_dropped)
+    : db_path_(std::move(db_path)),
+      version_(std::move(version)),
+      live_dropped_(std::move(live_dropped)),
+      log_(log),
+      options_(options) {}
 
 WebSocketHub::~WebSocketHub() { stop(); }
 
-void WebSocketHub::stop() { stopping_ = true; }
+void WebSocketHub::start() { watchdog_ = std::thread([this] { watchdog(); }); }
 
-Poco::Net::HTTPRequestHandler* WebSocketHub::make_handler() { return new WebSocketSession(*this); }
+void WebSocketHub::stop() {
+    {
+        std::lock_guard<std::mutex> lock(watchdog_mutex_);
+        stopping_ = true;
+    }
+    watchdog_wake_.notify_all();
+    if (watchdog_.joinable()) watchdog_.join();
+}
+
+std::map<std::string, std::uint64_t> WebSocketHub::dropped() const {
+    return live_dropped_ ? live_dropped_() : std::map<std::string, std::uint64_t>{};
+}
+
+void WebSocketHub::watchdog() {
+    std::unique_lock<std::mutex> wake_lock(watchdog_mutex_);
+    while (!stopping_) {
+        watchdog_wake_.wait_for(wake_lock, std::chrono::milliseconds(250));
+        std::int64_t now = steady_ms();
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (const auto& c : clients_) {
+            std::int64_t since = c->busy_since_ms;
+            if (since == 0 || now - since <= options_.send_timeout_ms || c->closing.exchange(true)) continue;
+            // Unblocks the send in the client's thread, which then drops the client.
+            ::shutdown(c->fd, SHUT_RDWR);
+            log_.warning("websocket client stalled: one flush took over %s ms; dropped",
+                         std::to_string(options_.send_timeout_ms));
+        }
+    }
+}
+
+namespace {
+
+/// The reply when every WebSocket slot is taken.
+class TooManyClients : public Poco::Net::HTTPRequestHandler {
+public:
+    void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+        send_error(response, 503, "too many WebSocket clients; try again later");
+    }
+};
+
+}  // namespace
+
+Poco::Net::HTTPRequestHandler* WebSocketHub::make_handler() {
+    // Reserve the slot now, before the handshake, so a burst cannot overshoot the cap.
+    if (slots_.fetch_add(1) >= options_.max_clients) {
+        --slots_;
+        return new TooManyClients;
+    }
+    return new WebSocketSession(*this);
+}
 
 std::size_t WebSocketHub::client_count() const {
     std::lock_guard<std::mutex> lock(mutex_);

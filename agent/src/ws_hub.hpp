@@ -8,11 +8,19 @@
 // the last point it was sent; a client that stops reading hits the send timeout and is
 // dropped. Reconnecting clients send subscribe{session_id, since_seq} and are replayed
 // exactly what they missed.
+//
+// A client that reads slowly can keep a send "making progress" forever, so a socket send
+// timeout alone never fires: a watchdog shuts down the socket of any client whose flush has
+// taken longer than send_timeout_ms. Clients are capped below the HTTP thread pool, so
+// WebSockets can never take every thread from plain requests.
 #pragma once
 
 #include <Poco/Net/HTTPRequestHandler.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,16 +41,22 @@ namespace trainscope::agent {
 struct HubOptions {
     std::size_t max_queued_points = 50'000;  ///< per client; beyond it, replay from the store
     int flush_interval_ms = 16;
-    int send_timeout_ms = 5'000;
+    int send_timeout_ms = 5'000;          ///< per flush, enforced by the watchdog
+    std::size_t max_clients = 48;           ///< beyond it, 503 (the HTTP pool has 64 threads)
     std::size_t max_points_per_message = 5'000;
 };
 
 class WebSocketHub : public CollectorListener {
 public:
-    WebSocketHub(std::string db_path, Poco::Logger& log, HubOptions options = {});
+    using DroppedFn = std::function<std::map<std::string, std::uint64_t>()>;
+
+    /// live_dropped: the drop counts of live runs (the collector's), for run objects.
+    WebSocketHub(std::string db_path, std::string version, Poco::Logger& log, HubOptions options = {},
+                 DroppedFn live_dropped = {});
     ~WebSocketHub() override;
 
-    void start() {}
+    /// Starts the stalled-client watchdog.
+    void start();
     /// Closes every client connection.
     void stop();
 
@@ -57,6 +71,8 @@ public:
     void broadcast(const std::string& session_id, std::string json);
 
     std::size_t client_count() const;
+    /// Live drop counts per session (empty without a collector).
+    std::map<std::string, std::uint64_t> dropped() const;
 
     struct Client;
 
@@ -67,13 +83,21 @@ private:
     void subscribe(Client& c, const std::string& session_id, std::int64_t since_seq, bool has_since);
     void unsubscribe(Client& c, const std::string& session_id);
 
+    void watchdog();
+
     std::string db_path_;
+    std::string version_;
+    DroppedFn live_dropped_;
     Poco::Logger& log_;
     HubOptions options_;
     mutable std::mutex mutex_;
     std::set<std::shared_ptr<Client>> clients_;
     std::map<std::string, std::int64_t> published_;  ///< newest committed seq per session
     std::atomic<bool> stopping_{false};
+    std::atomic<std::size_t> slots_{0};  ///< WebSocket handlers alive (or being created)
+    std::mutex watchdog_mutex_;
+    std::condition_variable watchdog_wake_;
+    std::thread watchdog_;
 };
 
 }  // namespace trainscope::agent
