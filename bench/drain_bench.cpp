@@ -1,17 +1,18 @@
 // drain_bench — how fast the agent moves records out of a trainer's ring, on one core.
 //
 // Each iteration, with the clock paused, a producer thread (another core, as a trainer
-// would be) fills the whole ring with N published records through the SDK (16 metrics
-// interleaved). Then the clock runs over the agent's side only:
+// would be) fills its whole lane with N published records through the SDK (16 metrics
+// interleaved; the segment has the default 8 lanes, the others stay empty, as they are when
+// a trainer logs from one thread). Then the clock runs over the agent's side only:
 //
-//   BM_drain              SegmentReader::drain of all N records into a reused vector, then
-//                         release(): the collector's read path, minus conversion and SQLite.
+//   BM_drain              SegmentReader::drain of all N records (every lane checked) into a
+//                         reused vector, then release() per lane: the collector's read path,
+//                         minus SQLite. Collector::pass keeps its vector across passes.
 //   BM_drain_fresh_vector the same into a vector created for the pass (what Collector::pass
-//                         does today: its `records` vector is a local, so it regrows from
-//                         empty on every pass). What that costs depends on glibc's adaptive
-//                         mmap threshold: page faults on every pass until a large enough
-//                         block has been freed once, reallocation copies after that.
-//   BM_memcpy_floor       memcpy of the same N x 32 ring bytes into a buffer: the floor for
+//                         did before it kept its vector as a member). What that costs depends
+//                         on glibc's adaptive mmap threshold: page faults on every pass until
+//                         a large enough block has been freed once, reallocation after that.
+//   BM_memcpy_floor       memcpy of the same N x 32 lane bytes into a buffer: the floor for
 //                         moving those bytes, with no per-record check at all.
 //
 // N is 2^16 (the SDK's default ring); BM_drain also runs 2^18, the collector's per-pass
@@ -55,6 +56,7 @@ public:
                          why.c_str());
             std::exit(1);
         }
+        cursors_ = reader_->read_positions();
         for (int m = 0; m < kMetrics; ++m)
             metrics_.push_back(run_.metric("bench/m" + std::to_string(m)));
         producer_ = std::thread([this] { produce(); });
@@ -69,13 +71,26 @@ public:
     bool fill() { return request(1) == static_cast<long>(n_); }
 
     trainscope::agent::SegmentReader& reader() { return *reader_; }
-    const void* ring_bytes() const {
+    /// The producer thread's lane: the first thread to log to a Run gets lane 1.
+    static constexpr std::uint32_t kLane = 1;
+    const void* lane_bytes() const {
         // Identity is the first member of the Header, so its address is the segment's.
         auto* h = reinterpret_cast<const trainscope::layout::Header*>(&reader_->identity());
-        return trainscope::layout::slots(h);
+        return trainscope::layout::lane_slots(h, kLane, n_);
     }
     std::uint32_t n() const { return n_; }
-    std::uint64_t cursor = 0;
+    /// Drains what is there and releases every lane's slots.
+    std::size_t drain_all(std::vector<Record>& out) {
+        std::uint64_t lost = 0;
+        std::size_t got = reader_->drain(cursors_, n_, false, out, &lost);
+        for (std::uint32_t k = 0; k < cursors_.size(); ++k) reader_->release(k, cursors_[k]);
+        return got;
+    }
+    /// For the memcpy floor: marks N records of the producer's lane as read.
+    void skip_lane() {
+        cursors_[kLane] += n_;
+        reader_->release(kLane, cursors_[kLane]);
+    }
 
 private:
     static trainscope::RunOptions options(std::uint32_t n, const std::string& ns) {
@@ -117,6 +132,7 @@ private:
     std::string ns_;
     trainscope::Run run_;
     std::unique_ptr<trainscope::agent::SegmentReader> reader_;
+    trainscope::agent::LaneCursors cursors_;
     std::vector<trainscope::Metric> metrics_;
     std::thread producer_;
     std::atomic<long> command_{0};
@@ -145,12 +161,10 @@ void BM_drain(benchmark::State& state) {
     DrainRig& r = rig(static_cast<std::uint32_t>(state.range(0)));
     std::vector<Record> out;
     out.reserve(r.n());
-    std::uint64_t lost = 0;
     for (auto _ : state) {
         refill(state, r);
         out.clear();
-        std::size_t got = r.reader().drain(r.cursor, r.n(), false, out, &lost);
-        r.reader().release(r.cursor);
+        std::size_t got = r.drain_all(out);
         if (got != r.n()) state.SkipWithError("drain returned fewer records than published");
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
@@ -160,12 +174,10 @@ void BM_drain(benchmark::State& state) {
 
 void BM_drain_fresh_vector(benchmark::State& state) {
     DrainRig& r = rig(static_cast<std::uint32_t>(state.range(0)));
-    std::uint64_t lost = 0;
     for (auto _ : state) {
         refill(state, r);
         std::vector<Record> out;
-        std::size_t got = r.reader().drain(r.cursor, r.n(), false, out, &lost);
-        r.reader().release(r.cursor);
+        std::size_t got = r.drain_all(out);
         if (got != r.n()) state.SkipWithError("drain returned fewer records than published");
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
@@ -179,9 +191,8 @@ void BM_memcpy_floor(benchmark::State& state) {
     std::vector<char> out(bytes);
     for (auto _ : state) {
         refill(state, r);
-        std::memcpy(out.data(), r.ring_bytes(), bytes);
-        r.cursor += r.n();
-        r.reader().release(r.cursor);
+        std::memcpy(out.data(), r.lane_bytes(), bytes);
+        r.skip_lane();
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }

@@ -1,25 +1,34 @@
 // log_bench — what one Metric::log() costs the trainer, against the ways a trainer could
 // otherwise hand a record to another party, all in one binary and one run.
 //
-// Every variant carries the same record (metric id, step, value, and a timestamp where the
-// variant stores one) and runs 1 thread and 4 threads (one shared sink; for log(), one
-// shared Run with a Metric per thread). The summary's headline figure is the CPU time of the
-// logging threads per record: what a call costs the trainer, unaffected by other load on a
-// shared machine. For the blocking baselines (mutex, message queue) it leaves out time spent
-// waiting, which flatters them, so the ratios are conservative. Wall time per record is shown
-// beside it (with 4 threads: wall time / all threads' records, the inverse of throughput).
+// Every variant carries the same record (metric id, step, value, and a wall-clock timestamp
+// from the same coarse clock log() uses, where the variant stores one) and runs 1 thread and
+// 4 threads (one shared sink; for log(), one shared Run with a Metric per thread). The
+// summary's headline figure is the CPU time of the logging threads per record: what a call
+// costs the trainer, unaffected by other load on a shared machine. For the blocking
+// baselines (mutex, message queue) it leaves out time spent waiting, which flatters them, so
+// the ratios are conservative. Wall time per record is shown beside it (with 4 threads: wall
+// time / all threads' records, the inverse of throughput).
 //
-//   BM_log              trainscope: detail::push into a 2^24-slot ring. A drainer thread uses
-//                       the agent's SegmentReader the way the collector does (poll, drain
-//                       everything published, release once per pass), so the ring never fills
-//                       and the drop path is not what is measured. Drops are counted anyway
-//                       ("dropped" counter and the summary).
-//   BM_log_tight_drainer  the same, but the drainer spins right behind the producer and
+//   BM_log              trainscope: Metric::log() on a Run as RunOptions makes it by default
+//                       (8 lanes of 2^16 slots, coarse clock), so each logging thread writes
+//                       a lane of its own (no locked instruction). A drainer thread uses the
+//                       agent's SegmentReader the way the collector does (poll every 100 us,
+//                       drain every lane, release once per pass). Drops (a lane filled while
+//                       the drainer had no CPU) are counted: "dropped" and the summary.
+//   BM_log_big_lanes    the same with 2^21 slots per lane (64 MiB): fewer drops when the
+//                       drainer is starved, but every slot write misses the cache.
+//   BM_log_shared_lane  8 lanes' worth of slots in 1 lane: every thread claims by CAS on the
+//                       shared lane 0 (what threads beyond lanes-1 get; the v1 design).
+//   BM_log_precise      BM_log with Timestamps::precise (CLOCK_REALTIME), 1 thread.
+//   BM_log_tight_drainer  BM_log, but the drainer spins right behind the producer and
 //                       releases every 4096 records: the worst case for cache-line sharing.
-//   BM_atomic_floor     one relaxed fetch_add on a shared counter: the floor, since claiming a
-//                       slot needs at least one atomic read-modify-write on shared state.
-//   BM_clock_read       detail::now_ticks() alone (rdtsc on x86-64): not a baseline but a part
-//                       of log(), to show how much of its cost is the timestamp.
+//   BM_atomic_floor     one relaxed fetch_add on a shared counter: the floor for any design
+//                       that claims a slot with an atomic read-modify-write on shared state.
+//   BM_clock_read       the coarse clock as log() reads it (vDSO, called directly): not a
+//                       baseline but a part of log(), to show how much of its cost is the
+//                       timestamp. BM_clock_read_libc: the same clock through glibc's
+//                       clock_gettime(), for comparison.
 //   BM_mutex_vector     std::mutex + std::vector::push_back (recycled at 64 Ki records, no
 //                       reallocation): the obvious in-process queue, minus any consumer.
 //   BM_fprintf_json     one JSON line per record with fprintf to a buffered file in /tmp
@@ -32,10 +41,13 @@
 
 #include <boost/interprocess/ipc/message_queue.hpp>
 
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,27 +65,42 @@ namespace bip = boost::interprocess;
 using trainscope::LogStatus;
 using trainscope::bench::result;
 
-// 2^24 slots (512 MiB of /dev/shm): with 4 threads on a 2-core machine the drainer gets too
-// little CPU to keep a 2^20 ring from filling (40 % of records dropped in one run), and the
-// cheap drop path would then be what is measured. Pre-faulted before any measurement.
-constexpr std::uint32_t kRingSlots = 1u << 24;
+// Every lane is pre-faulted before any measurement, so page faults of a fresh tmpfs segment
+// are not what is measured.
+
+/// The clock log() uses by default, for the baselines' timestamps.
+const trainscope::detail::WallClock g_clock =
+    trainscope::detail::WallClock::make(trainscope::Timestamps::coarse);
 
 /// The record the baselines carry: the same fields as a ring slot minus its publish word.
 struct Record {
     std::uint32_t metric_id;
     std::int64_t step;
     double value;
-    std::uint64_t ticks;
+    std::int64_t unix_ns;
 };
 static_assert(sizeof(Record) == 32);
 
-// ---- trainscope: one Run, a drainer standing in for the agent's collector ----------------
+// ---- trainscope: one Run per configuration, a drainer standing in for the collector ------
+
+struct RigConfig {
+    std::uint32_t lanes;
+    std::uint32_t slots;  ///< per lane
+    trainscope::Timestamps timestamps;
+    const char* tag;
+};
+constexpr RigConfig kLanes{8, 1u << 16, trainscope::Timestamps::coarse, "lanes"};
+constexpr RigConfig kBigLanes{8, 1u << 21, trainscope::Timestamps::coarse, "big"};
+constexpr RigConfig kSharedLane{1, 1u << 19, trainscope::Timestamps::coarse, "shared"};
+constexpr RigConfig kPrecise{8, 1u << 16, trainscope::Timestamps::precise, "precise"};
 
 class LogRig {
 public:
-    static LogRig& get() {
-        static LogRig rig;
-        return rig;
+    static LogRig& get(const RigConfig& config) {
+        static std::map<std::string, std::unique_ptr<LogRig>> rigs;
+        auto& rig = rigs[config.tag];
+        if (!rig) rig.reset(new LogRig(config));
+        return *rig;
     }
 
     trainscope::Run& run() { return run_; }
@@ -82,22 +109,14 @@ public:
     void start(bool tight) {
         stop_ = false;
         drainer_ = std::thread([this, tight] { drain_loop(tight); });
-        if (!warmed_) {
-            // Touch every ring page through both mappings once, so page faults of a fresh
-            // tmpfs segment are not part of any measurement.
-            warmed_ = true;
-            trainscope::Metric warm = run_.metric("bench/warmup");
-            for (std::uint64_t i = 0; i < kRingSlots; ++i)
-                while (warm.log(static_cast<std::int64_t>(i), 0.0) != LogStatus::ok)
-                    std::this_thread::yield();
-        }
+        if (!warmed_) warm();
     }
     void stop() {
         stop_ = true;
         if (drainer_.joinable()) drainer_.join();
     }
 
-    std::uint64_t logged() const { return reader_ ? reader_->write_pos() : 0; }
+    std::uint64_t logged() const { return reader_ ? reader_->written() : 0; }
 
     ~LogRig() {
         stop();
@@ -105,7 +124,8 @@ public:
     }
 
 private:
-    LogRig() : run_("log_bench", options()) {
+    explicit LogRig(const RigConfig& config)
+        : config_(config), run_("log_bench", options(config)) {
         std::string why;
         bool not_ready = false;
         std::string name = trainscope::bench::find_segment(ns_);
@@ -115,20 +135,49 @@ private:
                          why.c_str());
             std::exit(1);
         }
-        cursor_ = reader_->read_pos();
+        cursors_ = reader_->read_positions();
     }
 
-    trainscope::RunOptions options() {
+    trainscope::RunOptions options(const RigConfig& config) {
         trainscope::RunOptions o;
-        o.capacity = kRingSlots;
-        o.name_space = ns_ = trainscope::bench::private_namespace("log");
+        o.capacity = config.slots;
+        o.lanes = config.lanes;
+        o.timestamps = config.timestamps;
+        o.name_space = ns_ = trainscope::bench::private_namespace(std::string("log-") + config.tag);
         o.autostart = false;
         return o;
     }
 
+    /// Touches every lane's pages through both mappings once (one thread per lane, alive at
+    /// the same time so each gets its own), so page faults of a fresh tmpfs segment are not
+    /// part of any measurement. The threads then end, and the benchmark's threads take their
+    /// lanes over.
+    void warm() {
+        warmed_ = true;
+        std::uint32_t writers = config_.lanes > 1 ? config_.lanes - 1 : 1;
+        std::atomic<std::uint32_t> done{0};
+        std::vector<std::thread> pool;
+        std::vector<std::atomic<long>> tids(writers);
+        for (std::uint32_t t = 0; t < writers; ++t)
+            pool.emplace_back([&, t] {
+                tids[t] = trainscope::detail::current_tid();
+                trainscope::Metric warm = run_.metric("bench/warmup");
+                for (std::uint64_t i = 0; i < config_.slots; ++i)
+                    while (warm.log(static_cast<std::int64_t>(i), 0.0) != LogStatus::ok)
+                        std::this_thread::yield();
+                done.fetch_add(1);
+                while (done.load() < writers) std::this_thread::yield();
+            });
+        for (auto& th : pool) th.join();
+        // A lane is handed on once the kernel has forgotten its thread, a moment after join.
+        for (auto& tid : tids)
+            while (trainscope::detail::thread_alive(tid)) std::this_thread::yield();
+    }
+
     void drain_loop(bool tight) {
         // Collector-like: every 100 us drain all that is published (bounded by the
-        // collector's per-pass budget), then release once, as the collector does per commit.
+        // collector's per-pass budget), then release each lane, as the collector does per
+        // commit.
         const std::size_t batch = tight ? 4096 : (1u << 18);
         std::vector<trainscope::agent::Record> out;
         out.reserve(batch);
@@ -136,9 +185,10 @@ private:
         for (;;) {
             bool stopping = stop_.load(std::memory_order_acquire);
             out.clear();
-            std::size_t n = reader_->drain(cursor_, batch, false, out, &lost);
-            if (n) reader_->release(cursor_);
-            if (stopping && n == 0 && cursor_ == reader_->write_pos()) return;
+            std::size_t n = reader_->drain(cursors_, batch, false, out, &lost);
+            if (n)
+                for (std::uint32_t k = 0; k < cursors_.size(); ++k) reader_->release(k, cursors_[k]);
+            if (stopping && n == 0 && reader_->drained(cursors_)) return;
             if (n < batch) {
                 if (tight)
                     trainscope::detail::cpu_relax();
@@ -148,28 +198,32 @@ private:
         }
     }
 
+    RigConfig config_;
     std::string ns_;
     trainscope::Run run_;
     std::unique_ptr<trainscope::agent::SegmentReader> reader_;
-    std::uint64_t cursor_ = 0;
+    trainscope::agent::LaneCursors cursors_;
     std::thread drainer_;
     std::atomic<bool> stop_{false};
     bool warmed_ = false;
 };
 
+template <const RigConfig& C>
 void start_drainer(const benchmark::State&) {
-    LogRig::get().start(false);
+    LogRig::get(C).start(false);
 }
 void start_tight_drainer(const benchmark::State&) {
-    LogRig::get().start(true);
+    LogRig::get(kLanes).start(true);
 }
+template <const RigConfig& C>
 void stop_drainer(const benchmark::State&) {
-    LogRig::get().stop();
+    LogRig::get(C).stop();
 }
 
+template <const RigConfig& C>
 void BM_log(benchmark::State& state) {
     trainscope::Metric m =
-        LogRig::get().run().metric("bench/t" + std::to_string(state.thread_index()));
+        LogRig::get(C).run().metric("bench/t" + std::to_string(state.thread_index()));
     std::int64_t step = 0;
     std::uint64_t dropped = 0;
     for (auto _ : state) {
@@ -195,7 +249,16 @@ void BM_atomic_floor(benchmark::State& state) {
 // ---- a component of log(): reading the producer's clock ------------------------------------
 
 void BM_clock_read(benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(trainscope::detail::now_ticks());
+    for (auto _ : state) benchmark::DoNotOptimize(g_clock.now());
+    state.SetItemsProcessed(state.iterations());
+}
+
+void BM_clock_read_libc(benchmark::State& state) {
+    for (auto _ : state) {
+        timespec ts;
+        ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+        benchmark::DoNotOptimize(ts);
+    }
     state.SetItemsProcessed(state.iterations());
 }
 
@@ -212,7 +275,7 @@ void BM_mutex_vector(benchmark::State& state) {
     const auto id = static_cast<std::uint32_t>(state.thread_index());
     std::int64_t step = 0;
     for (auto _ : state) {
-        Record r{id, step, static_cast<double>(step) * 0.5, trainscope::detail::now_ticks()};
+        Record r{id, step, static_cast<double>(step) * 0.5, g_clock.now()};
         {
             std::lock_guard<std::mutex> lock(g_mutex_sink.mutex);
             if (g_mutex_sink.records.size() == g_mutex_sink.records.capacity())
@@ -246,9 +309,9 @@ void BM_fprintf_json(benchmark::State& state) {
     const std::string name = "bench/t" + std::to_string(state.thread_index());
     std::int64_t step = 0;
     for (auto _ : state) {
-        std::fprintf(g_json, "{\"metric\":\"%s\",\"step\":%lld,\"value\":%.17g,\"t\":%llu}\n",
+        std::fprintf(g_json, "{\"metric\":\"%s\",\"step\":%lld,\"value\":%.17g,\"t\":%lld}\n",
                      name.c_str(), static_cast<long long>(step), static_cast<double>(step) * 0.5,
-                     static_cast<unsigned long long>(trainscope::detail::now_ticks()));
+                     static_cast<long long>(g_clock.now()));
         // Keep the file small (page cache, not disk): start over every 2^20 lines.
         if ((++step & 0xFFFFF) == 0) std::rewind(g_json);
     }
@@ -289,7 +352,7 @@ void BM_message_queue(benchmark::State& state) {
     const auto id = static_cast<std::uint32_t>(state.thread_index());
     std::int64_t step = 0;
     for (auto _ : state) {
-        Record r{id, step, static_cast<double>(step) * 0.5, trainscope::detail::now_ticks()};
+        Record r{id, step, static_cast<double>(step) * 0.5, g_clock.now()};
         g_queue->send(&r, sizeof r, 0);
         ++step;
     }
@@ -302,17 +365,31 @@ void shape(benchmark::internal::Benchmark* b) {
 }
 
 void register_all() {
-    benchmark::RegisterBenchmark("BM_log", BM_log)
-        ->Setup(start_drainer)
-        ->Teardown(stop_drainer)
+    benchmark::RegisterBenchmark("BM_log", BM_log<kLanes>)
+        ->Setup(start_drainer<kLanes>)
+        ->Teardown(stop_drainer<kLanes>)
         ->Apply(shape);
-    benchmark::RegisterBenchmark("BM_log_tight_drainer", BM_log)
+    benchmark::RegisterBenchmark("BM_log_big_lanes", BM_log<kBigLanes>)
+        ->Setup(start_drainer<kBigLanes>)
+        ->Teardown(stop_drainer<kBigLanes>)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_log_shared_lane", BM_log<kSharedLane>)
+        ->Setup(start_drainer<kSharedLane>)
+        ->Teardown(stop_drainer<kSharedLane>)
+        ->Apply(shape);
+    benchmark::RegisterBenchmark("BM_log_precise", BM_log<kPrecise>)
+        ->Setup(start_drainer<kPrecise>)
+        ->Teardown(stop_drainer<kPrecise>)
+        ->Threads(1)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark("BM_log_tight_drainer", BM_log<kLanes>)
         ->Setup(start_tight_drainer)
-        ->Teardown(stop_drainer)
+        ->Teardown(stop_drainer<kLanes>)
         ->Threads(1)
         ->UseRealTime();
     benchmark::RegisterBenchmark("BM_atomic_floor", BM_atomic_floor)->Apply(shape);
     benchmark::RegisterBenchmark("BM_clock_read", BM_clock_read)->Threads(1)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_clock_read_libc", BM_clock_read_libc)->Threads(1)->UseRealTime();
     benchmark::RegisterBenchmark("BM_mutex_vector", BM_mutex_vector)->Apply(shape);
     benchmark::RegisterBenchmark("BM_fprintf_json", BM_fprintf_json)
         ->Setup(open_json)
@@ -330,9 +407,13 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         const char* fn;
     };
     const Row rows[] = {{"trainscope log()", "BM_log"},
+                        {"log(), 2^21-slot lanes", "BM_log_big_lanes"},
+                        {"log(), shared lane 0 (CAS)", "BM_log_shared_lane"},
+                        {"log(), precise clock", "BM_log_precise"},
                         {"log(), tight drainer", "BM_log_tight_drainer"},
                         {"atomic fetch_add (floor)", "BM_atomic_floor"},
                         {"clock read (part of log)", "BM_clock_read"},
+                        {"same clock via glibc", "BM_clock_read_libc"},
                         {"mutex + vector", "BM_mutex_vector"},
                         {"fprintf JSON line", "BM_fprintf_json"},
                         {"boost message_queue", "BM_message_queue"}};
@@ -377,19 +458,18 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     if (log1 > 0 && atomic1 > 0)
         std::printf("  within 5x of the atomic floor     %8.2fx     %s\n", log1 / atomic1,
                     verdict(log1 / atomic1 <= 5));
-    for (int t : {1, 4}) {
-        double dropped = rep.counter("BM_log", "dropped", t),
-               records = rep.counter("BM_log", "records", t);
-        if (dropped >= 0 && records > 0)
-            std::printf(
-                "Dropped by log() (ring full), %d thread(s), median run: %.0f of %.0f (%.3f%%)\n",
-                t, dropped, records, 100.0 * dropped / records);
-        if (dropped >= 0 && records > 0)
-            result(t == 1 ? "log_dropped_pct_1t" : "log_dropped_pct_4t", 100.0 * dropped / records);
-    }
-    std::printf("All log() runs together: %llu dropped of %llu records\n",
-                static_cast<unsigned long long>(LogRig::get().run().dropped()),
-                static_cast<unsigned long long>(LogRig::get().logged()));
+    for (const char* fn : {"BM_log", "BM_log_big_lanes"})
+        for (int t : {1, 4}) {
+            double dropped = rep.counter(fn, "dropped", t), records = rep.counter(fn, "records", t);
+            if (dropped < 0 || records <= 0) continue;
+            std::printf("Dropped by %s (lane full), %d thread(s), median run: %.0f of %.0f (%.3f%%)\n",
+                        fn, t, dropped, records, 100.0 * dropped / records);
+            std::string key = std::string(fn + 3) + "_dropped_pct_" + std::to_string(t) + "t";
+            result(key.c_str(), 100.0 * dropped / records);
+        }
+    std::printf("All BM_log runs together: %llu dropped of %llu records\n",
+                static_cast<unsigned long long>(LogRig::get(kLanes).run().dropped()),
+                static_cast<unsigned long long>(LogRig::get(kLanes).logged()));
     for (const Row& r : rows)
         for (int t : {1, 4}) {
             if (rep.cpu(r.fn, t) < 0) continue;

@@ -88,7 +88,7 @@ void BM_store_commit(benchmark::State& state) {
     const std::string session = "01BENCHSTORE0000000000000";
     store.register_run(session, "store_bench", "localhost", ::getpid(), 1.8e12);
     trainscope::agent::ProducerKey key{"tsbench.1.0", ::getpid(), 1};
-    store.producer_consumed(key, session, 0);
+    store.producer_consumed(key, session, 0, 1);
     std::vector<std::int64_t> series;
     for (int s = 0; s < kSeries; ++s)
         series.push_back(store.series_id(session, 0, "bench/m" + std::to_string(s)));
@@ -98,7 +98,8 @@ void BM_store_commit(benchmark::State& state) {
     std::uint64_t consumed = 0;
     for (auto _ : state) {
         consumed += kBatch;
-        batch.producers = {trainscope::agent::ProducerUpdate{key, consumed, 0}};
+        batch.producers = {trainscope::agent::ProducerUpdate{key, 0}};
+        batch.lanes = {trainscope::agent::LaneUpdate{key, 1, consumed}};
         auto updates = store.commit(batch);
         benchmark::DoNotOptimize(updates.data());
     }

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 
+#include <trainscope/detail/clock.hpp>
 #include <trainscope/detail/process.hpp>
 #include <trainscope/detail/session_id.hpp>
 
@@ -17,8 +18,8 @@ struct Collector::Attached {
     ProducerKey key;
     std::string session_id;
     int rank = 0;
-    std::uint64_t cursor = 0;     ///< drained up to here
-    std::uint64_t committed = 0;  ///< stored (and released) up to here
+    LaneCursors cursor;     ///< per lane: drained up to here
+    LaneCursors committed;  ///< per lane: stored (and released) up to here
     std::vector<std::int64_t> series_ids;  ///< metric id -> series id, -1 if not yet known
     std::uint32_t config_generation = 0;
     std::uint32_t model_generation = 0;
@@ -123,18 +124,28 @@ void Collector::attach(const std::string& name) {
     }
     store_.register_run(a->session_id, reader->run_name(), host_, id.producer_pid,
                         static_cast<double>(id.anchor_unix_ns) / 1e6);
-    std::int64_t consumed = store_.producer_consumed(a->key, a->session_id, a->rank);
-    // The stored position wins: it is committed with the points, the segment's is not.
-    std::uint64_t start = consumed >= 0 ? static_cast<std::uint64_t>(consumed) : reader->read_pos();
-    if (start > reader->write_pos()) start = reader->read_pos();  // stale row: trust the segment
-    reader->release(start);
-    a->cursor = a->committed = start;
+    std::uint32_t lanes = reader->lane_count();
+    std::vector<std::int64_t> consumed =
+        store_.producer_consumed(a->key, a->session_id, a->rank, lanes);
+    a->cursor.assign(lanes, 0);
+    std::uint64_t resumed = 0;
+    for (std::uint32_t k = 0; k < lanes; ++k) {
+        // The stored position wins: it is committed with the points, the segment's is not.
+        std::uint64_t start =
+            consumed[k] >= 0 ? static_cast<std::uint64_t>(consumed[k]) : reader->read_pos(k);
+        if (start > reader->write_pos(k)) start = reader->read_pos(k);  // stale row: trust the segment
+        reader->release(k, start);
+        a->cursor[k] = start;
+        resumed += start;
+    }
+    a->committed = a->cursor;
     a->series_ids.assign(layout::kMaxMetrics, -1);
     a->reader = std::move(reader);
     ++stats_.segments_attached;
     bool new_session = producers_per_session_[a->session_id]++ == 0;
-    log_.information("attached segment %s (run %s, rank %d, pid %d), resuming at position %s",
-                     name, a->session_id, a->rank, static_cast<int>(a->key.pid), std::to_string(start));
+    log_.information("attached segment %s (run %s, rank %d, pid %d, %s lanes), %s records already stored",
+                     name, a->session_id, a->rank, static_cast<int>(a->key.pid),
+                     std::to_string(lanes), std::to_string(resumed));
     attached_.push_back(std::move(a));
     if (new_session) notify_run("run_started", attached_.back()->session_id);
 }
@@ -171,21 +182,20 @@ void Collector::inject_event(const std::string& session, const std::string& kind
 }
 
 void Collector::take_injected(CommitBatch& batch) {
-    std::vector<Injected> points;
+    injected_swap_.clear();
     {
         std::lock_guard<std::mutex> lock(inject_mutex_);
-        points.swap(injected_points_);
+        injected_swap_.swap(injected_points_);
         for (auto& e : injected_events_) batch.events.push_back(std::move(e));
         injected_events_.clear();
     }
-    for (const Injected& p : points)
+    for (const Injected& p : injected_swap_)
         batch.points.push_back(PendingPoint{store_.series_id(p.session, 0, p.name), p.step, p.t_us, p.value});
 }
 
 bool Collector::pass() {
-    CommitBatch batch;
-    std::vector<Record> records;
-    std::vector<EventRecord> events;
+    CommitBatch& batch = batch_;
+    batch.clear();
     std::vector<std::unique_ptr<Attached>> closing;
     Clock::time_point now = Clock::now();
     std::size_t budget = options_.max_records_per_pass;
@@ -193,20 +203,19 @@ bool Collector::pass() {
     for (auto& ap : attached_) {
         Attached& a = *ap;
         check_liveness(a, now);
-        records.clear();
+        records_.clear();
         // Read end-of-life state before draining: a finished flag seen here means every
         // record the producer will ever publish is already visible to the drain below.
         bool finished = a.reader->finished();
-        a.reader->drain(a.cursor, budget, a.dead, records, &a.lost);
-        budget -= std::min(budget, records.size());
-        TickConversion conv = clock_.for_segment(a.reader->identity());
-        for (const Record& r : records) {
+        a.reader->drain(a.cursor, budget, a.dead, records_, &a.lost);
+        budget -= std::min(budget, records_.size());
+        for (const Record& r : records_) {
             std::int64_t series = series_for(a, r.metric_id);
             if (series < 0) {
                 ++stats_.records_corrupt;
                 continue;
             }
-            batch.points.push_back(PendingPoint{series, r.step, conv.unix_ns(r.ticks) / 1000, r.value});
+            batch.points.push_back(PendingPoint{series, r.step, r.unix_ns / 1000, r.value});
         }
 
         RunUpdate run{a.session_id, "", "", "", 0};
@@ -215,24 +224,28 @@ bool Collector::pass() {
         if (a.reader->read_model_info(&a.model_generation, &text)) run.model_info = std::move(text);
         if (!run.config.empty() || !run.model_info.empty()) batch.runs.push_back(std::move(run));
 
-        events.clear();
-        a.reader->drain_events(events);
-        for (const EventRecord& e : events)
+        events_.clear();
+        a.reader->drain_events(events_);
+        for (const EventRecord& e : events_)
             batch.events.push_back(StoredEvent{a.session_id, a.rank,
-                                               static_cast<double>(conv.unix_ns(e.ticks)) / 1e6,
-                                               e.kind, e.text});
+                                               static_cast<double>(e.unix_ns) / 1e6, e.kind, e.text});
 
         std::int64_t dropped = static_cast<std::int64_t>(a.reader->dropped());
-        if (a.cursor != a.committed || !records.empty())
-            batch.producers.push_back(ProducerUpdate{a.key, a.cursor, dropped});
+        bool moved = false;
+        for (std::uint32_t k = 0; k < a.cursor.size(); ++k)
+            if (a.cursor[k] != a.committed[k]) {
+                batch.lanes.push_back(LaneUpdate{a.key, k, a.cursor[k]});
+                moved = true;
+            }
+        bool drained = a.reader->drained(a.cursor);
+        bool closes = (finished || a.dead) && drained;
+        if (moved || closes) batch.producers.push_back(ProducerUpdate{a.key, dropped});
         {
             std::lock_guard<std::mutex> lock(dropped_mutex_);
             dropped_[a.session_id] = static_cast<std::uint64_t>(dropped);
         }
 
-        bool drained = a.cursor == a.reader->write_pos();
-        if ((finished || a.dead) && drained) {
-            batch.producers.push_back(ProducerUpdate{a.key, a.cursor, dropped});
+        if (closes) {
             if (!finished) crashed_sessions_.insert(a.session_id);
             if (--producers_per_session_[a.session_id] == 0) {
                 bool crashed = crashed_sessions_.count(a.session_id) > 0;
@@ -261,18 +274,23 @@ bool Collector::pass() {
     }
     ++stats_.commits;
     stats_.points_stored += batch.points.size();
-    for (auto& a : attached_) {
-        if (a->cursor != a->committed) a->reader->release(a->cursor);
-        a->committed = a->cursor;
-    }
+    for (auto& a : attached_) release_committed(*a);
     for (const auto& listener : listeners_) listener->on_points(updates);
     close_finished(closing);
     return !batch.points.empty();
 }
 
+void Collector::release_committed(Attached& a) {
+    for (std::uint32_t k = 0; k < a.cursor.size(); ++k)
+        if (a.cursor[k] != a.committed[k]) {
+            a.reader->release(k, a.cursor[k]);
+            a.committed[k] = a.cursor[k];
+        }
+}
+
 void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) {
     for (auto& a : closing) {
-        a->reader->release(a->cursor);
+        release_committed(*a);
         a->reader->remove();
         if (a->lost) stats_.records_lost += a->lost;
         log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,

@@ -1,9 +1,10 @@
 // The collector: finds trainer segments in its namespace, drains their rings into the store,
 // hands the slots back once stored, and tells listeners (WebSocket hub, plugins) what arrived.
 //
-// One thread. Each pass: discover new segments (every scan interval), drain every attached
-// segment, commit one transaction, release the drained slots, notify listeners. Listeners
-// must not block: they copy and return.
+// One thread. Each pass: discover new segments (every scan interval), drain every lane of
+// every attached segment, commit one transaction (points plus each lane's new position),
+// release the drained slots lane by lane, notify listeners. Listeners must not block: they
+// copy and return. Records carry wall-clock time from the trainer: no conversion here.
 #pragma once
 
 #include <atomic>
@@ -17,9 +18,12 @@
 #include <thread>
 #include <vector>
 
+// detail::now_unix_ns(): the collector's (and, through this header, the plugin host's)
+// wall clock. tick_clock.hpp used to bring it in.
+#include <trainscope/detail/clock.hpp>
+
 #include "segment_reader.hpp"
 #include "store.hpp"
-#include "tick_clock.hpp"
 #include "types.hpp"
 
 namespace Poco {
@@ -87,12 +91,13 @@ private:
     void check_liveness(Attached& a, std::chrono::steady_clock::time_point now);
     std::int64_t series_for(Attached& a, std::uint32_t metric_id);
     void close_finished(std::vector<std::unique_ptr<Attached>>& closing);
+    /// After a commit: hands each lane's newly stored slots back to the producer.
+    void release_committed(Attached& a);
     void notify_run(const std::string& kind, const std::string& session_id);
 
     Store& store_;
     CollectorOptions options_;
     Poco::Logger& log_;
-    TickClock clock_;
     std::string host_;
     std::vector<CollectorListener*> listeners_;
     std::vector<std::unique_ptr<Attached>> attached_;
@@ -115,6 +120,11 @@ private:
     std::vector<Injected> injected_points_;
     std::vector<StoredEvent> injected_events_;
     void take_injected(CommitBatch& batch);
+    // Reused pass after pass (cleared, never shrunk): a pass allocates nothing once warm.
+    CommitBatch batch_;
+    std::vector<Record> records_;
+    std::vector<EventRecord> events_;
+    std::vector<Injected> injected_swap_;
     std::atomic<bool> stop_{false};
     std::thread thread_;
 };

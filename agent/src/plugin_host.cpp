@@ -6,6 +6,8 @@
 #include <Poco/SharedLibrary.h>
 #include <rapidjson/document.h>
 
+#include <trainscope/detail/clock.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>

@@ -2,6 +2,7 @@
 
 #include <boost/interprocess/shared_memory_object.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -55,9 +56,14 @@ std::string validate_segment(const void* base, std::size_t size, bool* not_ready
     std::uint32_t n = id.slot_count;
     if (n < layout::kMinSlots || n > layout::kMaxSlots || (n & (n - 1)) != 0)
         return "slot count " + std::to_string(n) + " is not a power of two in range";
-    if (size < layout::segment_size(n))
+    std::uint32_t lanes = id.lane_count;
+    if (lanes < 1 || lanes > layout::kMaxLanes)
+        return "lane count " + std::to_string(lanes) + " is not in 1.." +
+               std::to_string(layout::kMaxLanes);
+    if (size < layout::segment_size(lanes, n))
         return "truncated: " + std::to_string(size) + " bytes, expected " +
-               std::to_string(layout::segment_size(n));
+               std::to_string(layout::segment_size(lanes, n)) + " (" + std::to_string(lanes) +
+               " lanes of " + std::to_string(n) + " slots)";
     return "";
 }
 
@@ -82,8 +88,11 @@ std::unique_ptr<SegmentReader> SegmentReader::open(const std::string& name, std:
     *why = validate_segment(r->region_->get_address(), r->region_->get_size(), not_ready);
     if (!why->empty()) return nullptr;
     r->header_ = static_cast<Header*>(r->region_->get_address());
-    r->slots_ = layout::slots(r->header_);
-    r->mask_ = r->header_->id.slot_count - 1;
+    // Copied once: the identity is immutable after publication, and a private copy cannot
+    // be changed under us by a misbehaving producer after validation.
+    r->lane_count_ = r->header_->id.lane_count;
+    r->slot_count_ = r->header_->id.slot_count;
+    r->mask_ = r->slot_count_ - 1;
     return r;
 }
 
@@ -94,37 +103,90 @@ std::string SegmentReader::run_name() const {
     return bounded_string(header_->id.run_name, sizeof header_->id.run_name);
 }
 
-std::size_t SegmentReader::drain(std::uint64_t& cursor, std::size_t max, bool producer_dead,
-                                 std::vector<Record>& out, std::uint64_t* lost) const {
-    std::size_t n = 0;
-    std::uint64_t end = producer_dead ? write_pos() : 0;
-    if (producer_dead && end - cursor > mask_ + 1) end = cursor + mask_ + 1;  // corrupt write_pos
-    while (n < max) {
-        const layout::Slot& s = slots_[cursor & mask_];
+std::size_t SegmentReader::drain(LaneCursors& cursors, std::size_t max, bool producer_dead,
+                                 std::vector<Record>& out, std::uint64_t* lost) {
+    cursors.resize(lane_count_, 0);
+    // Snapshot every lane's end first: it bounds how much this call can return, so the output
+    // is sized once and written through a pointer (no per-record push_back).
+    std::uint64_t ends[layout::kMaxLanes];
+    std::size_t available = 0;
+    for (std::uint32_t k = 0; k < lane_count_; ++k) {
+        std::uint64_t end = write_pos(k);
+        // A write_pos behind the cursor or more than a lap ahead is corrupt: read nothing, or
+        // at most a lap.
+        if (end < cursors[k]) end = cursors[k];
+        if (end - cursors[k] > mask_ + 1) end = cursors[k] + mask_ + 1;
+        ends[k] = end;
+        available += static_cast<std::size_t>(end - cursors[k]);
+    }
+    std::size_t budget = std::min(max, available);
+    if (budget == 0) return 0;
+    std::size_t base = out.size();
+    out.resize(base + budget);
+    Record* p = out.data() + base;
+    Record* const limit = p + budget;
+    std::uint32_t first = first_lane_;
+    first_lane_ = (first_lane_ + 1) % lane_count_;
+    for (std::uint32_t i = 0; i < lane_count_ && p < limit; ++i) {
+        std::uint32_t k = (first + i) % lane_count_;
+        std::uint64_t end = std::min<std::uint64_t>(ends[k], cursors[k] + (limit - p));
+        p += drain_lane(k, cursors[k], end, producer_dead, p, lost);
+    }
+    std::size_t n = static_cast<std::size_t>(p - (out.data() + base));
+    out.resize(base + n);
+    return n;
+}
+
+std::size_t SegmentReader::drain_lane(std::uint32_t lane, std::uint64_t& cursor,
+                                      std::uint64_t end, bool producer_dead, Record* out,
+                                      std::uint64_t* lost) const {
+    const layout::Slot* slots = layout::lane_slots(header_, lane, slot_count_);
+    Record* p = out;
+    for (; cursor < end; ++cursor) {
+        const layout::Slot& s = slots[cursor & mask_];
         if (s.publish.load(std::memory_order_acquire) != static_cast<std::uint32_t>(cursor + 1)) {
-            // Unpublished: either not written yet, or claimed by a producer that died.
-            if (producer_dead && cursor < end) {
+            // Unpublished below write_pos: only on the shared lane, claimed by a producer that
+            // has not written it yet, or never will because it died.
+            if (producer_dead) {
                 ++*lost;
-                ++cursor;
                 continue;
             }
             break;
         }
-        out.push_back(Record{cursor, s.metric_id, s.step, s.value, s.ticks});
-        ++cursor;
-        ++n;
+        p->position = cursor;
+        p->lane = lane;
+        p->metric_id = s.metric_id;
+        p->step = s.step;
+        p->value = s.value;
+        p->unix_ns = s.unix_ns;
+        ++p;
     }
-    return n;
+    return static_cast<std::size_t>(p - out);
 }
 
-void SegmentReader::release(std::uint64_t position) {
-    header_->read_pos.store(position, std::memory_order_release);
+void SegmentReader::release(std::uint32_t lane, std::uint64_t position) {
+    header_->lanes[lane].read_pos.store(position, std::memory_order_release);
 }
-std::uint64_t SegmentReader::read_pos() const {
-    return header_->read_pos.load(std::memory_order_acquire);
+std::uint64_t SegmentReader::read_pos(std::uint32_t lane) const {
+    return header_->lanes[lane].read_pos.load(std::memory_order_acquire);
 }
-std::uint64_t SegmentReader::write_pos() const {
-    return header_->write_pos.load(std::memory_order_acquire);
+std::uint64_t SegmentReader::write_pos(std::uint32_t lane) const {
+    return header_->lanes[lane].write_pos.load(std::memory_order_acquire);
+}
+LaneCursors SegmentReader::read_positions() const {
+    LaneCursors out(lane_count_);
+    for (std::uint32_t k = 0; k < lane_count_; ++k) out[k] = read_pos(k);
+    return out;
+}
+std::uint64_t SegmentReader::written() const {
+    std::uint64_t sum = 0;
+    for (std::uint32_t k = 0; k < lane_count_; ++k) sum += write_pos(k);
+    return sum;
+}
+bool SegmentReader::drained(const LaneCursors& cursors) const {
+    for (std::uint32_t k = 0; k < lane_count_; ++k)
+        if ((k < cursors.size() ? cursors[k] : 0) != write_pos(k)) return false;
+    return true;
 }
 std::uint64_t SegmentReader::dropped() const {
     return header_->dropped.load(std::memory_order_relaxed);
@@ -155,7 +217,7 @@ void SegmentReader::drain_events(std::vector<EventRecord>& out) {
     for (; pos < end; ++pos) {
         const layout::EventSlot& e = header_->events[pos % layout::kEventSlots];
         if (e.publish.load(std::memory_order_acquire) != static_cast<std::uint32_t>(pos + 1)) break;
-        out.push_back(EventRecord{e.ticks, bounded_string(e.kind, sizeof e.kind),
+        out.push_back(EventRecord{e.unix_ns, bounded_string(e.kind, sizeof e.kind),
                                   bounded_string(e.text, sizeof e.text)});
     }
     header_->event_read.store(pos, std::memory_order_release);

@@ -1,5 +1,5 @@
-// The agent's view of one trainer segment: validate it, read its published records, hand
-// its slots back once they are stored, and remove it when the run is over.
+// The agent's view of one trainer segment: validate it, read its published records lane by
+// lane, hand each lane's slots back once they are stored, and remove it when the run is over.
 #pragma once
 
 #include <boost/interprocess/mapped_region.hpp>
@@ -13,20 +13,27 @@
 
 namespace trainscope::agent {
 
-/// One record copied out of the ring.
+/// One record copied out of a lane. Its default constructor leaves the fields uninitialized
+/// on purpose: drain() sizes its output once and writes every field, and zero-filling first
+/// would double the memory traffic of the copy.
 struct Record {
-    std::uint64_t position;  ///< ring position: the record's sequence within its segment
+    Record() noexcept {}  // NOLINT: deliberately no member initializers (see above)
+    std::uint64_t position;  ///< position in its lane: the record's sequence within the lane
+    std::uint32_t lane;
     std::uint32_t metric_id;
     std::int64_t step;
     double value;
-    std::uint64_t ticks;
+    std::int64_t unix_ns;    ///< wall clock at log time
 };
 
 struct EventRecord {
-    std::uint64_t ticks;
+    std::int64_t unix_ns;
     std::string kind;
     std::string text;
 };
+
+/// A read position per lane (index = lane number).
+using LaneCursors = std::vector<std::uint64_t>;
 
 /// Checks a mapped segment of `size` bytes. Returns "" if it is usable, else why not.
 /// Sets *not_ready when the only problem is a version of 0 (the creator is still filling it).
@@ -42,17 +49,26 @@ public:
     const layout::Identity& identity() const { return header_->id; }
     std::string session_id() const;
     std::string run_name() const;
+    std::uint32_t lane_count() const { return lane_count_; }
 
-    /// Copies up to `max` published records from `cursor` on into `out`, advancing `cursor`.
-    /// A slot claimed by a producer that died before publishing it is skipped when
+    /// Appends up to `max` published records to `out`, lane by lane from cursors[lane] on
+    /// (advancing them), starting with a different lane on each call so that no lane starves
+    /// when `max` cuts a pass short. Reads each lane only up to the write_pos it sees on
+    /// entry. A slot claimed by a producer that died before publishing it is skipped when
     /// `producer_dead` (it can never be published); *lost counts such slots.
-    std::size_t drain(std::uint64_t& cursor, std::size_t max, bool producer_dead,
-                      std::vector<Record>& out, std::uint64_t* lost) const;
+    std::size_t drain(LaneCursors& cursors, std::size_t max, bool producer_dead,
+                      std::vector<Record>& out, std::uint64_t* lost);
 
-    /// Hands slots below `position` back to producers: call only once they are stored.
-    void release(std::uint64_t position);
-    std::uint64_t read_pos() const;
-    std::uint64_t write_pos() const;
+    /// Hands a lane's slots below `position` back to its producer: only once they are stored.
+    void release(std::uint32_t lane, std::uint64_t position);
+    std::uint64_t read_pos(std::uint32_t lane) const;
+    std::uint64_t write_pos(std::uint32_t lane) const;
+    /// Every lane's read_pos.
+    LaneCursors read_positions() const;
+    /// Positions claimed over all lanes: how many records were ever accepted.
+    std::uint64_t written() const;
+    /// True when each lane's cursor has reached its write_pos.
+    bool drained(const LaneCursors& cursors) const;
     std::uint64_t dropped() const;
     bool finished() const;
 
@@ -72,11 +88,16 @@ public:
 
 private:
     SegmentReader() = default;
+    std::size_t drain_lane(std::uint32_t lane, std::uint64_t& cursor, std::uint64_t end,
+                           bool producer_dead, Record* out, std::uint64_t* lost) const;
+
     std::string name_;
     std::unique_ptr<boost::interprocess::mapped_region> region_;
     layout::Header* header_ = nullptr;
-    const layout::Slot* slots_ = nullptr;
+    std::uint32_t lane_count_ = 0;
+    std::uint32_t slot_count_ = 0;
     std::uint64_t mask_ = 0;
+    std::uint32_t first_lane_ = 0;  ///< where the next drain starts (round robin)
 };
 
 }  // namespace trainscope::agent

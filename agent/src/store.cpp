@@ -23,10 +23,17 @@ CREATE TABLE IF NOT EXISTS producers (  -- one trainer segment (a process, a ran
     start_time INTEGER NOT NULL,
     session_id TEXT NOT NULL,
     rank       INTEGER NOT NULL,
-    consumed   INTEGER NOT NULL DEFAULT 0, -- ring position below which all is stored
     dropped    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (segment, pid, start_time)
 );
+CREATE TABLE IF NOT EXISTS producer_lanes (  -- layout v2: one row per lane of a segment
+    segment    TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    start_time INTEGER NOT NULL,
+    lane       INTEGER NOT NULL,
+    consumed   INTEGER NOT NULL,  -- lane position below which all is stored
+    PRIMARY KEY (segment, pid, start_time, lane)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series (
     id         INTEGER PRIMARY KEY,
     session_id TEXT NOT NULL,
@@ -73,16 +80,26 @@ void Store::register_run(const std::string& session_id, const std::string& name,
     insert.bind(1, session_id).bind(2, name).bind(3, host).bind(4, pid).bind(5, started_ms).run();
 }
 
-std::int64_t Store::producer_consumed(const ProducerKey& key, const std::string& session_id,
-                                      int rank) {
-    Stmt find(*db_, "SELECT consumed FROM producers WHERE segment=? AND pid=? AND start_time=?");
-    find.bind(1, key.segment).bind(2, key.pid).bind(3, key.start_time);
-    if (find.step()) return find.int64(0);
+std::vector<std::int64_t> Store::producer_consumed(const ProducerKey& key,
+                                                   const std::string& session_id, int rank,
+                                                   std::uint32_t lane_count) {
+    std::vector<std::int64_t> consumed(lane_count, -1);
+    // A database written by a v1 agent has a `consumed` column in producers too; its default
+    // fills it, and nothing reads it (v1 segments are refused).
     Stmt insert(*db_,
-                "INSERT INTO producers(segment, pid, start_time, session_id, rank) VALUES (?,?,?,?,?)");
+                "INSERT OR IGNORE INTO producers(segment, pid, start_time, session_id, rank) "
+                "VALUES (?,?,?,?,?)");
     insert.bind(1, key.segment).bind(2, key.pid).bind(3, key.start_time).bind(4, session_id)
         .bind(5, rank).run();
-    return -1;
+    Stmt find(*db_,
+              "SELECT lane, consumed FROM producer_lanes WHERE segment=? AND pid=? AND start_time=?");
+    find.bind(1, key.segment).bind(2, key.pid).bind(3, key.start_time);
+    while (find.step()) {
+        std::int64_t lane = find.int64(0);
+        if (lane >= 0 && lane < static_cast<std::int64_t>(lane_count))
+            consumed[static_cast<std::size_t>(lane)] = find.int64(1);
+    }
+    return consumed;
 }
 
 std::int64_t Store::series_id(const std::string& session_id, int rank, const std::string& name) {
@@ -137,10 +154,18 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
             run_seq.bind(1, last_seq_[session]).bind(2, t).bind(3, session).run();
 
         Stmt producer(*db_,
-                      "UPDATE producers SET consumed=?, dropped=? WHERE segment=? AND pid=? AND start_time=?");
+                      "UPDATE producers SET dropped=? WHERE segment=? AND pid=? AND start_time=?");
         for (const ProducerUpdate& u : batch.producers)
-            producer.bind(1, static_cast<std::int64_t>(u.consumed)).bind(2, u.dropped)
-                .bind(3, u.key.segment).bind(4, u.key.pid).bind(5, u.key.start_time).run();
+            producer.bind(1, u.dropped).bind(2, u.key.segment).bind(3, u.key.pid)
+                .bind(4, u.key.start_time).run();
+        Stmt lane(*db_,
+                  "INSERT INTO producer_lanes(segment, pid, start_time, lane, consumed) "
+                  "VALUES (?,?,?,?,?) ON CONFLICT(segment, pid, start_time, lane) "
+                  "DO UPDATE SET consumed=excluded.consumed");
+        for (const LaneUpdate& u : batch.lanes)
+            lane.bind(1, u.key.segment).bind(2, u.key.pid).bind(3, u.key.start_time)
+                .bind(4, static_cast<std::int64_t>(u.lane))
+                .bind(5, static_cast<std::int64_t>(u.consumed)).run();
 
         for (const RunUpdate& r : batch.runs) {
             if (!r.config.empty())

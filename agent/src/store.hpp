@@ -1,9 +1,9 @@
 // The agent's write side of the SQLite database: runs, producers (one per segment), series
 // and points. One Store per agent, used from the collector thread only.
 //
-// Exactly-once: a producer's `consumed` ring position is committed in the same transaction
-// as its points, so after a crash the collector resumes from the stored position whatever
-// the segment's own read position says.
+// Exactly-once: each lane's `consumed` position (table producer_lanes) is committed in the
+// same transaction as the points read from it, so after a crash the collector resumes every
+// lane from its stored position whatever the segment's own read positions say.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +27,14 @@ struct ProducerKey {
 
 struct ProducerUpdate {
     ProducerKey key;
-    std::uint64_t consumed;
     std::int64_t dropped;
+};
+
+/// One lane of a producer stored up to `consumed` (a position in that lane).
+struct LaneUpdate {
+    ProducerKey key;
+    std::uint32_t lane;
+    std::uint64_t consumed;
 };
 
 struct RunUpdate {
@@ -51,9 +57,21 @@ struct StoredEvent {
 struct CommitBatch {
     std::vector<PendingPoint> points;
     std::vector<ProducerUpdate> producers;
+    std::vector<LaneUpdate> lanes;
     std::vector<RunUpdate> runs;
     std::vector<StoredEvent> events;
-    bool empty() const { return points.empty() && producers.empty() && runs.empty() && events.empty(); }
+    bool empty() const {
+        return points.empty() && producers.empty() && lanes.empty() && runs.empty() &&
+               events.empty();
+    }
+    /// Empties every list but keeps their capacity, so a batch can be reused pass after pass.
+    void clear() {
+        points.clear();
+        producers.clear();
+        lanes.clear();
+        runs.clear();
+        events.clear();
+    }
 };
 
 class Store {
@@ -67,8 +85,11 @@ public:
     /// Creates the run if new (ranks of one job share it); marks it running again otherwise.
     void register_run(const std::string& session_id, const std::string& name,
                       const std::string& host, std::int64_t pid, double started_ms);
-    /// The stored consumed position of a producer, or -1 if this producer is new.
-    std::int64_t producer_consumed(const ProducerKey& key, const std::string& session_id, int rank);
+    /// The stored consumed position of each of a producer's `lane_count` lanes; -1 for a lane
+    /// with none stored (every lane of a new producer, which this registers).
+    std::vector<std::int64_t> producer_consumed(const ProducerKey& key,
+                                                const std::string& session_id, int rank,
+                                                std::uint32_t lane_count);
     /// The id of series (session, rank, name), created on first use.
     std::int64_t series_id(const std::string& session_id, int rank, const std::string& name);
 

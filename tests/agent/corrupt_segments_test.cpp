@@ -1,5 +1,6 @@
-// Proves: malformed segments in the agent's namespace — wrong magic, wrong version, wrong
-// sizes, truncated, random bytes, a version that stays 0 — are each refused with exactly
+// Proves: malformed segments in the agent's namespace — wrong magic, wrong version (a
+// layout-v1 segment among them), wrong sizes, truncated, random bytes, a version that stays
+// 0 — are each refused with exactly
 // one log line naming it, while the agent keeps collecting a good trainer's run in the same
 // namespace exactly, never crashes, and still answers /healthz.
 #include <cstring>
@@ -20,7 +21,7 @@ std::vector<std::string> write_corrupt_segments(const std::string& ns) {
     std::vector<std::string> names;
     auto name = [&](const char* k) { return names.emplace_back(base + k); };
 
-    SegmentImage wrong_magic, wrong_version, wrong_sizes, never_ready, valid;
+    SegmentImage wrong_magic, wrong_version, wrong_sizes, never_ready, valid, layout_v1;
     wrong_magic.header().id.magic = 0x4242424242424242ULL;
     wrong_magic.write_shm(name("0"));
     wrong_version.header().id.version.store(layout::kLayoutVersion + 41);
@@ -33,6 +34,8 @@ std::vector<std::string> write_corrupt_segments(const std::string& ns) {
     valid.write_shm(name("5"), 100);  // truncated inside the identity
     wrong_sizes.header().id.slot_size = 48;
     wrong_sizes.write_shm(name("6"));
+    layout_v1.header().id.version.store(1);  // left by a trainer built with the v1 SDK
+    layout_v1.write_shm(name("7"));
     return names;
 }
 

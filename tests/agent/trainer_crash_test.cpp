@@ -50,13 +50,18 @@ TEST_F(TrainerCrashTest, KilledMidRunKeepsEveryPublishedPoint) {
     ASSERT_TRUE(segment);
     trainer.kill_now();
 
-    // Published = claimed positions minus slots claimed but never published (at most one
-    // per thread, in the last ring's worth).
-    std::uint64_t claimed = segment->write_pos();
+    // Published = claimed positions minus slots claimed but never published (possible only
+    // on the shared lane 0, at most one per thread there, in each lane's last lap).
+    std::uint64_t claimed = segment->written();
     std::uint64_t capacity = segment->identity().slot_count;
-    std::uint64_t cursor = claimed > capacity ? claimed - capacity : 0, unpublished = 0;
+    agent::LaneCursors cursors(segment->lane_count());
+    for (std::uint32_t k = 0; k < cursors.size(); ++k) {
+        std::uint64_t end = segment->write_pos(k);
+        cursors[k] = end > capacity ? end - capacity : 0;
+    }
+    std::uint64_t unpublished = 0;
     std::vector<agent::Record> window;
-    segment->drain(cursor, capacity, true, window, &unpublished);
+    segment->drain(cursors, capacity * cursors.size(), true, window, &unpublished);
     std::int64_t published = static_cast<std::int64_t>(claimed - unpublished);
 
     EXPECT_TRUE(h_.wait_status(id, "crashed", kCrashDeadline));

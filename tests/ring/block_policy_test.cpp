@@ -1,6 +1,6 @@
 // Proves: under the block policy a full ring makes log() wait instead of dropping: the
 // producer stalls at exactly one ring's worth until the consumer releases slots, then
-// completes with every record delivered and nothing dropped.
+// completes with every record delivered and nothing dropped — on its own lane and on lane 0.
 #include <atomic>
 #include <thread>
 
@@ -10,12 +10,12 @@
 namespace trainscope::test {
 namespace {
 
-using BlockPolicyTest = RingTest;
+class BlockPolicyTest : public RingTest, public ::testing::WithParamInterface<std::uint32_t> {};
 
-TEST_F(BlockPolicyTest, ProducerWaitsForTheConsumerThenCompletes) {
+TEST_P(BlockPolicyTest, ProducerWaitsForTheConsumerThenCompletes) {
     constexpr std::uint32_t kCapacity = 64;
     constexpr std::int64_t kTotal = kCapacity * 5;
-    trainscope::Run run("block", options(kCapacity, OverflowPolicy::block));
+    trainscope::Run run("block", options(kCapacity, OverflowPolicy::block, GetParam()));
     Metric metric = run.metric("loss");
     auto reader = open_reader();
     ASSERT_TRUE(reader);
@@ -29,14 +29,14 @@ TEST_F(BlockPolicyTest, ProducerWaitsForTheConsumerThenCompletes) {
     });
 
     // Nobody drains yet: the producer fills the ring and must then wait, not finish.
-    bool filled = wait_until([&] { return reader->write_pos() == kCapacity; });
+    bool filled = wait_until([&] { return reader->written() == kCapacity; });
     std::this_thread::sleep_for(50ms);  // give a wrongly non-blocking producer time to run on
-    bool still_blocked = producers.load() == 1 && reader->write_pos() == kCapacity;
+    bool still_blocked = producers.load() == 1 && reader->written() == kCapacity;
     RingConsumer consumer(*reader);  // release slots (also if the checks above failed)
     std::vector<agent::Record> all = consumer.drain_until_done(producers);
     producer.join();
 
-    EXPECT_TRUE(filled) << "write_pos " << reader->write_pos();
+    EXPECT_TRUE(filled) << "written " << reader->written();
     EXPECT_TRUE(still_blocked) << "the producer did not wait for the consumer";
     EXPECT_EQ(not_ok.load(), 0);
     ASSERT_EQ(all.size(), static_cast<std::size_t>(kTotal));
@@ -47,6 +47,9 @@ TEST_F(BlockPolicyTest, ProducerWaitsForTheConsumerThenCompletes) {
     EXPECT_EQ(run.dropped(), 0u);
     EXPECT_EQ(reader->dropped(), 0u);
 }
+
+// lanes = 8: the producer owns lane 1; lanes = 1: it waits on the shared lane 0.
+INSTANTIATE_TEST_SUITE_P(OwnAndSharedLane, BlockPolicyTest, ::testing::Values(8u, 1u));
 
 }  // namespace
 }  // namespace trainscope::test

@@ -1,6 +1,7 @@
 // Proves: under the default drop policy a full ring never blocks the trainer; it drops the
 // records that do not fit, counts exactly those (Run::dropped() and the header's counter),
-// and keeps every record that fit — alone and with four threads racing a consumer.
+// and keeps every record that fit — alone, with four threads on lanes of their own racing a
+// consumer, and with the four sharing lane 0.
 #include <atomic>
 #include <set>
 #include <thread>
@@ -23,7 +24,8 @@ TEST_F(DropPolicyTest, FullRingDropsExactlyTheOverflowAndKeepsTheRest) {
             << "step " << s;
     EXPECT_EQ(run.dropped(), 36u);
     EXPECT_EQ(reader->dropped(), 36u);
-    EXPECT_EQ(reader->write_pos(), 64u);
+    EXPECT_EQ(reader->written(), 64u);
+    EXPECT_EQ(reader->write_pos(1), 64u) << "the thread's own lane";
 
     RingConsumer consumer(*reader);
     std::vector<agent::Record> got;
@@ -43,10 +45,12 @@ TEST_F(DropPolicyTest, FullRingDropsExactlyTheOverflowAndKeepsTheRest) {
     EXPECT_EQ(reader->dropped(), 36u);
 }
 
-TEST_F(DropPolicyTest, RacingThreadsLoseOnlyWhatTheyWereToldWasDropped) {
+class DropPolicyLanesTest : public RingTest, public ::testing::WithParamInterface<std::uint32_t> {};
+
+TEST_P(DropPolicyLanesTest, RacingThreadsLoseOnlyWhatTheyWereToldWasDropped) {
     constexpr int kThreads = 4;
     constexpr std::int64_t kSteps = 20000;
-    trainscope::Run run("drop", options(256));
+    trainscope::Run run("drop", options(256, OverflowPolicy::drop, GetParam()));
     auto reader = open_reader();
     ASSERT_TRUE(reader);
 
@@ -83,7 +87,11 @@ TEST_F(DropPolicyTest, RacingThreadsLoseOnlyWhatTheyWereToldWasDropped) {
     EXPECT_GT(run.dropped(), 0u);
     EXPECT_EQ(run.dropped(), kThreads * kSteps - kept);
     EXPECT_EQ(reader->dropped(), run.dropped());
+    EXPECT_EQ(reader->written(), kept);
 }
+
+// lanes = 8: each thread on a lane of its own; lanes = 1: all four on the shared lane 0.
+INSTANTIATE_TEST_SUITE_P(OwnAndSharedLanes, DropPolicyLanesTest, ::testing::Values(8u, 1u));
 
 }  // namespace
 }  // namespace trainscope::test

@@ -1,7 +1,9 @@
 // Proves: a segment the SDK really creates matches layout.hpp's documented table at run
-// time (every region at its offset with its size, records at header_size), has the size
-// segment_size() says, rounds capacities up to powers of two within [kMinSlots, ...], is
-// mode 0600 in /dev/shm, and carries its identity with the version published.
+// time (every region at its offset with its size, lane k's records at header_size + k × lane
+// bytes, the lane table's positions on separate cache lines), has the size segment_size()
+// says for its lanes, rounds capacities up to powers of two within [kMinSlots, ...] and lane
+// counts into 1..kMaxLanes, is mode 0600 in /dev/shm, and carries its identity (layout
+// version 2, clock kind) with the version published.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,52 +45,64 @@ TEST_F(LayoutTest, SegmentMatchesTheDocumentedTable) {
     const Header& h = *reinterpret_cast<const Header*>(&reader->identity());
 
     const Region documented[] = {
-        {"identity", 0, 256},          {"write_pos", 256, 64},  {"read_pos", 320, 64},
-        {"dropped", 384, 8},           {"finished", 392, 4},    {"metric_count", 396, 4},
-        {"event_write", 400, 8},       {"event_read", 448, 64}, {"metric names", 512, 32768},
-        {"config blob", 33280, 65544},
+        {"identity", 0, 256},         {"dropped", 256, 8},           {"finished", 264, 4},
+        {"metric_count", 268, 4},     {"event_write", 272, 8},       {"events_dropped", 280, 8},
+        {"lanes_claimed", 288, 4},    {"event_read", 320, 64},       {"metric names", 384, 32768},
+        {"config blob", 33152, 65544}, {"model-info blob", 98696, 524296},
+        {"event ring", 623040, 32768}, {"lane table", 655808, 8192},
     };
     const std::pair<const void*, std::size_t> actual[] = {
         {&h.id, sizeof h.id},
-        {&h.write_pos, offsetof(Header, read_pos) - offsetof(Header, write_pos)},
-        {&h.read_pos, offsetof(Header, dropped) - offsetof(Header, read_pos)},
         {&h.dropped, sizeof h.dropped},
         {&h.finished, sizeof h.finished},
         {&h.metric_count, sizeof h.metric_count},
         {&h.event_write, sizeof h.event_write},
+        {&h.events_dropped, sizeof h.events_dropped},
+        {&h.lanes_claimed, sizeof h.lanes_claimed},
         {&h.event_read, offsetof(Header, metric_names) - offsetof(Header, event_read)},
         {&h.metric_names, sizeof h.metric_names},
         {&h.config, sizeof h.config},
+        {&h.model_info, sizeof h.model_info},
+        {&h.events, sizeof h.events},
+        {&h.lanes, sizeof h.lanes},
     };
     for (std::size_t i = 0; i < std::size(documented); ++i) {
         EXPECT_EQ(offset_in(h, actual[i].first), documented[i].offset) << documented[i].what;
         EXPECT_EQ(actual[i].second, documented[i].size) << documented[i].what;
     }
-    // The variable-size tail: model info after config, events cache-aligned, records last.
-    EXPECT_EQ(offset_in(h, &h.model_info), 33280u + 65544u);
-    EXPECT_EQ(sizeof h.model_info, 8 + layout::kModelInfoBlobSize);
-    EXPECT_EQ(offset_in(h, &h.events) % layout::kCacheLine, 0u);
-    EXPECT_GE(offset_in(h, &h.events), offset_in(h, &h.model_info) + sizeof h.model_info);
-    EXPECT_EQ(sizeof h.events, layout::kEventSlots * 256);
-    EXPECT_LE(offset_in(h, &h.events) + sizeof h.events, layout::kHeaderSize);
-    EXPECT_EQ(layout::kHeaderSize % layout::kCacheLine, 0u);
+    // Each lane's write_pos and read_pos on a cache line of its own.
+    for (std::uint32_t k = 0; k < layout::kMaxLanes; ++k) {
+        EXPECT_EQ(offset_in(h, &h.lanes[k].write_pos), 655808u + 128 * k) << "lane " << k;
+        EXPECT_EQ(offset_in(h, &h.lanes[k].read_pos), 655808u + 128 * k + 64) << "lane " << k;
+    }
+    EXPECT_LE(offset_in(h, &h.lanes) + sizeof h.lanes, layout::kHeaderSize);
+    EXPECT_EQ(layout::kHeaderSize, 667648u);
+    EXPECT_EQ(layout::kHeaderSize % layout::kPageSize, 0u) << "lanes start page-aligned";
     EXPECT_EQ(h.id.header_size, layout::kHeaderSize);
     EXPECT_EQ(h.id.slot_size, 32u);
+    EXPECT_EQ(h.id.lane_count, 8u) << "the default";
 }
 
-TEST_F(LayoutTest, RecordsSitAtHeaderSizeInTheDocumentedSlotFormat) {
+TEST_F(LayoutTest, RecordsSitInTheirLaneInTheDocumentedSlotFormat) {
     trainscope::Run run("layout", options(64));
+    // The first thread to log gets lane 1 (lane 0 is the shared lane).
     ASSERT_EQ(run.log("loss", 12345, 2.5), LogStatus::ok);
     auto reader = open_reader();
     ASSERT_TRUE(reader);
     const char* base = reinterpret_cast<const char*>(&reader->identity());
-    const char* slot0 = base + reader->identity().header_size;
+    const std::size_t lane_bytes = 64 * 32;
+    const char* lane0 = base + reader->identity().header_size;
+    const char* slot0 = lane0 + 1 * lane_bytes;
     EXPECT_EQ(read_raw<std::uint32_t>(slot0, 0), 1u) << "publish = position + 1";
     EXPECT_EQ(read_raw<std::uint32_t>(slot0, 4), 0u) << "metric id";
     EXPECT_EQ(read_raw<std::int64_t>(slot0, 8), 12345) << "step";
     EXPECT_EQ(read_raw<double>(slot0, 16), 2.5) << "value";
-    EXPECT_NE(read_raw<std::uint64_t>(slot0, 24), 0u) << "ticks";
+    EXPECT_GT(read_raw<std::int64_t>(slot0, 24), 1'600'000'000'000'000'000) << "Unix ns";
     EXPECT_EQ(read_raw<std::uint32_t>(slot0 + 32, 0), 0u) << "slot 1 is not published";
+    EXPECT_EQ(read_raw<std::uint32_t>(lane0, 0), 0u) << "nothing in the shared lane";
+    EXPECT_EQ(read_raw<std::uint64_t>(base, 655808 + 128 * 1), 1u) << "lane 1 write_pos";
+    EXPECT_EQ(read_raw<std::uint64_t>(base, 655808), 0u) << "lane 0 write_pos";
+    EXPECT_EQ(read_raw<std::uint32_t>(base, 288), 1u) << "lanes_claimed";
 }
 
 TEST_F(LayoutTest, IdentityIsFilledAndVersionPublished) {
@@ -106,7 +120,9 @@ TEST_F(LayoutTest, IdentityIsFilledAndVersionPublished) {
     EXPECT_EQ(id.rank, 3);
     EXPECT_EQ(id.overflow_policy, 1u);
     EXPECT_NE(id.anchor_unix_ns, 0);
-    EXPECT_TRUE(id.tick_kind == 1 || id.tick_kind == 2) << id.tick_kind;
+    EXPECT_EQ(id.version.load(), 2u);
+    EXPECT_EQ(id.clock_kind, layout::kClockRealtimeCoarse) << "the default";
+    EXPECT_GT(id.clock_resolution_ns, 0u);
     EXPECT_EQ(reader->session_id(), run.session_id());
     EXPECT_EQ(reader->run_name(), "identity-run");
     EXPECT_FALSE(reader->finished());
@@ -123,8 +139,25 @@ TEST_F(LayoutTest, ShmFileIsPrivateAndSizedBySegmentSize) {
     ASSERT_EQ(::stat(shm_path(name).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
     EXPECT_EQ(st.st_uid, ::getuid());
-    EXPECT_EQ(static_cast<std::size_t>(st.st_size), layout::segment_size(128));
-    EXPECT_EQ(layout::segment_size(128), layout::kHeaderSize + 128 * 32);
+    EXPECT_EQ(static_cast<std::size_t>(st.st_size), layout::segment_size(8, 128));
+    EXPECT_EQ(layout::segment_size(8, 128), layout::kHeaderSize + 8 * 128 * 32);
+}
+
+TEST_F(LayoutTest, LaneCountIsClampedIntoRange) {
+    const std::pair<std::uint32_t, std::uint32_t> cases[] = {
+        {0, 1}, {1, 1}, {2, 2}, {8, 8}, {64, 64}, {65, 64}, {1000, 64}};
+    for (auto [requested, expected] : cases) {
+        {
+            trainscope::Run run("lanes", options(64, OverflowPolicy::drop, requested));
+            auto reader = open_reader();
+            ASSERT_TRUE(reader) << "lanes " << requested;
+            EXPECT_EQ(reader->lane_count(), expected) << "lanes " << requested;
+            struct stat st {};
+            ASSERT_EQ(::stat(shm_path(ns_.only_segment()).c_str(), &st), 0);
+            EXPECT_EQ(static_cast<std::size_t>(st.st_size), layout::segment_size(expected, 64));
+        }
+        remove_shm_files(ns_.name());
+    }
 }
 
 TEST_F(LayoutTest, CapacityRoundsUpToAPowerOfTwoWithinLimits) {
@@ -140,7 +173,7 @@ TEST_F(LayoutTest, CapacityRoundsUpToAPowerOfTwoWithinLimits) {
             EXPECT_EQ(reader->identity().slot_count, expected) << "capacity " << requested;
             struct stat st {};
             ASSERT_EQ(::stat(shm_path(ns_.only_segment()).c_str(), &st), 0);
-            EXPECT_EQ(static_cast<std::size_t>(st.st_size), layout::segment_size(expected));
+            EXPECT_EQ(static_cast<std::size_t>(st.st_size), layout::segment_size(8, expected));
         }
         remove_shm_files(ns_.name());
     }

@@ -10,10 +10,12 @@ RingTest::RingTest() {
     ::setenv("TRAINSCOPE_AUTOSTART", "0", 1);
 }
 
-RunOptions RingTest::options(std::uint32_t capacity, OverflowPolicy overflow) const {
+RunOptions RingTest::options(std::uint32_t capacity, OverflowPolicy overflow,
+                             std::uint32_t lanes) const {
     RunOptions o;
     o.capacity = capacity;
     o.overflow = overflow;
+    o.lanes = lanes;
     o.name_space = ns_.name();
     return o;
 }
@@ -28,9 +30,24 @@ std::unique_ptr<agent::SegmentReader> RingTest::open_reader() const {
 
 std::size_t RingConsumer::drain(std::vector<agent::Record>& out, std::size_t max) {
     std::uint64_t lost = 0;
-    std::size_t n = reader_.drain(cursor_, max, false, out, &lost);
-    if (n > 0) reader_.release(cursor_);
+    std::size_t n = reader_.drain(cursors_, max, false, out, &lost);
+    if (n > 0)
+        for (std::uint32_t k = 0; k < cursors_.size(); ++k) reader_.release(k, cursors_[k]);
     return n;
+}
+
+std::vector<agent::Record> of_lane(const std::vector<agent::Record>& all, std::uint32_t lane) {
+    std::vector<agent::Record> out;
+    for (const agent::Record& r : all)
+        if (r.lane == lane) out.push_back(r);
+    return out;
+}
+
+int only_lane(const std::vector<agent::Record>& records) {
+    if (records.empty()) return -1;
+    for (const agent::Record& r : records)
+        if (r.lane != records.front().lane) return -1;
+    return static_cast<int>(records.front().lane);
 }
 
 }  // namespace trainscope::test

@@ -1,6 +1,7 @@
 // Proves: the agent's validate_segment() accepts a well-formed segment and refuses, with a
-// reason, every malformed one — wrong magic, wrong version, truncated size, wrong sizes,
-// a bad slot count, random bytes — and reports version 0 as "not ready" rather than bad.
+// reason, every malformed one — wrong magic, wrong version (a layout-v1 segment among them),
+// truncated size (for its lane count), wrong sizes, a bad slot or lane count, random bytes —
+// and reports version 0 as "not ready" rather than bad.
 // SegmentReader::open applies the same checks to real /dev/shm files.
 #include <cstring>
 
@@ -43,6 +44,34 @@ TEST(ValidateSegmentTest, RefusesWrongVersionNamingBothNumbers) {
     EXPECT_NE(v.why.find(std::to_string(layout::kLayoutVersion + 1)), std::string::npos) << v.why;
     EXPECT_NE(v.why.find(std::to_string(layout::kLayoutVersion)), std::string::npos) << v.why;
     EXPECT_FALSE(v.not_ready);
+}
+
+TEST(ValidateSegmentTest, RefusesALayoutVersionOneSegmentAsAVersionMismatch) {
+    // What a trainer built with the v1 SDK (one ring, TSC timestamps) leaves in /dev/shm.
+    SegmentImage image;
+    image.header().id.version.store(1);
+    Verdict v = validate(image.data(), image.size());
+    EXPECT_EQ(v.why, "layout version 1, expected 2");
+    EXPECT_FALSE(v.not_ready);
+}
+
+TEST(ValidateSegmentTest, RefusesLaneCountsOutOfRange) {
+    for (std::uint32_t n : {0u, layout::kMaxLanes + 1, 1000u}) {
+        SegmentImage image(64, 2);
+        image.header().id.lane_count = n;
+        Verdict v = validate(image.data(), image.size());
+        EXPECT_NE(v.why.find("lane count"), std::string::npos) << "lane count " << n << ": " << v.why;
+    }
+}
+
+TEST(ValidateSegmentTest, RefusesASegmentTooSmallForItsLanes) {
+    // Sized for 2 lanes, but claims 3: the third lane would lie past the end.
+    SegmentImage image(64, 2);
+    image.header().id.lane_count = 3;
+    Verdict v = validate(image.data(), image.size());
+    EXPECT_NE(v.why.find("truncated"), std::string::npos) << v.why;
+    image.header().id.lane_count = 1;
+    EXPECT_EQ(validate(image.data(), image.size()).why, "") << "a larger file is fine";
 }
 
 TEST(ValidateSegmentTest, VersionZeroIsNotReadyRatherThanBad) {
@@ -91,7 +120,7 @@ TEST(ValidateSegmentTest, RefusesSlotCountsThatAreNotPowersOfTwoInRange) {
 
 TEST(ValidateSegmentTest, RefusesRandomBytes) {
     for (std::uint32_t seed = 1; seed <= 20; ++seed) {
-        std::vector<unsigned char> bytes = random_bytes(layout::segment_size(64), seed);
+        std::vector<unsigned char> bytes = random_bytes(layout::segment_size(2, 64), seed);
         std::vector<std::uint64_t> aligned((bytes.size() + 7) / 8);
         std::memcpy(aligned.data(), bytes.data(), bytes.size());
         Verdict v = validate(aligned.data(), bytes.size());

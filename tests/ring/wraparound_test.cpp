@@ -1,6 +1,6 @@
-// Proves: a 64-slot ring reused for more than ten laps hands every record to the agent's
+// Proves: a 64-slot lane reused for more than ten laps hands every record to the agent's
 // reader once, in order and intact (position, step, value), whether producer and consumer
-// take turns or run at the same time.
+// take turns or run at the same time — on a thread's own lane and on the shared lane 0.
 #include <random>
 #include <thread>
 
@@ -49,15 +49,19 @@ TEST_F(WrapAroundTest, TakingTurnsOverTwentyLaps) {
         ASSERT_NO_FATAL_FAILURE(expect_in_order(got, &expected));
     }
     EXPECT_EQ(expected, kTotal);
-    EXPECT_EQ(reader->write_pos(), static_cast<std::uint64_t>(kTotal));
-    EXPECT_EQ(reader->read_pos(), static_cast<std::uint64_t>(kTotal));
+    EXPECT_EQ(reader->written(), static_cast<std::uint64_t>(kTotal));
+    EXPECT_EQ(reader->write_pos(1), static_cast<std::uint64_t>(kTotal)) << "the thread's own lane";
+    EXPECT_EQ(reader->read_pos(1), static_cast<std::uint64_t>(kTotal));
     EXPECT_EQ(run.dropped(), 0u);
     EXPECT_EQ(reader->dropped(), 0u);
 }
 
-TEST_F(WrapAroundTest, ConcurrentConsumerOverTwoHundredLaps) {
+class WrapAroundLanesTest : public RingTest, public ::testing::WithParamInterface<std::uint32_t> {};
+
+// lanes = 8: the producer owns lane 1; lanes = 1: it shares lane 0 (the CAS protocol).
+TEST_P(WrapAroundLanesTest, ConcurrentConsumerOverTwoHundredLaps) {
     constexpr std::int64_t kTotal = kCapacity * 200;
-    trainscope::Run run("wrap", options(kCapacity, OverflowPolicy::block));
+    trainscope::Run run("wrap", options(kCapacity, OverflowPolicy::block, GetParam()));
     Metric metric = run.metric("loss");
     auto reader = open_reader();
     ASSERT_TRUE(reader);
@@ -72,10 +76,13 @@ TEST_F(WrapAroundTest, ConcurrentConsumerOverTwoHundredLaps) {
     producer.join();
 
     ASSERT_EQ(all.size(), static_cast<std::size_t>(kTotal));
+    EXPECT_EQ(only_lane(all), GetParam() == 1 ? 0 : 1);
     std::int64_t expected = 0;
     expect_in_order(all, &expected);
     EXPECT_EQ(run.dropped(), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(OwnAndSharedLane, WrapAroundLanesTest, ::testing::Values(8u, 1u));
 
 }  // namespace
 }  // namespace trainscope::test

@@ -12,7 +12,8 @@
 
 namespace trainscope::test {
 
-SegmentImage::SegmentImage(std::uint32_t slot_count) : size_(layout::segment_size(slot_count)) {
+SegmentImage::SegmentImage(std::uint32_t slot_count, std::uint32_t lane_count)
+    : size_(layout::segment_size(lane_count, slot_count)) {
     void* raw = ::operator new (size_, std::align_val_t{layout::kCacheLine});
     std::memset(raw, 0, size_);
     header_ = new (raw) layout::Header;
@@ -21,9 +22,10 @@ SegmentImage::SegmentImage(std::uint32_t slot_count) : size_(layout::segment_siz
     id.header_size = static_cast<std::uint32_t>(layout::kHeaderSize);
     id.slot_size = sizeof(layout::Slot);
     id.slot_count = slot_count;
+    id.lane_count = lane_count;
     id.producer_pid = 999999;
     id.producer_start = 1;
-    id.tick_kind = 2;
+    id.clock_kind = layout::kClockRealtimeCoarse;
     std::strcpy(id.session_id, "image-run");
     std::strcpy(id.run_name, "image");
     id.version.store(layout::kLayoutVersion, std::memory_order_release);

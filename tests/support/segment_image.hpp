@@ -14,8 +14,10 @@ namespace trainscope::test {
 
 class SegmentImage {
 public:
-    /// A valid, published segment with `slot_count` slots and session id "image-run".
-    explicit SegmentImage(std::uint32_t slot_count = layout::kMinSlots);
+    /// A valid, published segment with `lane_count` lanes of `slot_count` slots and session
+    /// id "image-run".
+    explicit SegmentImage(std::uint32_t slot_count = layout::kMinSlots,
+                          std::uint32_t lane_count = 2);
     ~SegmentImage();
     SegmentImage(const SegmentImage&) = delete;
     SegmentImage& operator=(const SegmentImage&) = delete;

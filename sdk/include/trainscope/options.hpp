@@ -19,15 +19,27 @@ enum class OverflowPolicy {
     block,  ///< wait until the agent has stored enough to make room
 };
 
+/// Which clock stamps each record (wall-clock Unix nanoseconds either way).
+enum class Timestamps {
+    coarse,   ///< CLOCK_REALTIME_COARSE: a few ns per record, resolution one kernel tick
+              ///< (typically 1-4 ms; clock_getres tells). The default.
+    precise,  ///< CLOCK_REALTIME: nanosecond resolution, several times the cost of log()
+};
+
 /// How a Run is set up. Every field has a sensible default.
 struct RunOptions {
-    std::uint32_t capacity = 1u << 16;          ///< ring slots (rounded up to a power of two)
+    std::uint32_t capacity = 1u << 16;          ///< slots per lane (rounded up to a power of two)
     OverflowPolicy overflow = OverflowPolicy::drop;
     std::string name_space;                      ///< empty: TRAINSCOPE_NAMESPACE or trainscope-<uid>
     std::string run_id;                          ///< empty: TRAINSCOPE_RUN_ID or a new ULID
     int rank = -1;                               ///< -1: RANK from the environment, else 0
     bool autostart = true;                       ///< start an agent if none serves the namespace
                                                  ///< (TRAINSCOPE_AUTOSTART=0 also turns it off)
+    Timestamps timestamps = Timestamps::coarse;
+    /// Rings in the segment (1..64). Each of the first lanes-1 threads that log to the Run
+    /// gets a lane of its own (no atomic read-modify-write per record); threads beyond that
+    /// share lane 0 (one CAS per record). Unused lanes cost no memory (tmpfs is sparse).
+    std::uint32_t lanes = 8;
 };
 
 }  // namespace trainscope

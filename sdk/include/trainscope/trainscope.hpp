@@ -7,7 +7,9 @@
 // Header-only; needs the standard library and Boost.Interprocess headers. Define
 // TRAINSCOPE_DISABLE before including it to compile every call to nothing.
 //
-// Thread safety: any number of threads may log through one Run and its Metrics. set_config,
+// Thread safety: any number of threads may log through one Run and its Metrics; each thread
+// writes a lane of its own (the first RunOptions::lanes - 1 threads; later ones share lane 0),
+// found through a thread-local cache, so a Metric may be copied to any thread. set_config,
 // set_model_info, event and metric() take a private lock (slow path). After construction no
 // member throws; failures are reported once on stderr and logging becomes a no-op.
 #pragma once
@@ -36,10 +38,10 @@ public:
 
     /// Append (step, value). Never blocks under the drop policy, never throws.
     LogStatus log(std::int64_t step, double value) const noexcept {
-        if (!ring_.header) return LogStatus::disabled;
+        if (!ring_.lanes) return LogStatus::disabled;
         return detail::push(ring_, id_, step, value);
     }
-    bool valid() const noexcept { return ring_.header != nullptr; }
+    bool valid() const noexcept { return ring_.lanes != nullptr; }
 
 private:
     friend class Run;

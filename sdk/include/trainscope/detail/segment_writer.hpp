@@ -1,5 +1,6 @@
 // The producer's side of one segment: creating it, and the slow paths (metric names, config,
-// model info, events, finish). The hot path is detail::push in ring_writer.hpp.
+// model info, events, finish). The hot path is detail::push in ring_writer.hpp; the lanes it
+// writes are set up here and owned by a LaneSet.
 #pragma once
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 
 #include <trainscope/detail/autostart.hpp>
 #include <trainscope/detail/clock.hpp>
+#include <trainscope/detail/lane_set.hpp>
 #include <trainscope/detail/process.hpp>
 #include <trainscope/detail/ring_writer.hpp>
 #include <trainscope/detail/session_id.hpp>
@@ -34,6 +36,7 @@ inline void copy_bounded(char* dst, std::size_t n, std::string_view s) {
     dst[len] = '\0';
 }
 
+/// Slots per lane: a power of two within [kMinSlots, kMaxSlots].
 inline std::uint32_t round_up_pow2(std::uint32_t n) {
     n = std::clamp(n, layout::kMinSlots, layout::kMaxSlots);
     std::uint32_t p = 1;
@@ -55,11 +58,11 @@ public:
         // The segment stays in /dev/shm: the agent removes it once everything is stored.
     }
 
-    bool active() const noexcept { return ring_.header != nullptr; }
+    bool active() const noexcept { return header_ != nullptr; }
     const RingRef& ring() const noexcept { return ring_; }
     const std::string& session_id() const noexcept { return session_id_; }
     std::uint64_t dropped() const noexcept {
-        return active() ? ring_.header->dropped.load(std::memory_order_relaxed) : 0;
+        return active() ? header_->dropped.load(std::memory_order_relaxed) : 0;
     }
 
     bool intern(std::string_view name, std::uint32_t* id) noexcept {
@@ -71,7 +74,7 @@ public:
                 *id = it->second;
                 return true;
             }
-            layout::Header& h = *ring_.header;
+            layout::Header& h = *header_;
             std::uint32_t next = h.metric_count.load(std::memory_order_relaxed);
             if (name.empty() || name.size() >= layout::kMetricNameSize) {
                 warn("metric name '" + std::string(name) + "' must be 1.." +
@@ -94,23 +97,23 @@ public:
     }
 
     bool set_config(std::string_view json) noexcept {
-        return active() && write_blob(ring_.header->config, json, "config");
+        return active() && write_blob(header_->config, json, "config");
     }
     bool set_model_info(std::string_view json) noexcept {
-        return active() && write_blob(ring_.header->model_info, json, "model info");
+        return active() && write_blob(header_->model_info, json, "model info");
     }
 
     bool event(std::string_view kind, std::string_view text) noexcept {
         if (!active()) return false;
         std::lock_guard<std::mutex> lock(mutex_);
-        layout::Header& h = *ring_.header;
+        layout::Header& h = *header_;
         std::uint64_t pos = h.event_write.load(std::memory_order_relaxed);
         if (pos - h.event_read.load(std::memory_order_acquire) >= layout::kEventSlots) {
             h.events_dropped.fetch_add(1, std::memory_order_relaxed);
             return false;
         }
         layout::EventSlot& e = h.events[pos % layout::kEventSlots];
-        e.ticks = now_ticks();
+        e.unix_ns = now_unix_ns();
         copy_bounded(e.kind, sizeof e.kind, kind);
         copy_bounded(e.text, sizeof e.text, text);
         e.publish.store(static_cast<std::uint32_t>(pos + 1), std::memory_order_release);
@@ -119,7 +122,7 @@ public:
     }
 
     void finish() noexcept {
-        if (active()) ring_.header->finished.store(layout::kFinished, std::memory_order_release);
+        if (active()) header_->finished.store(layout::kFinished, std::memory_order_release);
     }
 
 private:
@@ -136,7 +139,6 @@ private:
             session_id_.clear();
         }
         std::int64_t unix_ns = now_unix_ns();
-        std::uint64_t ticks = now_ticks();
         if (session_id_.empty()) session_id_ = make_session_id(unix_ns / 1000000);
         int rank = options.rank;
         if (rank < 0) {
@@ -144,7 +146,10 @@ private:
             rank = env ? std::atoi(env) : 0;
         }
         std::uint32_t slot_count = round_up_pow2(options.capacity);
-        std::size_t size = layout::segment_size(slot_count);
+        std::uint32_t lane_count = std::clamp<std::uint32_t>(options.lanes, 1, layout::kMaxLanes);
+        // Virtual size: tmpfs allocates a lane's pages only once a thread writes them.
+        std::size_t size = layout::segment_size(lane_count, slot_count);
+        WallClock clock = WallClock::make(options.timestamps);
         long pid = static_cast<long>(::getpid());
 
         static std::atomic<unsigned> counter{0};
@@ -176,21 +181,26 @@ private:
         id.producer_pid = pid;
         id.producer_start = process_start_time(pid);
         id.anchor_unix_ns = unix_ns;
-        id.anchor_ticks = ticks;
-        id.tick_kind = kTickKind;
+        id.lane_count = lane_count;
+        id.clock_kind = clock.kind();
+        id.clock_resolution_ns = clock.resolution_ns();
         id.rank = rank;
         id.overflow_policy = options.overflow == OverflowPolicy::block ? 1 : 0;
         copy_bounded(id.session_id, sizeof id.session_id, session_id_);
         copy_bounded(id.run_name, sizeof id.run_name, run_name);
         id.version.store(layout::kLayoutVersion, std::memory_order_release);  // published last
 
-        ring_.header = h;
-        ring_.slots = layout::slots(h);
-        ring_.capacity = slot_count;
-        ring_.block = options.overflow == OverflowPolicy::block;
+        try {
+            lanes_ = std::make_unique<LaneSet>(h, lane_count, slot_count,
+                                               options.overflow == OverflowPolicy::block, clock);
+        } catch (...) {  // bad_alloc: this run logs nothing, like any other setup failure
+            warn("out of memory setting up segment '" + name_ + "'; this run's metrics are not recorded");
+            return;
+        }
+        header_ = h;
+        ring_ = RingRef{lanes_.get(), lanes_->generation()};
 
         if (options.autostart) ensure_agent(ns);
-
     }
 
     template <std::size_t N>
@@ -216,6 +226,8 @@ private:
     }
 
     std::unique_ptr<boost::interprocess::mapped_region> region_;
+    layout::Header* header_ = nullptr;
+    std::unique_ptr<LaneSet> lanes_;  ///< heap: its address is part of the lane cache's key
     RingRef ring_;
     std::string name_;
     std::string session_id_;
