@@ -10,6 +10,8 @@
 // dereferenced unless the key matches, so stale ones need no cleanup.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstdint>
 
 #include <trainscope/detail/lane_set.hpp>
@@ -35,6 +37,20 @@ struct ThreadLanes {
 inline ThreadLanes& thread_lanes() noexcept {
     static thread_local ThreadLanes lanes;
     return lanes;
+}
+
+/// Registers, once per process, the fork handler that, in the child, sets forked_child()
+/// and empties the forking thread's cache (the child's only thread would otherwise keep
+/// writing to the lane its parent's thread owns).
+inline void watch_fork() noexcept {
+    static const bool registered = [] {
+        ::pthread_atfork(nullptr, nullptr, [] {
+            forked_child().store(true, std::memory_order_relaxed);
+            thread_lanes() = ThreadLanes{};
+        });
+        return true;
+    }();
+    (void)registered;
 }
 
 TRAINSCOPE_COLD inline LaneWriter& lane_for_slow(LaneSet& set, std::uint64_t generation) noexcept {

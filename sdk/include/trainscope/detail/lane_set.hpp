@@ -31,6 +31,15 @@ inline std::uint64_t next_run_generation() noexcept {
 
 inline long current_tid() noexcept { return ::syscall(SYS_gettid); }
 
+/// True in a child forked from a process that had Runs. The child shares the parent's
+/// segments but not its lane bookkeeping, so it writes only to lane 0, whose CAS protocol
+/// lives entirely in shared memory and is safe across processes.
+inline std::atomic<bool>& forked_child() noexcept {
+    static std::atomic<bool> flag{false};
+    return flag;
+}
+
+
 /// Whether thread `tid` of this process still exists. A thread that is still exiting may
 /// count as alive for a moment: its lane is then simply not taken yet.
 inline bool thread_alive(long tid) noexcept {
@@ -64,6 +73,7 @@ public:
     /// The calling thread's lane (slow path: a lock, a scan of at most kMaxLanes owners, and
     /// at worst one tgkill per owned lane; callers cache the answer).
     LaneWriter& claim() noexcept {
+        if (forked_child().load(std::memory_order_relaxed)) return lanes_[0];
         const long tid = current_tid();
         std::lock_guard<std::mutex> lock(mutex_);
         for (std::uint32_t k = 1; k < lane_count_; ++k)

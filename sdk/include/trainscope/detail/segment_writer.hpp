@@ -121,8 +121,11 @@ public:
         return true;
     }
 
+    /// Only the process that created the segment finishes it: a forked child (a data-loader
+    /// worker, say) that exits must not end its parent's run.
     void finish() noexcept {
-        if (active()) header_->finished.store(layout::kFinished, std::memory_order_release);
+        if (active() && static_cast<long>(::getpid()) == creator_pid_)
+            header_->finished.store(layout::kFinished, std::memory_order_release);
     }
 
 private:
@@ -151,6 +154,8 @@ private:
         std::size_t size = layout::segment_size(lane_count, slot_count);
         WallClock clock = WallClock::make(options.timestamps);
         long pid = static_cast<long>(::getpid());
+        creator_pid_ = pid;
+        watch_fork();
 
         static std::atomic<unsigned> counter{0};
         std::string error;
@@ -229,6 +234,7 @@ private:
     layout::Header* header_ = nullptr;
     std::unique_ptr<LaneSet> lanes_;  ///< heap: its address is part of the lane cache's key
     RingRef ring_;
+    long creator_pid_ = 0;
     std::string name_;
     std::string session_id_;
     std::mutex mutex_;
