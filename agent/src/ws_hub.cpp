@@ -390,13 +390,22 @@ void WebSocketHub::on_points(const std::vector<SeriesUpdate>& updates) {
         for (const SeriesUpdate& u : updates) {
             auto it = c->subs.find(u.session_id);
             if (it == c->subs.end() || it->second.replay) continue;
+            // A subscribe may have replayed these points from the store already (the store
+            // commits before this call): skip what the client was sent.
+            std::int64_t delivered = it->second.delivered;
+            auto first_new = std::find_if(u.points.begin(), u.points.end(),
+                                          [delivered](const StoredPoint& p) { return p.seq > delivered; });
+            if (first_new == u.points.end()) continue;
             auto& queue = it->second.queue;
             auto q = std::find_if(queue.begin(), queue.end(), [&](const SeriesUpdate& x) {
                 return x.rank == u.rank && x.metric == u.metric;
             });
-            if (q == queue.end()) queue.push_back(u);
-            else q->points.insert(q->points.end(), u.points.begin(), u.points.end());
-            c->queued_points += u.points.size();
+            if (q == queue.end()) {
+                queue.push_back(SeriesUpdate{u.session_id, u.rank, u.metric, {}});
+                q = queue.end() - 1;
+            }
+            q->points.insert(q->points.end(), first_new, u.points.end());
+            c->queued_points += static_cast<std::size_t>(u.points.end() - first_new);
         }
         if (c->queued_points > options_.max_queued_points) {
             // Too far behind: drop the queue; the next flush replays from the store.

@@ -275,7 +275,11 @@ async function openPage(browser, url, { viewport = { width: 1280, height: 760 },
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') page.errors.push(`console: ${m.text()}`);
+    if (m.type() !== 'error') return;
+    // Chromium logs every 4xx response. GET /api/model-info answers 404 by design for a run
+    // that never reported its model (the model panel then says so): not a page error.
+    if (/^Failed to load resource: .* 404\b/.test(m.text()) && /\/api\/model-info(\?|$)/.test(m.location().url || '')) return;
+    page.errors.push(`console: ${m.text()}`);
   });
   if (setup) await setup(page);
   await page.goto(url);

@@ -3,12 +3,18 @@
 //
 //   ts-producer --name N --threads T --metrics M --steps S [--rate R] [--capacity C] [--block]
 //               [--crash] [--hold_ms MS] [--start_step S0] [--config JSON] [--model_info JSON]
-//               [--loss_only [--rise_at S] [--nan_at S]]
+//               [--loss_only [--rise_at S] [--nan_at S]] [--start_at UNIX_MS]
+//               [--value_offset V] [--finish_when PATH]
 // --rate R: points per second per thread (0: as fast as possible).
 // --crash: _exit(0) without finishing (as a killed trainer would leave it).
 // --loss_only: log one series "train/loss" (and "val/loss" every 100 steps) with a decaying
 //   curve instead of the t/m pattern, for browser tests. --rise_at S: from step S on the
 //   loss climbs again (a diverging run); --nan_at S: the loss is NaN at step S and after.
+// --start_at UNIX_MS: sleep until that wall-clock time before creating the Run (trainers
+//   started together race for real).
+// --value_offset V: add V to every t/m value (tells ranks of one run apart).
+// --finish_when PATH: after logging (and --hold_ms), wait until PATH exists (at most 60 s),
+//   then finish: a test decides when this trainer ends.
 // Prints "session <id>" first and "done <dropped>" last, on stdout.
 #include <trainscope/trainscope.hpp>
 
@@ -17,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +35,9 @@ int main(int argc, char** argv) {
     long threads = 1, metrics = 1, steps = 1000, start_step = 0;
     double rate = 0;
     long hold_ms = 0;
+    long long start_at_ms = 0;
+    double value_offset = 0;
+    std::string finish_when;
     bool crash = false, loss_only = false;
     long rise_at = -1, nan_at = -1;
     trainscope::RunOptions options;
@@ -52,9 +62,14 @@ int main(int argc, char** argv) {
         else if (flag == "--hold_ms") hold_ms = std::atol(next());
         else if (flag == "--config") config = next();
         else if (flag == "--model_info") model_info = next();
+        else if (flag == "--start_at") start_at_ms = std::atoll(next());
+        else if (flag == "--value_offset") value_offset = std::atof(next());
+        else if (flag == "--finish_when") finish_when = next();
         else { std::fprintf(stderr, "unknown flag %s\n", flag.c_str()); return 2; }
     }
 
+    if (start_at_ms > 0)
+        std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(start_at_ms)));
     trainscope::Run run(name, options);
     std::printf("session %s\n", run.session_id().c_str());
     std::fflush(stdout);
@@ -83,7 +98,7 @@ int main(int argc, char** argv) {
                 if (s % 100 == 0) val.log(s, 2.1 * std::exp(-x / 2000.0) + 0.35);
             } else {
                 for (long m = 0; m < metrics; ++m)
-                    handles[static_cast<std::size_t>(m)].log(s, static_cast<double>(s) * 0.5 + static_cast<double>(t) * 1000 + static_cast<double>(m));
+                    handles[static_cast<std::size_t>(m)].log(s, static_cast<double>(s) * 0.5 + static_cast<double>(t) * 1000 + static_cast<double>(m) + value_offset);
             }
         }
     };
@@ -94,6 +109,8 @@ int main(int argc, char** argv) {
     std::printf("done %llu\n", static_cast<unsigned long long>(run.dropped()));
     std::fflush(stdout);
     if (hold_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    for (int i = 0; !finish_when.empty() && i < 6000 && !std::filesystem::exists(finish_when); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (crash) _exit(0);
     run.finish();
     return 0;

@@ -55,3 +55,32 @@ export function getSeries(sessionId, metric, { from, to, maxPoints, rank, signal
   return getJson(`/api/runs/${encodeURIComponent(sessionId)}/metrics/${encodeURIComponent(metric)}` +
     (query ? `?${query}` : ''), { signal });
 }
+
+/** GET /api/runs/{id}/analytics -> {session_id, stats: {plugin: {...}, ...}} (empty without plugins). */
+export function getAnalytics(sessionId, options) {
+  return getJson(`/api/runs/${encodeURIComponent(sessionId)}/analytics`, options);
+}
+
+/**
+ * GET /api/runs/{id}/events -> [{rank, t_ms, kind, text}, ...], oldest first. Alerts have
+ * kind "alert" and carry the alert message (JSON) as their text.
+ */
+export async function getEvents(sessionId, options) {
+  const body = await getJson(`/api/runs/${encodeURIComponent(sessionId)}/events`, options);
+  return (body && body.events) || [];
+}
+
+/**
+ * The newest point of a series: [step, t_ms, value|null], or null when it has none. Asks for
+ * one point: the agent's downsampler then answers with the range's last point.
+ */
+export async function getLatestPoint(sessionId, metric, { rank, signal } = {}) {
+  const r = await getSeries(sessionId, metric, { maxPoints: 1, rank, signal });
+  return r.points && r.points.length ? r.points[r.points.length - 1] : null;
+}
+
+/** GET /api/plugins -> [{name, path, state, reason, ...}, ...]. */
+export async function listPlugins(options) {
+  const body = await getJson('/api/plugins', options);
+  return (body && body.plugins) || [];
+}

@@ -1,6 +1,7 @@
 // The WebSocket connection to the agent: connects, reconnects with exponential backoff and
-// jitter, keeps one run subscribed, and tracks the delivery watermark so a reconnect
-// resumes exactly where the last complete flush ended (the agent replays the rest).
+// jitter, keeps the shown run subscribed (plus any watched runs: runs overlaid to compare),
+// and tracks each one's delivery watermark so a reconnect resumes exactly where the last
+// complete flush ended (the agent replays the rest).
 //
 // Events (it is an EventTarget):
 //   'state'   detail {state: 'connecting'|'connected'|'reconnecting'|'offline',
@@ -36,8 +37,10 @@ export class LiveSocket extends EventTarget {
     this.pingTimer = null;
     this.lastFrameAt = 0;
     this.stopped = false;
-    /** The one subscribed run: {sessionId, watermark} (watermark = since_seq for a resubscribe). */
+    /** The shown run: {sessionId, watermark} (watermark = since_seq for a resubscribe). */
     this.subscription = null;
+    /** Other subscribed runs (overlays): sessionId -> {sessionId, watermark}. */
+    this.watches = new Map();
     this.messagesReceived = 0;
     this.lastReceivedAt = 0;
     this.onOnline = () => this.connectNow();
@@ -68,14 +71,34 @@ export class LiveSocket extends EventTarget {
    */
   subscribe(sessionId, sinceSeq) {
     const previous = this.subscription;
-    if (previous && previous.sessionId !== sessionId) this.send({ type: 'unsubscribe', session_id: previous.sessionId });
+    if (previous && previous.sessionId !== sessionId && !this.watches.has(previous.sessionId)) {
+      this.send({ type: 'unsubscribe', session_id: previous.sessionId });
+    }
     this.subscription = { sessionId, watermark: sinceSeq };
-    this.sendSubscribe();
+    this.sendSubscribe(this.subscription);
   }
 
   unsubscribe() {
-    if (this.subscription) this.send({ type: 'unsubscribe', session_id: this.subscription.sessionId });
+    const sub = this.subscription;
+    if (sub && !this.watches.has(sub.sessionId)) this.send({ type: 'unsubscribe', session_id: sub.sessionId });
     this.subscription = null;
+  }
+
+  /**
+   * Subscribes to another run besides the shown one (an overlay), with its own watermark;
+   * kept across reconnects until unwatch(). A run is either shown or watched, not both.
+   */
+  watch(sessionId, sinceSeq) {
+    const sub = { sessionId, watermark: sinceSeq };
+    this.watches.set(sessionId, sub);
+    this.sendSubscribe(sub);
+  }
+
+  unwatch(sessionId) {
+    if (!this.watches.delete(sessionId)) return;
+    if (!this.subscription || this.subscription.sessionId !== sessionId) {
+      this.send({ type: 'unsubscribe', session_id: sessionId });
+    }
   }
 
   /** Reconnects at once (user action or the browser coming back online). */
@@ -96,8 +119,7 @@ export class LiveSocket extends EventTarget {
 
   // --- internals ---
 
-  sendSubscribe() {
-    const sub = this.subscription;
+  sendSubscribe(sub) {
     if (!sub) return;
     const message = { type: 'subscribe', session_id: sub.sessionId };
     if (sub.watermark !== null && sub.watermark !== undefined) message.since_seq = sub.watermark;
@@ -132,7 +154,8 @@ export class LiveSocket extends EventTarget {
       this.lastFrameAt = Date.now();
       this.setState('connected', null);
       // Resume: the agent replays every point after the watermark of the last complete flush.
-      this.sendSubscribe();
+      this.sendSubscribe(this.subscription);
+      for (const sub of this.watches.values()) this.sendSubscribe(sub);
       this.startPings();
     };
     ws.onmessage = (event) => {
@@ -163,8 +186,10 @@ export class LiveSocket extends EventTarget {
 
   /** Advances the resume point: only a message without `more` closes a flush. */
   track(message) {
-    const sub = this.subscription;
-    if (!sub || message.type !== 'training_update' || message.session_id !== sub.sessionId) return;
+    if (message.type !== 'training_update') return;
+    const sub = this.subscription && message.session_id === this.subscription.sessionId ? this.subscription
+      : this.watches.get(message.session_id);
+    if (!sub) return;
     if (!message.more && Number.isFinite(message.seq)) {
       sub.watermark = Math.max(sub.watermark ?? 0, message.seq);
     }

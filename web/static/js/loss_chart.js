@@ -5,6 +5,10 @@
 //
 // Zoom (chartjs-plugin-zoom, optional): mouse wheel, drag a box, pinch; shift-drag pans.
 // The host is told the visible step range and may supply detail data for it.
+//
+// Series of other runs overlaid to compare carry `overlay: true`, their `sessionId` and a
+// `label` naming the run; markers (alerts, NaN stretches) are drawn by chart_markers.js.
+import { chartMarkersPlugin } from './chart_markers.js';
 import { makeExternalTooltip } from './chart_tooltip.js';
 
 // Distinct on the dark background, and far from the fixed train/val colors (blue, orange).
@@ -30,6 +34,7 @@ export class LossChart {
     this.zoomEnabled = Boolean(zoomPlugin);
     this.logScale = false;
     this.multiRank = false;
+    this.markers = [];
     if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
 
     const css = getComputedStyle(document.documentElement);
@@ -43,6 +48,7 @@ export class LossChart {
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { datasets: [] },
+      plugins: [chartMarkersPlugin],
       options: {
         animation: false,
         responsive: true,
@@ -76,7 +82,7 @@ export class LossChart {
           decimation: { enabled: false },  // the series store bounds the points itself
           tooltip: {
             enabled: false,
-            external: makeExternalTooltip(tooltipEl, getRunStart),
+            external: this.tooltipHandler(tooltipEl, getRunStart),
           },
           zoom: zoomPlugin ? {
             limits: { x: { minRange: 4 } },
@@ -98,7 +104,28 @@ export class LossChart {
         },
       },
     });
+    this.chart.$tsMarkers = this.markers;
     canvas.addEventListener('dblclick', () => this.resetZoom());
+  }
+
+  /**
+   * The HTML tooltip; its elapsed time counts from the start of the run the hovered point
+   * belongs to (an overlaid run's own start, not the shown run's).
+   */
+  tooltipHandler(tooltipEl, getRunStart) {
+    let start = NaN;
+    const show = makeExternalTooltip(tooltipEl, () => (Number.isFinite(start) ? start : getRunStart()));
+    return (context) => {
+      const first = context.tooltip.dataPoints && context.tooltip.dataPoints[0];
+      start = first && first.dataset.overlay ? first.dataset.runStart : NaN;
+      show(context);
+    };
+  }
+
+  /** Alert markers [{step, severity, label}], drawn from the next render on. */
+  setMarkers(markers) {
+    this.markers = markers;
+    this.chart.$tsMarkers = markers;
   }
 
   /** The visible step range while zoomed, else null. */
@@ -126,7 +153,7 @@ export class LossChart {
 
   colorFor(series) {
     if (!this.colors.has(series.key)) {
-      const fixed = series.rank === 0 || !this.multiRank ? FIXED_COLORS[series.metric] : null;
+      const fixed = !series.overlay && (series.rank === 0 || !this.multiRank) ? FIXED_COLORS[series.metric] : null;
       const used = new Set(this.colors.values());
       const reserved = new Set(Object.values(FIXED_COLORS));
       const free = PALETTE.find((c) => !used.has(c) && !reserved.has(c)) || PALETTE.find((c) => !used.has(c));
@@ -135,8 +162,14 @@ export class LossChart {
     return this.colors.get(series.key);
   }
 
+  /** Frees a series' color (an overlay removed), so the palette does not run out. */
+  releaseColor(key) {
+    this.colors.delete(key);
+  }
+
   labelFor(series) {
-    return this.multiRank ? `${series.metric} · rank ${series.rank}` : series.metric;
+    if (series.label) return series.label;
+    return this.multiRank ? `${series.metric} [rank ${series.rank}]` : series.metric;
   }
 
   /**
@@ -144,10 +177,11 @@ export class LossChart {
    * @param seriesList  Series in display order
    * @param visible     Set of series keys to show
    * @param detail      {points: Map key -> points, version} for the zoomed range, or null
+   * @param options     {multiRank}: label series by rank even if only one rank is listed
    */
-  render(seriesList, visible, detail) {
+  render(seriesList, visible, detail, { multiRank = false } = {}) {
     const chart = this.chart;
-    this.multiRank = new Set(seriesList.map((s) => s.rank)).size > 1;
+    this.multiRank = multiRank || new Set(seriesList.filter((s) => !s.overlay).map((s) => s.rank)).size > 1;
     const byKey = new Map(chart.data.datasets.map((d) => [d.seriesKey, d]));
     const datasets = seriesList.map((s) => {
       const fromDetail = detail && detail.points.get(s.key);
@@ -160,6 +194,7 @@ export class LossChart {
       if (!d || d.pointRadius !== radius) d = this.newDataset(s, radius);
       d.label = this.labelFor(s);
       d.hidden = !visible.has(s.key);
+      if (s.overlay) d.runStart = s.runStart;
       this.sync(d, source, fromDetail ? `d${detail.version}` : null, s);
       return d;
     });
@@ -208,6 +243,8 @@ export class LossChart {
       seriesKey: series.key,
       metric: series.metric,
       rank: series.rank,
+      sessionId: series.sessionId || null,
+      overlay: Boolean(series.overlay),
       borderColor: color,
       backgroundColor: color,
       yAxisID: this.axisFor(series),

@@ -16,6 +16,14 @@ import { SeriesChips } from './series_chips.js';
 import { Series, SeriesStore } from './series_store.js';
 import { StatusBar } from './status_bar.js';
 import { ZoomDetail } from './zoom_detail.js';
+import { AlertCenter } from './alerts.js';
+import { RunAnalytics } from './analytics.js';
+import { ALL_RANKS, RankSelect } from './rank_select.js';
+import { compareIdsFromUrl, MAX_COMPARED, RunCompare } from './run_compare.js';
+import { lossMetricOf } from './run_picker.js';
+import { StatsPanel, statsFromSeries } from './stats_panel.js';
+import { TrendBadges } from './trend_badges.js';
+import { initModelPanel } from './model_panel.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -99,6 +107,92 @@ const chips = new SeriesChips($('series-chips'), (key, checked) => {
   requestRender(true);
 });
 
+// ---- compared runs, ranks, statistics and trends, alerts ----
+
+const compare = new RunCompare(socket, config.maxPoints, (id) => {
+  const run = state.runs.find((r) => r.session_id === id);
+  return run ? run.name : id;
+});
+compare.addEventListener('change', () => {
+  picker.refresh();
+  requestRender(true);
+});
+const rankSelect = new RankSelect($('rank-select'), () => {
+  zoom.refresh(shownSeries());
+  paintAnalytics();
+  requestRender(true);
+});
+const analytics = new RunAnalytics();
+const statsPanel = new StatsPanel($('stats-panel'));
+const trendBadges = new TrendBadges(statsPanel.trendRoot);
+const alerts = new AlertCenter($('alerts'));
+analytics.addEventListener('change', () => paintAnalytics());
+alerts.addEventListener('change', () => {
+  if (lossChart) lossChart.setMarkers(alerts.markers());
+  requestRender();
+});
+store.onSeriesAdded = () => syncRanks();
+
+/** Ranks of the shown run: the agent's list plus any rank whose points arrived since. */
+function syncRanks() {
+  const ranks = new Set(state.run && state.run.ranks ? state.run.ranks : []);
+  for (const s of store.series.values()) ranks.add(s.rank);
+  rankSelect.setRanks([...ranks]);
+}
+
+function lowestRank() {
+  const ranks = state.run && state.run.ranks && state.run.ranks.length ? state.run.ranks : [0];
+  return Math.min(...ranks);
+}
+
+function paintAnalytics() {
+  const run = state.run;
+  // The statistics plugin follows rank 0; another rank's loss figures come from its series.
+  const rank = rankSelect.value === ALL_RANKS || !rankSelect.multiRank ? lowestRank() : rankSelect.value;
+  const statistics = rank === 0 ? analytics.get('statistics') : null;
+  const velocity = analytics.get('velocity');
+  const fallback = run && !statistics ? statsFromSeries(store.get('train/loss', rank), store.get('val/loss', rank)) : null;
+  statsPanel.update({ run, statistics, velocity, fallback, state: analytics.state,
+    rankNote: rankSelect.multiRank ? `rank ${rank}` : '' });
+  trendBadges.update(analytics.get('trend'), { accepts: (r) => rankSelect.accepts(r), multiRank: rankSelect.multiRank });
+}
+
+/** Names of the agent's plugins (their derived series are "<plugin>/<name>", at rank 0). */
+const pluginNames = api.listPlugins().then((list) => new Set(list.map((p) => p.name)))
+  .catch(() => new Set());
+
+/** Overlays a run's train/loss on the chart (or takes it off). */
+function setCompared(sessionId, on) {
+  if (on) {
+    if (!state.run || sessionId !== state.run.session_id) compare.add(sessionId);
+    return;
+  }
+  const key = compare.remove(sessionId);
+  if (key && lossChart) lossChart.releaseColor(key);
+}
+
+const compareOptions = {
+  onCompare: setCompared,
+  isCompared: (id) => compare.has(id),
+  compareColor: (id) => (lossChart && compare.seriesOf(id) ? lossChart.colorFor(compare.seriesOf(id)) : null),
+  maxCompared: MAX_COMPARED,
+};
+
+/** The latest losses the page holds live feed the run list. */
+function noteLatestLosses() {
+  const run = state.run;
+  if (run) {
+    const metric = lossMetricOf(run);
+    const s = metric && store.get(metric, lowestRank());
+    const p = s && s.latest();
+    if (p) picker.noteLoss(run.session_id, [p.x, p.t, p.y]);
+  }
+  for (const s of compare.seriesList()) {
+    const p = s.latest();
+    if (p) picker.noteLoss(s.sessionId, [p.x, p.t, p.y]);
+  }
+}
+
 // ---- which series are shown ----
 
 function defaultVisible(series, list) {
@@ -116,8 +210,18 @@ function visibleKeys(list) {
   return keys;
 }
 
+/** The shown run's series, of the selected rank(s). */
+function primaryList() {
+  return store.list().filter((s) => rankSelect.accepts(s.rank));
+}
+
+/** What the chart and its legend show: the shown run's series, then the compared runs'. */
+function displayList() {
+  return [...primaryList(), ...compare.seriesList()];
+}
+
 function shownSeries() {
-  const list = store.list();
+  const list = primaryList();
   const keys = visibleKeys(list);
   return list.filter((s) => keys.has(s.key));
 }
@@ -152,11 +256,11 @@ function renderFrame(now) {
     return;
   }
   frameRequested = false;
-  const list = store.list();
+  const list = displayList();
   const visible = visibleKeys(list);
   if (lossChart) {
     const t0 = performance.now();
-    lossChart.render(list, visible, zoom.data());
+    lossChart.render(list, visible, zoom.data(), { multiRank: rankSelect.multiRank });
     drawEnd = performance.now();
     drawCost = drawEnd - t0;
     const hasData = list.some((s) => visible.has(s.key) && s.points.length > 0);
@@ -175,7 +279,7 @@ function renderFrame(now) {
 }
 
 /** Chips, the text fallback and the status bar: at most every 200 ms, the last change always. */
-function paintText(list = store.list(), visible = visibleKeys(list)) {
+function paintText(list = displayList(), visible = visibleKeys(list)) {
   if (!textDirty) return;
   const wait = textAt + 200 - performance.now();
   if (wait > 0) {
@@ -223,7 +327,7 @@ const picker = new RunPicker($('run-select'), $('run-status'), $('run-meta'), (v
   rememberRun(value === FOLLOW ? null : value);
   const target = value === FOLLOW ? (state.runs[0] && state.runs[0].session_id) : value;
   if (target) showRun(target);
-});
+}, compareOptions);
 
 /** Shows a run: subscribe from its current seq, then merge every series' REST snapshot. */
 async function showRun(sessionId, { force = false } = {}) {
@@ -236,6 +340,11 @@ async function showRun(sessionId, { force = false } = {}) {
   if (lossChart) lossChart.resetZoom();
   zoom.setRange(null);
   store.clear();
+  // The run shown is not also an overlay; its analytics and alerts replace the previous run's.
+  if (compare.has(sessionId)) setCompared(sessionId, false);
+  rankSelect.reset();
+  analytics.open(null);
+  alerts.open(null);
   app.dataset.runId = sessionId;
   app.dataset.snapshot = 'loading';
   requestRender(true);
@@ -256,10 +365,19 @@ async function showRun(sessionId, { force = false } = {}) {
   upsertRun(run);
   notice('');
   socket.subscribe(sessionId, run.last_seq);
+  syncRanks();
+  analytics.open(sessionId);
+  alerts.open(sessionId);
 
   const ranks = run.ranks && run.ranks.length ? run.ranks : [0];
+  // Plugins' derived series ("<plugin>/<name>") exist at rank 0 only: asking other ranks
+  // for them would only get 404s.
+  const plugins = await pluginNames;
+  if (generation !== state.generation) return;
   const jobs = [];
-  for (const metric of run.metrics) for (const rank of ranks) jobs.push({ metric, rank });
+  for (const metric of run.metrics) {
+    for (const rank of ranks) if (rank === 0 || !plugins.has(metric.split('/')[0])) jobs.push({ metric, rank });
+  }
   await loadSnapshots(sessionId, generation, jobs);
 }
 
@@ -341,7 +459,10 @@ socket.addEventListener('message', (e) => {
       if (state.run && state.run.session_id === m.session_id) refreshCurrentRun();
       break;
     case 'training_update': {
-      if (!state.run || m.session_id !== state.run.session_id) return;
+      if (!state.run || m.session_id !== state.run.session_id) {
+        if (compare.applyLive(m)) requestRender();
+        return;
+      }
       const n = store.applyLive(m.metric, m.rank, m.points);
       if (n) {
         zoom.applyLive(Series.key(m.metric, m.rank), m.points);
@@ -351,6 +472,12 @@ socket.addEventListener('message', (e) => {
       }
       break;
     }
+    case 'analytics':
+      analytics.apply(m);
+      break;
+    case 'alert':
+      alerts.apply(m);
+      break;
     case 'error':
       console.warn('agent says:', m.error);
       break;
@@ -388,13 +515,15 @@ function tickStatus() {
   const main = shown.find((s) => isLossMetric(s.metric)) || shown[0] || list[0];
   statusBar.update({
     run: state.run,
-    pointsHeld: store.totalPoints() + zoom.pointCount(),
+    pointsHeld: store.totalPoints() + zoom.pointCount() + compare.pointCount(),
     seriesCount: store.series.size,
     lastPoint: main ? main.latest() : null,
     lastLiveAt: state.lastLiveAt,
     chartMode: !lossChart ? 'text' : zoom.range ? 'zoomed' : 'live',
   });
   if (state.run) picker.showRun(state.run);
+  noteLatestLosses();
+  paintAnalytics();
 }
 setInterval(tickStatus, 1000);
 // The run object's drop count and status come from the agent: poll it while the run is live.
@@ -410,6 +539,10 @@ window.trainscope = {
   socket,
   zoom,
   events,
+  analytics,
+  alerts,
+  compare,
+  rankSelect,
   get chart() {
     return lossChart ? lossChart.chart : null;
   },
@@ -418,6 +551,8 @@ window.trainscope = {
   },
 };
 
+// The model panel follows the run shown (app's data-run-id).
+window.trainscope.model = initModelPanel($('model-panel'), app);
 socket.start();
 api.listRuns().then((runs) => {
   for (const run of runs) upsertRun(run);
@@ -432,4 +567,5 @@ api.listRuns().then((runs) => {
   paintRuns();
   tickStatus();
   requestRender(true);
+  for (const id of compareIdsFromUrl()) if (id !== state.chosen && id !== state.loadingId) setCompared(id, true);
 });

@@ -1,69 +1,358 @@
-// The run selector in the header: every run with its name and status, newest first, plus
-// "follow newest" (the default), which switches to each new run as it starts.
-import { formatElapsed } from './format.js';
+// The run picker in the header: a button naming the shown run that opens the session list —
+// every run, newest first, with its status (colored badge and word), name, start time,
+// duration and latest loss, plus "follow newest" (the default: switch to each new run as it
+// starts) and a Compare box per run that overlays that run's train/loss on the chart.
+// Finished and crashed runs come from the agent's database and stay browsable.
+import * as api from './api.js';
+import { formatElapsed, formatValue } from './format.js';
 
 export const FOLLOW = '';
 
-function startedText(run) {
-  const d = new Date(run.started_ms);
-  const now = new Date();
-  const time = d.toTimeString().slice(0, 5);
-  return d.toDateString() === now.toDateString() ? time : `${d.toISOString().slice(0, 10)} ${time}`;
+const STATUS_ICON = { running: '●', finished: '✓', crashed: '✕' };
+/** Latest losses of running runs are fetched again after this long (finished ones once). */
+const LOSS_MAX_AGE_MS = 5000;
+
+export function startedText(ms, now = new Date()) {
+  if (!Number.isFinite(ms)) return '—';
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, '0');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (d.toDateString() === now.toDateString()) return time;
+  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+}
+
+export function runDurationMs(run, now = Date.now()) {
+  if (run.status === 'running') return now - run.started_ms;
+  if (Number.isFinite(run.duration_ms)) return run.duration_ms;
+  return (run.ended_ms || run.last_ms || run.started_ms) - run.started_ms;
+}
+
+/** The loss series a run's list entry shows: train/loss, else the first "*loss*" metric. */
+export function lossMetricOf(run) {
+  const metrics = run.metrics || [];
+  if (metrics.includes('train/loss')) return 'train/loss';
+  return metrics.find((m) => /loss/i.test(m) && !m.includes('/iters_per_s')) || null;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function statusBadge(status) {
+  const b = el('span', 'status-badge');
+  b.dataset.status = status || 'unknown';
+  const icon = el('span', 'status-icon', STATUS_ICON[status] || '?');
+  icon.setAttribute('aria-hidden', 'true');
+  b.append(icon, el('span', 'status-word', status || 'unknown'));
+  return b;
 }
 
 export class RunPicker {
   /**
-   * @param select   the <select>
-   * @param badge    the status badge element
+   * @param button   the header button that opens the list (its parent holds the popover)
+   * @param badge    the status badge of the shown run
    * @param meta     element for host/pid/duration text
    * @param onPick   (sessionId or FOLLOW) -> void
+   * @param options  {onCompare(sessionId, checked), isCompared(sessionId),
+   *                  compareColor(sessionId) -> css color or null, maxCompared}
    */
-  constructor(select, badge, meta, onPick) {
-    this.select = select;
+  constructor(button, badge, meta, onPick, options = {}) {
+    this.button = button;
     this.badge = badge;
     this.meta = meta;
+    this.onPick = onPick;
+    this.options = options;
     this.runs = [];
-    select.addEventListener('change', () => onPick(select.value));
+    this.chosen = FOLLOW;
+    this.current = null;
+    /** sessionId -> {point: [step, t, value] | null, at, pending} */
+    this.losses = new Map();
+    this.open = false;
+
+    button.setAttribute('aria-haspopup', 'dialog');
+    button.setAttribute('aria-expanded', 'false');
+    this.label = el('span', 'run-button-name', 'Newest run (follow)');
+    this.tag = el('span', 'run-button-tag', 'following newest');
+    this.tag.hidden = true;
+    const caret = el('span', 'run-button-caret');
+    caret.setAttribute('aria-hidden', 'true');
+    button.replaceChildren(this.label, this.tag, caret);
+
+    this.popover = el('div', 'run-popover');
+    this.popover.id = 'run-popover';
+    this.popover.hidden = true;
+    this.popover.setAttribute('role', 'dialog');
+    this.popover.setAttribute('aria-label', 'Runs');
+    this.popover.dataset.testid = 'run-list';
+    button.setAttribute('aria-controls', this.popover.id);
+    button.parentElement.append(this.popover);
+
+    button.addEventListener('click', () => this.toggle());
+    document.addEventListener('pointerdown', (e) => {
+      if (this.open && !this.popover.contains(e.target) && !button.contains(e.target)) this.close();
+    });
+    document.addEventListener('keydown', (e) => {
+      if (this.open && e.key === 'Escape') {
+        e.stopPropagation();
+        this.close();
+        button.focus();
+      }
+    }, true);
+    this.ticker = null;
   }
 
-  /** Replaces the list (runs newest first). `chosen` is the selected value. */
+  toggle() {
+    if (this.open) this.close();
+    else this.show();
+  }
+
+  show() {
+    this.open = true;
+    this.popover.hidden = false;
+    this.button.setAttribute('aria-expanded', 'true');
+    this.renderList();
+    this.fetchLosses();
+    clearInterval(this.ticker);
+    this.ticker = setInterval(() => {
+      this.renderList();
+      this.fetchLosses();
+    }, 1000);
+    const focus = this.popover.querySelector('[aria-current="true"] .run-open') || this.popover.querySelector('.run-open');
+    if (focus) focus.focus({ preventScroll: true });
+  }
+
+  close() {
+    if (!this.open) return;
+    this.open = false;
+    this.popover.hidden = true;
+    this.button.setAttribute('aria-expanded', 'false');
+    clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  /** Replaces the list (runs newest first). `chosen` is FOLLOW or a session id. */
   setRuns(runs, chosen, current) {
     this.runs = runs;
-    const options = [];
-    const follow = document.createElement('option');
-    follow.value = FOLLOW;
-    follow.textContent = current && chosen === FOLLOW ? `Newest run — ${current.name}` : 'Newest run (follow)';
-    options.push(follow);
-    for (const run of runs) {
-      const o = document.createElement('option');
-      o.value = run.session_id;
-      o.textContent = `${run.name} · ${run.status} · ${startedText(run)}`;
-      o.dataset.status = run.status;
-      options.push(o);
-    }
-    const same = this.select.options.length === options.length &&
-      options.every((o, i) => this.select.options[i].value === o.value && this.select.options[i].textContent === o.textContent);
-    if (!same) this.select.replaceChildren(...options);
-    this.select.value = chosen;
+    this.chosen = chosen;
+    this.current = current;
+    this.paintButton();
     this.showRun(current);
+    if (this.open) this.renderList();
   }
 
-  /** Shows the current run's status and details beside the selector. */
+  /** The page knows a run's newest loss point from its live data: [step, t, value]. */
+  noteLoss(sessionId, point) {
+    if (!point) return;
+    this.losses.set(sessionId, { point, at: Date.now(), pending: false, live: true });
+  }
+
+  /** Repaints the open list (compare boxes changed, say). */
+  refresh() {
+    if (this.open) this.renderList();
+  }
+
+  paintButton() {
+    const current = this.current;
+    const follow = this.chosen === FOLLOW;
+    const name = current ? current.name : (follow ? 'Newest run (follow)' : 'Loading…');
+    if (this.label.textContent !== name) this.label.textContent = name;
+    this.tag.hidden = !(follow && current);
+    this.button.title = current ? `${current.name} — session ${current.session_id}` : '';
+    this.button.dataset.session = current ? current.session_id : '';
+    this.button.dataset.follow = String(follow);
+  }
+
+  /** Shows the current run's status and details beside the picker. */
   showRun(run) {
+    this.current = run || this.current;
     if (!run) {
       this.badge.dataset.status = 'none';
       this.badge.textContent = 'no run';
       this.meta.textContent = 'Waiting for a trainer to start a run…';
       return;
     }
+    this.paintButton();
     this.badge.dataset.status = run.status;
-    this.badge.textContent = run.status;
+    const icon = STATUS_ICON[run.status] || '';
+    const text = `${icon ? `${icon} ` : ''}${run.status}`;
+    if (this.badge.textContent !== text) this.badge.textContent = text;
     const running = run.status === 'running';
-    const duration = running ? Date.now() - run.started_ms : run.duration_ms;
     const parts = [`${run.host || 'localhost'} · pid ${run.pid}`,
-      `${running ? 'running for' : 'took'} ${formatElapsed(duration)}`];
+      `${running ? 'running for' : 'took'} ${formatElapsed(runDurationMs(run))}`];
     if (run.ranks && run.ranks.length > 1) parts.push(`${run.ranks.length} ranks`);
-    this.meta.textContent = parts.join(' · ');
+    const metaText = parts.join(' · ');
+    if (this.meta.textContent !== metaText) this.meta.textContent = metaText;
     this.meta.title = `session ${run.session_id}`;
+  }
+
+  /** Fetches the latest loss of the runs listed (finished runs once, running ones every 5 s). */
+  fetchLosses() {
+    const now = Date.now();
+    const due = this.runs.filter((run) => {
+      const known = this.losses.get(run.session_id);
+      if (known && (known.pending || known.live)) return false;
+      if (!known) return true;
+      return run.status === 'running' && now - known.at > LOSS_MAX_AGE_MS;
+    }).slice(0, 40);
+    for (const run of due) {
+      const metric = lossMetricOf(run);
+      if (!metric) {
+        this.losses.set(run.session_id, { point: null, at: now, pending: false });
+        continue;
+      }
+      const previous = this.losses.get(run.session_id);
+      this.losses.set(run.session_id, { point: previous ? previous.point : null, at: now, pending: true });
+      const rank = run.ranks && run.ranks.length ? Math.min(...run.ranks) : undefined;
+      api.getLatestPoint(run.session_id, metric, { rank })
+        .then((point) => this.losses.set(run.session_id, { point, at: Date.now(), pending: false }))
+        .catch(() => this.losses.set(run.session_id, { point: previous ? previous.point : null, at: Date.now(), pending: false }))
+        .finally(() => this.refresh());
+    }
+  }
+
+  lossText(run) {
+    const known = this.losses.get(run.session_id);
+    if (!known) return { text: '…', value: '' };
+    if (!known.point) return { text: known.pending ? '…' : '—', value: '' };
+    const v = known.point[2];
+    return { text: formatValue(v, 4), value: v === null ? 'nan' : String(v), nan: v === null };
+  }
+
+  /** Builds the list's fixed parts once; rows are then updated in place (clicks never land on a replaced node). */
+  skeleton() {
+    if (this.parts) return this.parts;
+    const head = el('div', 'run-pop-head');
+    const title = el('span', 'run-pop-title');
+    head.append(title, el('span', 'run-pop-hint', 'Click a run to show it · Compare overlays its train/loss'));
+
+    const follow = el('button', 'run-follow');
+    follow.type = 'button';
+    follow.dataset.testid = 'run-follow';
+    const followMark = el('span', 'run-follow-mark');
+    followMark.setAttribute('aria-hidden', 'true');
+    follow.append(followMark, el('span', '', 'Follow the newest run'),
+      el('span', 'run-follow-hint', 'switches to each new run as it starts'));
+    follow.addEventListener('click', () => {
+      this.close();
+      this.onPick(FOLLOW);
+    });
+
+    const table = el('div', 'run-table');
+    table.setAttribute('role', 'list');
+    const header = el('div', 'run-row run-row-head');
+    header.setAttribute('aria-hidden', 'true');
+    const headCells = el('div', 'run-cells');
+    for (const [cls, text] of [['c-status', 'Status'], ['c-name', 'Name'], ['c-started', 'Started'],
+      ['c-duration', 'Duration'], ['c-loss', 'Latest loss']]) headCells.append(el('span', cls, text));
+    header.append(headCells, el('span', 'c-compare', 'Compare'));
+    const body = el('div', 'run-body');
+    const empty = el('div', 'run-empty', 'No runs yet: start a trainer.');
+    table.append(header, body, empty);
+    this.popover.replaceChildren(head, follow, table);
+    this.parts = { title, follow, followMark, body, empty, rows: new Map() };
+    return this.parts;
+  }
+
+  makeRow(sessionId) {
+    const row = el('div', 'run-row');
+    row.setAttribute('role', 'listitem');
+    row.dataset.testid = 'run-row';
+    row.dataset.session = sessionId;
+
+    const open = el('button', 'run-cells run-open');
+    open.type = 'button';
+    open.dataset.testid = 'run-open';
+    const statusCell = el('span', 'c-status');
+    const name = el('span', 'c-name');
+    const nameText = el('span', 'run-name');
+    const ranks = el('span', 'run-ranks');
+    name.append(nameText, ranks);
+    const started = el('span', 'c-started');
+    const duration = el('span', 'c-duration');
+    const loss = el('span', 'c-loss');
+    loss.dataset.testid = 'run-loss';
+    open.append(statusCell, name, started, duration, loss);
+    open.addEventListener('click', () => {
+      this.close();
+      this.onPick(sessionId);
+    });
+
+    const compare = el('label', 'c-compare run-compare');
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.dataset.testid = 'run-compare';
+    box.addEventListener('change', () => this.options.onCompare && this.options.onCompare(sessionId, box.checked));
+    const swatch = el('span', 'run-compare-swatch');
+    const compareText = el('span', 'run-compare-text');
+    compare.append(box, swatch, compareText);
+    row.append(open, compare);
+    return { row, open, statusCell, status: null, nameText, ranks, started, duration, loss, compare, box, swatch, compareText };
+  }
+
+  renderList() {
+    const o = this.options;
+    const now = Date.now();
+    const p = this.skeleton();
+    setText(p.title, `Runs (${this.runs.length})`);
+    const following = this.chosen === FOLLOW;
+    p.follow.setAttribute('aria-pressed', String(following));
+    setText(p.followMark, following ? '✓' : '');
+    p.empty.hidden = this.runs.length > 0;
+
+    const shownId = this.current ? this.current.session_id : null;
+    const comparedCount = this.runs.filter((r) => o.isCompared && o.isCompared(r.session_id)).length;
+    const seen = new Set();
+    this.runs.forEach((run, index) => {
+      const id = run.session_id;
+      seen.add(id);
+      let r = p.rows.get(id);
+      if (!r) {
+        r = this.makeRow(id);
+        p.rows.set(id, r);
+      }
+      if (p.body.children[index] !== r.row) p.body.insertBefore(r.row, p.body.children[index] || null);
+      r.row.dataset.status = run.status;
+      const isShown = id === shownId;
+      if (isShown) r.row.setAttribute('aria-current', 'true');
+      else r.row.removeAttribute('aria-current');
+      if (r.status !== run.status) {
+        r.status = run.status;
+        r.statusCell.replaceChildren(statusBadge(run.status));
+      }
+      r.open.title = `Show ${run.name} (session ${id})`;
+      setText(r.nameText, run.name || id);
+      setText(r.ranks, run.ranks && run.ranks.length > 1 ? `${run.ranks.length} ranks` : '');
+      r.ranks.hidden = !(run.ranks && run.ranks.length > 1);
+      setText(r.started, startedText(run.started_ms));
+      setText(r.duration, formatElapsed(runDurationMs(run, now)));
+      const loss = this.lossText(run);
+      setText(r.loss, loss.text);
+      r.loss.dataset.value = loss.value;
+      r.loss.dataset.nan = String(Boolean(loss.nan));
+
+      const compared = Boolean(o.isCompared && o.isCompared(id));
+      r.box.checked = compared;
+      r.box.disabled = isShown || (!compared && comparedCount >= (o.maxCompared || Infinity));
+      r.box.setAttribute('aria-label', `Compare ${run.name}`);
+      const color = compared && o.compareColor ? o.compareColor(id) : null;
+      r.swatch.style.background = color || '';
+      r.swatch.dataset.on = String(compared);
+      setText(r.compareText, isShown ? 'shown' : 'Compare');
+      r.compare.title = isShown ? 'This run is the one shown' : r.box.disabled ? `At most ${o.maxCompared} runs at once` : '';
+      r.compare.dataset.disabled = String(r.box.disabled);
+    });
+    for (const [id, r] of p.rows) {
+      if (!seen.has(id)) {
+        r.row.remove();
+        p.rows.delete(id);
+      }
+    }
   }
 }
