@@ -144,10 +144,12 @@ protected:
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
 
+            // Bind first: if the port is taken this throws before any thread runs, so the
+            // agent exits with its reason instead of racing its own threads on the way out.
+            HttpServer server(ctx, bind_, port_);
             plugins.start();
             collector.start();
             hub.start();
-            HttpServer server(ctx, bind_, port_);
             log.information("namespace %s, database %s", name_space_, db_path);
             std::string url = "http://" + bind_ + ":" + std::to_string(server.port());
             lock.publish_url(url);

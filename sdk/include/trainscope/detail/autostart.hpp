@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -55,22 +57,56 @@ inline void announce_url(const std::string& url) {
         std::fprintf(stderr, "trainscope: dashboard at %s/\n", url.c_str());
 }
 
+/// Says something about starting the agent once per process: a trainer that creates many
+/// Runs is not told the same thing many times.
+inline void say_once(const std::string& text) {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) std::fprintf(stderr, "trainscope: %s\n", text.c_str());
+}
+
+/// Namespaces this process has started an agent for, while that start is being watched: a
+/// second Run a moment later finds no lock yet and must not start a second agent.
+inline std::mutex& spawning_mutex() {
+    static std::mutex m;
+    return m;
+}
+inline std::set<std::string>& spawning() {
+    static std::set<std::string> names;
+    return names;
+}
+
+/// Waits (on a helper thread) for an agent that holds the lock to publish its URL, then
+/// announces it. For a trainer that found an agent still starting up.
+inline void announce_when_listening(std::string name_space) {
+    std::thread([name_space = std::move(name_space)] {
+        for (int i = 0; i < 200 && agent_pid(name_space) != 0; ++i) {
+            std::string url = agent_url(name_space);
+            if (!url.empty()) return announce_url(url);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }).detach();
+}
+
 /// Watches a spawned agent for a few seconds: reports an early death once, announces the
 /// URL when the agent has written it, then reaps the process whenever it exits.
 inline void watch_spawned_agent(pid_t pid, std::string name_space, std::string log_path) {
     std::thread([pid, name_space = std::move(name_space), log_path = std::move(log_path)] {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        auto done_spawning = [&] {
+            std::lock_guard<std::mutex> lock(spawning_mutex());
+            spawning().erase(name_space);
+        };
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
             int status = 0;
             if (::waitpid(pid, &status, WNOHANG) == pid) {
+                done_spawning();
                 if (agent_pid(name_space) != 0) {  // another trainer's agent won the race
-                    announce_url(agent_url(name_space));
+                    announce_when_listening(name_space);
                     return;
                 }
-                std::fprintf(stderr,
-                             "trainscope: the agent exited at start (status %d); training goes on "
-                             "without a dashboard. See %s\n",
-                             WIFEXITED(status) ? WEXITSTATUS(status) : -1, log_path.c_str());
+                say_once("the agent exited at start (status " +
+                         std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                         "); training goes on without a dashboard. See " + log_path);
                 return;
             }
             std::string url = agent_pid(name_space) == pid ? agent_url(name_space) : "";
@@ -80,6 +116,7 @@ inline void watch_spawned_agent(pid_t pid, std::string name_space, std::string l
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        done_spawning();
         ::waitpid(pid, nullptr, 0);
     }).detach();
 }
@@ -90,12 +127,28 @@ inline void ensure_agent(const std::string& name_space) noexcept {
     try {
         if (!autostart_enabled()) return;
         if (agent_pid(name_space) != 0) {
-            announce_url(agent_url(name_space));
+            std::string url = agent_url(name_space);
+            if (url.empty()) announce_when_listening(name_space);
+            else announce_url(url);
             return;
         }
+        std::unique_lock<std::mutex> lock(spawning_mutex());
+        if (!spawning().insert(name_space).second) return;  // this process is starting one
+        lock.unlock();
+        auto give_up = [&](const std::string& why) {
+            {
+                std::lock_guard<std::mutex> relock(spawning_mutex());
+                spawning().erase(name_space);
+            }
+            say_once(why + "; training goes on without a dashboard (TRAINSCOPE_AUTOSTART=0 silences this)");
+        };
+
         std::string data_dir = default_data_dir();
         std::error_code ec;
         std::filesystem::create_directories(data_dir, ec);
+        if (ec || !std::filesystem::is_directory(data_dir, ec))
+            return give_up("cannot start the agent: its data directory " + data_dir +
+                           " cannot be created (" + (ec ? ec.message() : std::string("not a directory")) + ")");
         std::string log_path = data_dir + "/agent-" + name_space + ".log";
         std::string binary = agent_binary();
         const char* port_env = std::getenv("TRAINSCOPE_PORT");
@@ -113,19 +166,19 @@ inline void ensure_agent(const std::string& name_space) noexcept {
         posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&files, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&files, 1, 2);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+        // The agent outlives the trainer: it must not keep the trainer's files and sockets open.
+        posix_spawn_file_actions_addclosefrom_np(&files, 3);
+#endif
         // A session of its own: Ctrl-C in the trainer's terminal does not stop the agent.
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
         pid_t pid = 0;
         int rc = posix_spawnp(&pid, binary.c_str(), &files, &attr, argv.data(), environ);
         posix_spawn_file_actions_destroy(&files);
         posix_spawnattr_destroy(&attr);
-        if (rc != 0) {
-            std::fprintf(stderr,
-                         "trainscope: cannot start the agent '%s': %s; training goes on without a "
-                         "dashboard (set TRAINSCOPE_AGENT, or TRAINSCOPE_AUTOSTART=0 to silence this)\n",
-                         binary.c_str(), std::generic_category().message(rc).c_str());
-            return;
-        }
+        if (rc != 0)
+            return give_up("cannot start the agent '" + binary + "': " + std::generic_category().message(rc) +
+                           " (set TRAINSCOPE_AGENT to its path)");
         std::fprintf(stderr, "trainscope: started agent pid %d for namespace %s (log: %s)\n",
                      static_cast<int>(pid), name_space.c_str(), log_path.c_str());
         watch_spawned_agent(pid, name_space, log_path);
