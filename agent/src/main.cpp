@@ -134,6 +134,12 @@ protected:
             PluginHost plugins(sinks, plugin_options, log);
             if (!plugins_dir_.empty()) plugins.load_dir(plugins_dir_);
             collector.add_listener(&plugins);
+            // Declared after every listener, so destroyed before them: however this block is
+            // left, the collector thread stops before the hub and the plugins it calls go away.
+            struct StopCollector {
+                Collector& collector;
+                ~StopCollector() { collector.stop(); }
+            } stop_collector{collector};
 
             AgentContext ctx;
             ctx.version = kVersion;
