@@ -2,21 +2,15 @@
 // still span the run from its first to its last step (older points are re-bucketed, not cut).
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
 let agent;
 let browser;
-
-before(async () => {
-  agent = await h.startAgent();
-  browser = await h.launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await h.stopAll();
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
 });
 
 function checkSeries(points, { cap, first, last, slack }) {

@@ -2,21 +2,15 @@
 // series as text, updated live while the trainer runs.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
 let agent;
 let browser;
-
-before(async () => {
-  agent = await h.startAgent();
-  browser = await h.launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await h.stopAll();
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
 });
 
 async function row(page, metric) {

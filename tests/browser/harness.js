@@ -386,7 +386,27 @@ function rawWebSocket(port) {
   });
 }
 
+/**
+ * The usual set-up of a test file: one agent and one browser for all its tests, started
+ * before the first and stopped (with every trainer) after the last. `use(agent, browser)`
+ * receives them.
+ */
+function useAgentAndBrowser(use) {
+  const { before, after } = require('node:test');
+  let browser;
+  before(async () => {
+    const agent = await startAgent();
+    browser = await launchBrowser();
+    use(agent, browser);
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    await stopAll();
+  });
+}
+
 module.exports = {
+  useAgentAndBrowser,
   repoRoot,
   buildDir,
   webDir,

@@ -3,21 +3,15 @@
 // every point exactly once.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
 let agent;
 let browser;
-
-before(async () => {
-  agent = await h.startAgent();
-  browser = await h.launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await h.stopAll();
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
 });
 
 test('agent killed and restarted mid-run: reconnects, no gap, no duplicate', async () => {

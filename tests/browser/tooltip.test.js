@@ -2,21 +2,15 @@
 // timestamp and the time elapsed since the run started.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
 let agent;
 let browser;
-
-before(async () => {
-  agent = await h.startAgent();
-  browser = await h.launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await h.stopAll();
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
 });
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');

@@ -2,21 +2,15 @@
 // the REST API; "Reset zoom" returns to the whole run.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const h = require('./harness');
 
 let agent;
 let browser;
-
-before(async () => {
-  agent = await h.startAgent();
-  browser = await h.launchBrowser();
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  await h.stopAll();
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
 });
 
 test('drag-zoom shows the visible range at full resolution; reset returns to the whole run', async () => {
