@@ -10,6 +10,7 @@
 #include "loss_stats.hpp"
 #include "rolling_rate.hpp"
 #include "run_config.hpp"
+#include "plugin_support.hpp"
 #include "settings.hpp"
 
 namespace trainscope::plugins {
@@ -53,11 +54,7 @@ public:
     }
 
     void on_run_event(std::string_view kind, std::string_view session) override {
-        if (kind != "run_ended") return;
-        auto it = runs_.find(std::string(session));
-        if (it == runs_.end()) return;
-        publish(it->first, it->second);
-        runs_.erase(it);
+        finish_run(runs_, kind, session, [this](const std::string& id, auto& run) { publish(id, run); });
     }
 
 private:
@@ -124,8 +121,8 @@ const plugin::PluginDescriptor kDescriptor = {
     kSettings,
     sizeof kSettings / sizeof kSettings[0],
     nullptr,
-    [](plugin::Host& host, const plugin::Settings& s) -> plugin::Plugin* { return new StatisticsPlugin(host, s); },
-    [](plugin::Plugin* p) { delete p; },
+    create_plugin<StatisticsPlugin>,
+    destroy_plugin,
 };
 
 }  // namespace

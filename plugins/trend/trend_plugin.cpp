@@ -9,6 +9,7 @@
 #include <trainscope/plugin.hpp>
 #include <trainscope/plugin_json.hpp>
 
+#include "plugin_support.hpp"
 #include "settings.hpp"
 #include "trend.hpp"
 
@@ -60,11 +61,7 @@ public:
     }
 
     void on_run_event(std::string_view kind, std::string_view session) override {
-        if (kind != "run_ended") return;
-        auto it = runs_.find(std::string(session));
-        if (it == runs_.end()) return;
-        publish(it->first, it->second);
-        runs_.erase(it);
+        finish_run(runs_, kind, session, [this](const std::string& id, auto& run) { publish(id, run); });
     }
 
 private:
@@ -151,8 +148,8 @@ const plugin::PluginDescriptor kDescriptor = {
     kSettings,
     sizeof kSettings / sizeof kSettings[0],
     nullptr,
-    [](plugin::Host& host, const plugin::Settings& s) -> plugin::Plugin* { return new TrendPlugin(host, s); },
-    [](plugin::Plugin* p) { delete p; },
+    create_plugin<TrendPlugin>,
+    destroy_plugin,
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "rolling_rate.hpp"
 #include "run_config.hpp"
+#include "plugin_support.hpp"
 #include "settings.hpp"
 
 namespace trainscope::plugins {
@@ -47,11 +48,7 @@ public:
     }
 
     void on_run_event(std::string_view kind, std::string_view session) override {
-        if (kind != "run_ended") return;
-        auto it = runs_.find(std::string(session));
-        if (it == runs_.end()) return;
-        publish(it->first, it->second);  // the final figures
-        runs_.erase(it);
+        finish_run(runs_, kind, session, [this](const std::string& id, auto& run) { publish(id, run); });
     }
 
 private:
@@ -108,8 +105,8 @@ const plugin::PluginDescriptor kDescriptor = {
     kSettings,
     sizeof kSettings / sizeof kSettings[0],
     nullptr,
-    [](plugin::Host& host, const plugin::Settings& s) -> plugin::Plugin* { return new VelocityPlugin(host, s); },
-    [](plugin::Plugin* p) { delete p; },
+    create_plugin<VelocityPlugin>,
+    destroy_plugin,
 };
 
 }  // namespace
