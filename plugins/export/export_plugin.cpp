@@ -1,7 +1,10 @@
 // export: every point of a run at full resolution, streamed straight from the store.
 //   GET /api/runs/{id}/export.csv   session_id,metric,step,timestamp,value,rank
 //   GET /api/runs/{id}/export.json  {"session_id":...,"series":[{"metric","rank","points":[[step,t_ms,value],...]}]}
+// Either takes ?filename=NAME (the dashboard sends "<run name>-<time>.csv"); the name is
+// reduced to [A-Za-z0-9._-] so it cannot break the header or leave the download folder.
 // Nothing is held in memory: a 10-million-point run streams in constant space.
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -49,8 +52,8 @@ public:
         const auto& seg = req.segments;
         if (seg.size() != 4 || seg[0] != "api" || seg[1] != "runs") return false;
         const std::string& id = seg[2];
-        if (seg[3] == "export.csv") return export_csv(id, res);
-        if (seg[3] == "export.json") return export_json(id, res);
+        if (seg[3] == "export.csv") return export_csv(id, file_name(req, id, "csv"), res);
+        if (seg[3] == "export.json") return export_json(id, file_name(req, id, "json"), res);
         return false;
     }
 
@@ -65,13 +68,28 @@ private:
         return true;
     }
 
-    static std::string file_name(const std::string& id, const char* ext) { return "trainscope-" + id + "." + ext; }
+    /// The asked-for name made safe, with the right extension; "trainscope-<id>.<ext>" if none.
+    static std::string file_name(const plugin::HttpRequest& req, const std::string& id, const std::string& ext) {
+        auto it = req.query.find("filename");
+        std::string safe;
+        if (it != req.query.end()) {
+            for (char c : it->second.substr(0, 120)) {
+                bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+                safe += keep ? c : '_';
+            }
+            safe.erase(0, safe.find_first_not_of('.'));  // no hidden files, no ".."
+        }
+        if (safe.empty()) safe = "trainscope-" + id;
+        if (safe.size() < ext.size() + 1 || safe.compare(safe.size() - ext.size() - 1, std::string::npos, "." + ext) != 0)
+            safe += "." + ext;
+        return safe;
+    }
 
-    bool export_csv(const std::string& id, plugin::HttpResponse& res) {
+    bool export_csv(const std::string& id, const std::string& name, plugin::HttpResponse& res) {
         if (host_.run_status(id).empty()) return not_found(id, res);
         res.set_status(200);
         res.set_header("Content-Type", "text/csv; charset=utf-8");
-        res.set_header("Content-Disposition", "attachment; filename=\"" + file_name(id, "csv") + "\"");
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
         std::ostream& out = res.body();
         out << "session_id,metric,step,timestamp,value,rank\n";
         std::string session = csv_field(id);
@@ -82,11 +100,11 @@ private:
         return true;
     }
 
-    bool export_json(const std::string& id, plugin::HttpResponse& res) {
+    bool export_json(const std::string& id, const std::string& name, plugin::HttpResponse& res) {
         if (host_.run_status(id).empty()) return not_found(id, res);
         res.set_status(200);
         res.set_header("Content-Type", "application/json");
-        res.set_header("Content-Disposition", "attachment; filename=\"" + file_name(id, "json") + "\"");
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
         std::ostream& out = res.body();
         std::string head;
         plugin::append_json_string(head, id);

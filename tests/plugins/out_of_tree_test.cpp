@@ -3,42 +3,15 @@
 // points, publishes statistics and a derived series, and serves its own route.
 #include <gtest/gtest.h>
 
+#include "plugin_agent_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
-#include "support/process.hpp"
-#include "support/shm_names.hpp"
-#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace trainscope::test {
 namespace {
 
-class OutOfTreePluginTest : public ::testing::Test {
-protected:
-    void start_agent(const std::string& plugins_dir, std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + dir_.path(),
-                                         "--plugins-dir=" + plugins_dir};
-        args.insert(args.end(), extra.begin(), extra.end());
-        agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
-        auto url = agent_->wait_stdout_prefix("trainscope-agent listening on http://127.0.0.1:");
-        ASSERT_TRUE(url) << "agent did not start";
-        port_ = static_cast<unsigned short>(std::stoi(*url));
-    }
-
-    std::string run_producer(const std::vector<std::string>& args) {
-        ChildProcess producer(TS_PRODUCER_BIN, args,
-                              {{"TRAINSCOPE_NAMESPACE", ns_.name()}, {"TRAINSCOPE_AUTOSTART", "0"}});
-        auto session = producer.wait_stdout_prefix("session ");
-        EXPECT_TRUE(producer.wait_stdout_prefix("done "));
-        producer.wait_exit(10s);
-        return session.value_or("");
-    }
-
-    ShmNamespace ns_;
-    TempDir dir_;
-    std::unique_ptr<ChildProcess> agent_;
-    unsigned short port_ = 0;
-};
+using OutOfTreePluginTest = PluginAgentTest;
 
 TEST_F(OutOfTreePluginTest, LoadsSeesPointsPublishesAndServesItsRoute) {
     start_agent(TS_OOT_DIR);

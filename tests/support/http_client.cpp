@@ -54,6 +54,7 @@ HttpResponse http_request(unsigned short port, const std::string& method, const 
         std::istream& body = session.receiveResponse(response);
         out.status = static_cast<int>(response.getStatus());
         out.content_type = response.getContentType();
+        out.content_disposition = response.get("Content-Disposition", "");
         Poco::StreamCopier::copyToString(body, out.body);
     } catch (const Poco::Exception& e) {
         out.error = e.displayText();

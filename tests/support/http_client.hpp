@@ -13,6 +13,7 @@ struct HttpResponse {
     int status = 0;  ///< 0: no response (connection failed; see error)
     std::string body;
     std::string content_type;
+    std::string content_disposition;
     std::string error;  ///< transport failure, if any
 };
 
