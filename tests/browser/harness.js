@@ -268,9 +268,13 @@ async function launchBrowser() {
   });
 }
 
-/** A new page that records console errors and page errors for failure messages. */
-async function openPage(browser, url, { viewport = { width: 1280, height: 760 }, setup } = {}) {
-  const context = await browser.newContext({ viewport });
+/**
+ * A new page (in a context of its own) that records console errors and page errors for
+ * failure messages. `contextOptions` go to browser.newContext (a phone: isMobile, hasTouch,
+ * deviceScaleFactor).
+ */
+async function openPage(browser, url, { viewport = { width: 1280, height: 760 }, setup, contextOptions = {} } = {}) {
+  const context = await browser.newContext({ viewport, ...contextOptions });
   const page = await context.newPage();
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(`pageerror: ${e.message}`));
@@ -306,6 +310,26 @@ async function chartData(page) {
       points: d.data.map((p) => [p.x, p.y, p.t]),
     }));
   });
+}
+
+/** The page's CDP session (one per page, made on first use). */
+const cdpSessions = new WeakMap();
+async function cdpSession(page) {
+  if (!cdpSessions.has(page)) cdpSessions.set(page, await page.context().newCDPSession(page));
+  return cdpSessions.get(page);
+}
+
+/**
+ * The page's JS heap after a full garbage collection (CDP HeapProfiler.collectGarbage, twice:
+ * the second pass frees what finalizers of the first released), from Runtime.getHeapUsage:
+ * {usedSize, totalSize} in bytes.
+ */
+async function heapAfterGc(page) {
+  const cdp = await cdpSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize, totalSize } = await cdp.send('Runtime.getHeapUsage');
+  return { usedSize, totalSize };
 }
 
 async function screenshot(page, name) {
@@ -422,6 +446,8 @@ module.exports = {
   openPage,
   waitForRunLoaded,
   chartData,
+  cdpSession,
+  heapAfterGc,
   screenshot,
   stopAll,
   stopChild,

@@ -139,7 +139,8 @@ test("clicking a block's attention shows the API's parameter count and share, wi
 
 test('keyboard: Tab reaches the parts in tree order, Enter and Space select, focus pans into view', async () => {
   const page = await m.openModelPage(browser, agent, six.sessionId);
-  await page.getByTestId('model-toggle').focus();
+  // The head's last control (toggle, Export SVG, Export PNG): the next Tab enters the diagram.
+  await page.getByTestId('model-export-png').focus();
   const focused = () => page.evaluate(() => document.activeElement?.dataset?.path ?? null);
   const order = [];
   for (let i = 0; i < 6; ++i) {

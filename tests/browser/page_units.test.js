@@ -100,3 +100,21 @@ test('a snapshot logged out of step order is held sorted by step', async () => {
   assert.deepEqual(s.points.map((p) => p.x), [0, 1, 2, 3, 3, 4, 4, 5]);
   assert.deepEqual(s.points.map((p) => p.t), [1, 2, 3, 4, 7, 5, 8, 6]);
 });
+
+test('zoom detail: a full REST answer plus newer live points stays within the budget', async () => {
+  const { Series } = await load();
+  const { ZoomDetail } = await webModule('zoom_detail.js');
+  const cap = 100;
+  const s = new Series('train/loss', 0, 1000);
+  s.applyLive(Array.from({ length: 40 }, (_, i) => pt(1000 + i, i, 2001 + i)));
+  // The range holds more points than the budget: the agent answers with `cap` of them, at
+  // seq 2000; the 40 pushed since lie in the range too.
+  const rest = Array.from({ length: cap }, (_, i) => [i * 10, 0, i]);
+  const detail = new ZoomDetail(async () => ({ points: rest, seq: 2000, downsampled: true }), cap, () => {});
+  detail.range = { from: 0, to: 5000 };
+  await detail.load([s]);
+  const held = detail.data().points.get(s.key);
+  assert.ok(held.length <= cap, `${held.length} points held for a budget of ${cap}`);
+  assert.equal(held[held.length - 1].x, 1039, 'the newest pushed point is kept');
+  assert.equal(held[0].x, 0, 'the first point of the range is kept');
+});

@@ -52,7 +52,8 @@ export function makeExternalTooltip(tooltipEl, getRunStart) {
     tooltipEl.dataset.step = String(head.x);
     tooltipEl.hidden = false;
 
-    // Place beside the caret, inside the chart's box, flipping left/up near the edges.
+    // Place beside the caret, inside the chart's box, flipping left/up near the edges. When
+    // neither side has room (a phone), above the point or below it: never under the finger.
     const box = chart.canvas.getBoundingClientRect();
     const parentBox = tooltipEl.offsetParent ? tooltipEl.offsetParent.getBoundingClientRect() : box;
     const w = tooltipEl.offsetWidth;
@@ -60,6 +61,10 @@ export function makeExternalTooltip(tooltipEl, getRunStart) {
     let left = tooltip.caretX + 14;
     let top = tooltip.caretY - h / 2;
     if (left + w > chart.width) left = tooltip.caretX - w - 14;
+    if (left < 4) {
+      left = Math.min(tooltip.caretX - w / 2, chart.width - w - 4);
+      top = tooltip.caretY - h - 28 >= 4 ? tooltip.caretY - h - 28 : tooltip.caretY + 28;
+    }
     top = Math.max(4, Math.min(top, chart.height - h - 4));
     tooltipEl.style.left = `${box.left - parentBox.left + Math.max(4, left)}px`;
     tooltipEl.style.top = `${box.top - parentBox.top + top}px`;

@@ -6,6 +6,11 @@
 // Zoom (chartjs-plugin-zoom, optional): mouse wheel, drag a box, pinch; shift-drag pans.
 // The host is told the visible step range and may supply detail data for it.
 //
+// Touch: a tap shows the tooltip (a tap elsewhere closes it), a sideways drag moves it along
+// the line, a pinch zooms, and a sideways drag pans once zoomed. Vertical drags are left to
+// the browser (the canvas is touch-action: pan-y in dashboard.css), so the chart never traps
+// the page's scrolling.
+//
 // Series of other runs overlaid to compare carry `overlay: true`, their `sessionId` and a
 // `label` naming the run; markers (alerts, NaN stretches) are drawn by chart_markers.js.
 import { chartMarkersPlugin } from './chart_markers.js';
@@ -20,6 +25,13 @@ const FIXED_COLORS = { 'train/loss': '#5b9cff', 'val/loss': '#ffa94d' };
 const SPARSE_POINTS = 60;
 
 export const isLossMetric = (metric) => /loss/i.test(metric);
+
+/** What the zoom hint says while not zoomed: touch screens pinch, mice scroll and drag. */
+export function zoomHint() {
+  const touch = typeof window.matchMedia === 'function' && window.matchMedia('(pointer: coarse)').matches;
+  return touch ? 'Pinch to zoom · swipe sideways to pan when zoomed · double-tap to reset'
+    : 'Scroll or drag to zoom · Shift-drag to pan';
+}
 
 export class LossChart {
   /**
@@ -86,7 +98,14 @@ export class LossChart {
           },
           zoom: zoomPlugin ? {
             limits: { x: { minRange: 4 } },
-            pan: { enabled: true, mode: 'x', modifierKey: 'shift', onPanComplete: rangeDone },
+            // A mouse pans with shift held; a finger only once zoomed (else it moves the tooltip).
+            pan: {
+              enabled: true,
+              mode: 'x',
+              modifierKey: 'shift',
+              onPanStart: ({ chart, event }) => event.pointerType === 'mouse' || chart.isZoomedOrPanned(),
+              onPanComplete: rangeDone,
+            },
             zoom: {
               mode: 'x',
               wheel: { enabled: true, speed: 0.15 },
@@ -106,6 +125,15 @@ export class LossChart {
     });
     this.chart.$tsMarkers = this.markers;
     canvas.addEventListener('dblclick', () => this.resetZoom());
+    // No pointer leaves the canvas after a tap: a touch anywhere else closes the tooltip.
+    document.addEventListener('pointerdown', (e) => {
+      if (e.pointerType === 'mouse' || e.target === canvas) return;
+      const tooltip = this.chart.tooltip;
+      if (!tooltip || tooltip.getActiveElements().length === 0) return;
+      tooltip.setActiveElements([], { x: 0, y: 0 });
+      this.chart.setActiveElements([]);
+      this.chart.update('none');
+    }, { passive: true });
   }
 
   /**

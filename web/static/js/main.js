@@ -10,7 +10,7 @@ import { readConfig, rememberRun } from './config.js';
 import { ConnectionBadge } from './connection_badge.js';
 import { FallbackTable } from './fallback_table.js';
 import { LiveSocket } from './live_socket.js';
-import { isLossMetric, LossChart } from './loss_chart.js';
+import { isLossMetric, LossChart, zoomHint } from './loss_chart.js';
 import { FOLLOW, RunPicker } from './run_picker.js';
 import { SeriesChips } from './series_chips.js';
 import { Series, SeriesStore } from './series_store.js';
@@ -24,6 +24,9 @@ import { lossMetricOf } from './run_picker.js';
 import { StatsPanel, statsFromSeries } from './stats_panel.js';
 import { TrendBadges } from './trend_badges.js';
 import { initModelPanel } from './model_panel.js';
+import { ExportToolbar } from './export_toolbar.js';
+import { attachModelExport } from './model_export.js';
+import { initPanelToggles, isPhone } from './panel_toggles.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -498,7 +501,7 @@ function paintZoomState() {
   app.dataset.zoom = range ? (zoom.loading ? 'loading' : 'detail') : 'none';
   $('zoom-hint').textContent = !lossChart || !lossChart.zoomEnabled ? $('zoom-hint').textContent
     : range ? `Steps ${range.from}–${range.to}${zoom.loading ? ' · loading full resolution…' : ' · full resolution'}`
-      : 'Scroll or drag to zoom · Shift-drag to pan';
+      : zoomHint();
 }
 
 $('reset-zoom').addEventListener('click', () => lossChart && lossChart.resetZoom());
@@ -507,6 +510,13 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && lossChart) lossChart.resetZoom();
 });
 paintZoomState();
+
+// Export CSV / PNG of the run shown (every metric and rank the page holds; the chart as drawn).
+const exportToolbar = new ExportToolbar({ csv: $('export-csv'), png: $('export-png') }, {
+  run: () => state.run,
+  series: () => store.list(),
+  chart: () => (lossChart ? lossChart.chart : null),
+});
 
 function tickStatus() {
   const list = store.list();
@@ -524,6 +534,7 @@ function tickStatus() {
   if (state.run) picker.showRun(state.run);
   noteLatestLosses();
   paintAnalytics();
+  exportToolbar.update();
 }
 setInterval(tickStatus, 1000);
 // The run object's drop count and status come from the agent: poll it while the run is live.
@@ -551,8 +562,11 @@ window.trainscope = {
   },
 };
 
-// The model panel follows the run shown (app's data-run-id).
-window.trainscope.model = initModelPanel($('model-panel'), app);
+// Panels a phone starts folded (the user's choice is remembered); the model panel follows
+// the run shown (app's data-run-id).
+window.trainscope.panels = initPanelToggles();
+window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone() });
+window.trainscope.exports = { toolbar: exportToolbar, model: attachModelExport(window.trainscope.model, () => state.run) };
 socket.start();
 api.listRuns().then((runs) => {
   for (const run of runs) upsertRun(run);

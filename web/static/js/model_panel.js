@@ -44,11 +44,13 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-function readCollapsed() {
+/** The stored choice; `fallback` while the user never chose (a phone starts collapsed). */
+function readCollapsed(fallback = false) {
   try {
-    return window.localStorage.getItem(STORAGE_KEY) === '1';
+    const v = window.localStorage.getItem(STORAGE_KEY);
+    return v === null ? fallback : v === '1';
   } catch {
-    return false;
+    return fallback;
   }
 }
 
@@ -61,7 +63,8 @@ function writeCollapsed(collapsed) {
 }
 
 export class ModelPanel {
-  constructor(root) {
+  /** @param options {collapsedByDefault}: the state while the user never chose one */
+  constructor(root, { collapsedByDefault = false } = {}) {
     this.root = root;
     this.sessionId = undefined;
     this.info = null;
@@ -76,7 +79,7 @@ export class ModelPanel {
     this.retries = 0;
     this.fitted = false;        // the initial view has been set for this model
     this.userMoved = false;     // the user zoomed or panned since
-    this.collapsed = readCollapsed();
+    this.collapsed = readCollapsed(collapsedByDefault);
     this.build();
     this.setCollapsed(this.collapsed, { remember: false });
     this.setState('idle');
@@ -503,8 +506,8 @@ export class ModelPanel {
  * Creates the panel in `root` and keeps it on the run the page shows (`app`'s data-run-id).
  * Returns the panel (tests reach it as window.trainscope.model).
  */
-export function initModelPanel(root, app) {
-  const panel = new ModelPanel(root);
+export function initModelPanel(root, app, options = {}) {
+  const panel = new ModelPanel(root, options);
   const follow = () => panel.showRun(app.dataset.runId || null);
   new MutationObserver(follow).observe(app, { attributes: true, attributeFilter: ['data-run-id'] });
   follow();

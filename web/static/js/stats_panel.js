@@ -115,7 +115,7 @@ export class StatsPanel {
   constructor(root) {
     this.root = root;
     this.tiles = {};
-    const grid = el('div', 'stats-grid');
+    const grid = el('div', 'stats-grid', { id: 'stats-grid' });
     for (const t of TILES) {
       const tile = el('div', 'stat-tile', { 'data-tile': t.id });
       const key = el('div', 'stat-tile-key');
@@ -127,7 +127,7 @@ export class StatsPanel {
       this.tiles[t.id] = { tile, key, value, sub };
     }
 
-    const foot = el('div', 'stats-foot');
+    const foot = el('div', 'stats-foot', { id: 'stats-foot' });
     const progress = el('div', 'progress', { 'data-testid': 'stat-progress' });
     const progressKey = el('span', 'progress-key');
     progressKey.textContent = 'Progress';
@@ -142,7 +142,7 @@ export class StatsPanel {
     this.trendRoot = el('div', 'trends', { 'data-testid': 'trend-badges', 'aria-label': 'Loss trends' });
     this.source = el('span', 'stats-source', { 'data-testid': 'stats-source' });
     foot.append(progress, this.trendRoot, this.source);
-    root.replaceChildren(grid, foot);
+    root.append(grid, foot);  // after the panel's fold toggle (dashboard.html)
   }
 
   /**

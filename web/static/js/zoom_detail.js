@@ -93,6 +93,8 @@ export class ZoomDetail {
         if (p.seq > r.seq && p.x >= from && p.x <= to) insertSorted(entry.points, p);
       }
       entry.seq = Math.max(r.seq, s.lastSeq);
+      // A full REST answer plus those live points can exceed the budget: bound it here too.
+      entry.points = decimate(entry.points, Math.max(this.maxPoints, 16));
       entries.set(s.key, entry);
     }
     this.entries = entries;
