@@ -69,9 +69,17 @@ async function fullScreenshot(page, name) {
 function overflow(page) {
   return page.evaluate(() => {
     const doc = document.documentElement;
+    // Inside a box that scrolls sideways itself (the phone's row of chips), reaching past the
+    // viewport is scrolled out of view, not overflow: that box is checked instead.
+    const inScroller = (e) => {
+      for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+        if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+      }
+      return false;
+    };
     const wide = [...document.querySelectorAll('body *')].filter((e) => {
       const b = e.getBoundingClientRect();
-      return b.width > 0 && (b.right > doc.clientWidth + 0.5 || b.left < -0.5) && e.checkVisibility();
+      return b.width > 0 && (b.right > doc.clientWidth + 0.5 || b.left < -0.5) && e.checkVisibility() && !inScroller(e);
     }).slice(0, 10).map((e) => `${e.tagName.toLowerCase()}.${e.className.baseVal ?? e.className} ` +
       `[${Math.round(e.getBoundingClientRect().left)}, ${Math.round(e.getBoundingClientRect().right)}]`);
     return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide };
@@ -313,6 +321,41 @@ test('phone: a tap on a layer shows its details, a pinch zooms the diagram', asy
   assert.ok(Math.abs(k1 / k0 - 3) < 0.05, `pinch scale ${k0} -> ${k1}`);
   assert.equal(await page.evaluate(() => document.getElementById('model-panel').dataset.selected), 'h.0.attn', 'the pinch selected nothing else');
   await h.screenshot(page, 'phone-model');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('phone: ten series keep their chips on one row that scrolls by itself, and the chart on the first screen', async () => {
+  const trainer = await h.startProducer(agent, { steps: 300, name: 'ten-series', lossOnly: false, extra: ['--metrics', '10'] });
+  await trainer.done;
+  const page = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`, { viewport: PHONE, contextOptions: TOUCH });
+  await h.waitForRunLoaded(page, trainer.sessionId);
+  await page.waitForFunction(() => document.querySelectorAll('#series-chips .chip').length >= 10);
+  const strip = () => page.evaluate(() => {
+    const chips = document.getElementById('series-chips');
+    const boxes = [...chips.querySelectorAll('.chip')].map((c) => c.getBoundingClientRect());
+    return {
+      rows: new Set(boxes.map((b) => Math.round(b.top))).size,
+      scrolls: chips.scrollWidth > chips.clientWidth,
+      lastRight: boxes[boxes.length - 1].right,
+      canvasTop: document.getElementById('loss-chart').getBoundingClientRect().top,
+    };
+  });
+  const before = await strip();
+  assert.equal(before.rows, 1, 'the chips make one row');
+  assert.ok(before.scrolls && before.lastRight > PHONE.width, 'the row runs past the screen');
+  assert.ok(before.canvasTop < PHONE.height / 2, `the chart starts in the upper half of the first screen (at ${before.canvasTop} px)`);
+  await assertNoSidewaysScroll(page, 'ten series');
+  // The last chip is reached by scrolling the row (a swipe), and a tap on it shows its series.
+  await page.evaluate(() => {
+    const chips = document.getElementById('series-chips');
+    chips.scrollLeft = chips.scrollWidth;
+  });
+  const after = await strip();
+  assert.ok(after.lastRight <= PHONE.width, `the last chip scrolls into view (right edge ${after.lastRight})`);
+  await page.locator('#series-chips .chip').last().tap();
+  await page.waitForFunction(() => document.querySelector('#series-chips .chip:last-child').dataset.checked === 'true');
+  await fullScreenshot(page, 'phone-ten-series');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
