@@ -36,6 +36,26 @@ struct Work {
     std::string session;
 };
 
+/// Shares one commit's updates in the shape plugins read.
+std::shared_ptr<const Batch> make_batch(std::vector<SeriesUpdate> updates) {
+    auto batch = std::make_shared<Batch>();
+    batch->updates = std::move(updates);
+    batch->points.reserve(batch->updates.size());
+    for (const SeriesUpdate& u : batch->updates) {
+        std::vector<plugin::Point> pts;
+        pts.reserve(u.points.size());
+        for (const StoredPoint& p : u.points) pts.push_back(plugin::Point{p.step, p.t_ms, p.value, p.seq});
+        batch->total += pts.size();
+        batch->points.push_back(std::move(pts));
+    }
+    for (std::size_t i = 0; i < batch->updates.size(); ++i) {
+        const SeriesUpdate& u = batch->updates[i];
+        batch->series.push_back(plugin::SeriesPoints{u.session_id, u.rank, u.metric,
+                                                     batch->points[i].data(), batch->points[i].size()});
+    }
+    return batch;
+}
+
 bool route_matches(const char* pattern, const std::vector<std::string>& segments) {
     std::vector<std::string> parts;
     std::string p = pattern;
@@ -82,9 +102,13 @@ class HostServices : public plugin::Host {
 public:
     HostServices(PluginHost& host, std::string name) : host_(host), name_(std::move(name)) {}
 
+    /// While the plugin catches up on stored points, what it derives from them is stored
+    /// already (derived points, alerts): only its statistics are kept.
+    std::atomic<bool> catching_up{false};
+
     void publish_point(std::string_view session, std::string_view name, std::int64_t step,
                        double value) override {
-        if (host_.sinks_.point)
+        if (host_.sinks_.point && !catching_up)
             host_.sinks_.point(std::string(session), name_ + "/" + std::string(name), step, value);
     }
     void publish_stats(std::string_view session, std::string json) override {
@@ -105,6 +129,7 @@ public:
         host_.sinks_.broadcast(s, msg);
     }
     void raise_alert(std::string_view session, const plugin::Alert& a) override {
+        if (catching_up) return;
         std::string s(session);
         rapidjson::StringBuffer buf;
         JsonWriter w(buf);
@@ -163,6 +188,7 @@ struct PluginHost::Loaded {
     plugin::Plugin* instance = nullptr;
     PluginStatus status;
     std::atomic<bool> enabled{true};
+    bool loaded_after_start = false;  ///< then it only sees points from its load on
     std::mutex mutex;  ///< guards queue, queued_points, status counters
     std::condition_variable wake;
     std::deque<Work> queue;
@@ -269,12 +295,31 @@ PluginStatus PluginHost::load(const std::string& path) {
     plugins_.push_back(std::move(loaded));
     if (started_) {
         Loaded& p = *plugins_.back();
+        p.loaded_after_start = true;
         p.thread = std::thread([this, &p] { worker(p); });
     }
     return status;
 }
 
 void PluginHost::start() {
+    // Called before the collector starts: the runs' last_seq read here splits what plugins
+    // are fed from the database (seq <= last_seq) from what the collector sends them.
+    catch_up_.clear();
+    if (options_.catch_up_points > 0 && !plugins_.empty()) {
+        try {
+            Queries q(options_.db_path);
+            std::int64_t budget = options_.catch_up_points;
+            for (const RunInfo& run : q.runs()) {  // newest first
+                if (run.last_seq <= 0 || run.points > budget) continue;
+                budget -= run.points;
+                catch_up_.push_back(CatchUp{run.session_id, run.last_seq, run.status != "running"});
+            }
+            std::reverse(catch_up_.begin(), catch_up_.end());
+        } catch (const std::exception& e) {
+            log_.warning("plugins: cannot read stored runs to catch up on: %s", std::string(e.what()));
+            catch_up_.clear();
+        }
+    }
     started_ = true;
     for (auto& p : plugins_) {
         Loaded& ref = *p;
@@ -300,7 +345,41 @@ void PluginHost::disable(Loaded& p, const std::string& why) {
     log_.error("plugin %s disabled: %s", p.status.name, why);
 }
 
+/// Feeds the plugin the stored points of the runs in catch_up_, a chunk of seq at a time
+/// (bounded memory), and "run_ended" for the runs that ended.
+void PluginHost::catch_up(Loaded& p) {
+    if (catch_up_.empty() || p.loaded_after_start) return;
+    constexpr std::int64_t kChunk = 50'000;
+    Clock::time_point began = Clock::now();
+    std::int64_t points = 0;
+    Queries q(options_.db_path);
+    p.services->catching_up = true;
+    for (const CatchUp& run : catch_up_) {
+        for (std::int64_t since = 0; since < run.last_seq && !stopping_; since += kChunk) {
+            auto batch = make_batch(q.points_since(run.session_id, since, std::min(since + kChunk, run.last_seq)));
+            points += static_cast<std::int64_t>(batch->total);
+            if (batch->total) p.instance->on_points(batch->series);
+        }
+        if (run.ended) p.instance->on_run_event("run_ended", run.session_id);
+    }
+    p.services->catching_up = false;
+    log_.information("plugin %s caught up on %s stored runs (%s points) in %s ms", p.status.name,
+                     std::to_string(catch_up_.size()), std::to_string(points),
+                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count()));
+}
+
 void PluginHost::worker(Loaded& p) {
+    try {
+        catch_up(p);
+    } catch (const std::exception& e) {
+        p.services->catching_up = false;
+        disable(p, std::string("catching up on stored points threw: ") + e.what());
+        return;
+    } catch (...) {
+        p.services->catching_up = false;
+        disable(p, "catching up on stored points threw a non-standard exception");
+        return;
+    }
     Clock::time_point next_tick = Clock::now() + options_.tick;
     while (!stopping_ && p.enabled) {
         Work work;
@@ -344,22 +423,7 @@ void PluginHost::worker(Loaded& p) {
 
 void PluginHost::on_points(const std::vector<SeriesUpdate>& updates) {
     if (plugins_.empty() || updates.empty()) return;
-    auto batch = std::make_shared<Batch>();
-    batch->updates = updates;
-    batch->points.reserve(updates.size());
-    for (const SeriesUpdate& u : batch->updates) {
-        std::vector<plugin::Point> pts;
-        pts.reserve(u.points.size());
-        for (const StoredPoint& p : u.points) pts.push_back(plugin::Point{p.step, p.t_ms, p.value, p.seq});
-        batch->total += pts.size();
-        batch->points.push_back(std::move(pts));
-    }
-    for (std::size_t i = 0; i < batch->updates.size(); ++i) {
-        const SeriesUpdate& u = batch->updates[i];
-        batch->series.push_back(plugin::SeriesPoints{u.session_id, u.rank, u.metric,
-                                                     batch->points[i].data(), batch->points[i].size()});
-    }
-    std::shared_ptr<const Batch> shared = batch;
+    std::shared_ptr<const Batch> shared = make_batch(updates);
     for (auto& p : plugins_) {
         if (!p->enabled) continue;
         std::lock_guard<std::mutex> lock(p->mutex);

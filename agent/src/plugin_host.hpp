@@ -45,6 +45,9 @@ struct PluginHostOptions {
     std::size_t max_queued_points = 1'000'000;   ///< per plugin; more is skipped and counted
     std::chrono::milliseconds slow_call{2000};  ///< a call longer than this is logged
     std::chrono::milliseconds tick{1000};
+    /// At start, each plugin is first fed the stored points of the newest runs, up to this
+    /// many points in all, so its statistics survive an agent restart (0: none).
+    std::int64_t catch_up_points = 1'000'000;
     std::map<std::string, plugin::Settings> settings;  ///< per plugin name, from --plugin-option
 };
 
@@ -88,6 +91,7 @@ public:
 private:
     friend class HostServices;
     void worker(Loaded& p);
+    void catch_up(Loaded& p);
     void disable(Loaded& p, const std::string& why);
     void store_stats(const std::string& plugin, const std::string& session, const std::string& json);
 
@@ -100,6 +104,14 @@ private:
     std::map<std::string, std::map<std::string, std::string>> stats_;  ///< session -> plugin -> json
     std::atomic<bool> stopping_{false};
     bool started_ = false;
+
+    /// A run whose stored points plugins are fed at start: every point with seq <= last_seq.
+    struct CatchUp {
+        std::string session_id;
+        std::int64_t last_seq = 0;
+        bool ended = false;
+    };
+    std::vector<CatchUp> catch_up_;  ///< oldest first; fixed once start() returned
 };
 
 }  // namespace trainscope::agent

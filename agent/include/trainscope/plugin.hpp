@@ -105,6 +105,10 @@ public:
 class Plugin {
 public:
     virtual ~Plugin() = default;
+    /// Points as they are stored. When the agent starts, the stored points of its newest runs
+    /// come first (each run in seq order, then "run_ended" if it ended), so statistics survive
+    /// a restart; what the plugin publishes meanwhile is kept except derived points and alerts,
+    /// which the first agent stored already.
     virtual void on_points(const std::vector<SeriesPoints>& /*batch*/) {}
     /// kind: "run_started" or "run_ended".
     virtual void on_run_event(std::string_view /*kind*/, std::string_view /*session_id*/) {}
