@@ -207,8 +207,19 @@ test('Export CSV: every stored point from the agent, though the chart holds 200 
 
 test('Export PNG: the chart on white under a header with the run name, axis text dark', async () => {
   const page = await openRun(run.session_id);
-  const before = await page.evaluate(() => JSON.stringify(window.trainscope.chart.config.options.scales));
+  const before = await page.evaluate(() => {
+    // Counts Chart.js's toBase64Image calls: the picture is taken through it.
+    const chart = window.trainscope.chart;
+    const own = chart.toBase64Image.bind(chart);
+    window.base64Images = 0;
+    chart.toBase64Image = (...args) => {
+      window.base64Images += 1;
+      return own(...args);
+    };
+    return JSON.stringify(chart.config.options.scales);
+  });
   const file = await download(page, 'export-png');
+  assert.equal(await page.evaluate(() => window.base64Images), 1, 'taken with chart.toBase64Image()');
   assert.match(file.name, new RegExp(`^${SAFE_NAME}-${STAMP}-loss\\.png$`));
   assert.ok(isPng(file.bytes), 'PNG signature');
   saveArtifact('export_chart.png', file.bytes);

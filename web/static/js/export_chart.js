@@ -2,8 +2,9 @@
 // on white, under a header strip naming the run and the times.
 //
 // The page is dark: its axis text and grid are light. For the picture the chart is redrawn
-// once with dark axis colours, copied, and redrawn as it was. Chart.js draws synchronously
-// (animation is off), so all of that happens within one task and never reaches the screen.
+// once with dark axis colours, taken with toBase64Image(), and redrawn as it was. Chart.js
+// draws synchronously (animation is off), so that happens within one task and never reaches
+// the screen.
 import { formatTimestamp } from './format.js';
 
 const INK = '#1f2937';              // axis text, titles, header
@@ -45,23 +46,23 @@ function useLightTheme(chart) {
 }
 
 /**
- * The chart's pixels drawn in the light theme, as a new canvas of the same size. (The canvas
- * is copied with drawImage: chart.toBase64Image() would encode a PNG only to decode it again
- * for the composition.)
+ * The chart drawn in the light theme, as an image of the canvas's size: Chart.js's
+ * toBase64Image() (a PNG of the canvas, transparent where nothing is drawn), decoded.
  */
-function lightCopy(chart) {
-  const copy = document.createElement('canvas');
-  copy.width = chart.canvas.width;
-  copy.height = chart.canvas.height;
+async function lightImage(chart) {
   const restore = useLightTheme(chart);
+  let url;
   try {
     chart.update('none');
-    copy.getContext('2d').drawImage(chart.canvas, 0, 0);
+    url = chart.toBase64Image('image/png', 1);
   } finally {
     restore();
     chart.update('none');
   }
-  return copy;
+  const image = new Image();
+  image.src = url;
+  await image.decode();
+  return image;
 }
 
 /** The header's lines: the run's name, then when it started and when this was exported. */
@@ -102,8 +103,8 @@ function legendRows(ctx, entries, width, swatch, gap) {
  * @returns Promise of {blob, header: [lines], legend: [labels], headerHeight, width, height}
  *          (sizes in pixels)
  */
-export function chartPng(chart, run, { exportedAt = new Date() } = {}) {
-  const plot = lightCopy(chart);
+export async function chartPng(chart, run, { exportedAt = new Date() } = {}) {
+  const plot = await lightImage(chart);
   const ratio = chart.currentDevicePixelRatio || 1;
   const px = (v) => Math.round(v * ratio);
   const header = chartHeader(run, exportedAt);
@@ -112,7 +113,7 @@ export function chartPng(chart, run, { exportedAt = new Date() } = {}) {
   const swatch = px(18);
 
   const out = document.createElement('canvas');
-  out.width = plot.width;
+  out.width = plot.naturalWidth;
   const ctx = out.getContext('2d');
   const textWidth = out.width - 2 * pad;
   ctx.font = `${lineSize}px ${family}`;
@@ -120,7 +121,7 @@ export function chartPng(chart, run, { exportedAt = new Date() } = {}) {
   const rows = legendRows(ctx, entries, textWidth, swatch, px(18));
   const legendTop = pad + titleSize + gap + lineSize + gap;
   const headerHeight = legendTop + rows.length * (lineSize + gap) - gap + pad;
-  out.height = headerHeight + plot.height;  // resizing clears: draw from here on
+  out.height = headerHeight + plot.naturalHeight;  // resizing clears: draw from here on
 
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, out.width, out.height);
