@@ -74,6 +74,10 @@ test('chart equals REST for a run within the cap, live and after the fact', asyn
   await later.waitForFunction((n) =>
     document.querySelector('[data-testid=stat-points]').textContent.replace(/,/g, '') === String(n) &&
     document.querySelector('[data-testid=stat-dropped]').textContent === '0', stored);
+  // Opened after the run finished: no live rate, and the data's age from its newest point.
+  const text = (field) => later.evaluate((f) => document.querySelector(`#status-bar [data-field=${f}]`).textContent, field);
+  assert.equal(await text('rate'), '—');
+  assert.match(await text('updated'), /^(just now|\d+ s ago)$/);
   assert.deepEqual([...live.errors, ...later.errors], []);
 });
 

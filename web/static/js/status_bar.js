@@ -26,7 +26,7 @@ export class StatusBar {
   }
 
   /**
-   * @param s {run, pointsHeld, seriesCount, lastPoint, chartMode}
+   * @param s {run, pointsHeld, seriesCount, lastPoint ({x, y, t} or null), lastLiveAt, chartMode}
    */
   update(s) {
     const now = Date.now();
@@ -42,8 +42,12 @@ export class StatusBar {
     const dropped = s.run ? Number(s.run.dropped) || 0 : 0;
     this.set('dropped', s.run ? formatCount(dropped) : '—', { warn: dropped > 0 ? 'true' : 'false' });
     this.set('step', s.lastPoint ? String(s.lastPoint.x) : '—');
-    this.set('updated', s.lastLiveAt ? formatAge(s.lastLiveAt, now) : '—');
-    this.set('rate', `${formatCount(rate)}/s`);
+    // Without live points yet (a finished run, or one just opened), the newest point's own
+    // time says how fresh the data is.
+    const updated = s.lastLiveAt || (s.lastPoint ? s.lastPoint.t : NaN);
+    this.set('updated', formatAge(updated, now));
+    const live = s.run && s.run.status === 'running';
+    this.set('rate', live || rate > 0 ? `${formatCount(rate)}/s` : '—');
     this.set('mode', s.chartMode);
   }
 }
