@@ -91,6 +91,9 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
     if (req.from > req.to) throw HttpError{400, "from must not be greater than to"};
     req.max_points = static_cast<std::size_t>(int_param(params, "max_points", 2000, 1, kMaxPointsLimit));
     req.rank = static_cast<int>(int_param(params, "rank", -1, 0, 1 << 20));
+    req.last_only = int_param(params, "last", 0, 0, 1) == 1;
+    if (req.last_only && (params.count("from") || params.count("to") || params.count("max_points")))
+        throw HttpError{400, "last=1 returns the newest point: it takes no from, to or max_points"};
 
     Queries q(ctx.db_path);
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};

@@ -107,6 +107,18 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     last.bind(1, req.session_id);
     if (last.step()) result.seq = last.int64(0);
 
+    if (req.last_only) {
+        // The run list's "latest loss": one B-tree descent on (series_id, seq), however long
+        // the series is.
+        Stmt newest(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
+        newest.bind(1, series);
+        if (newest.step())
+            result.points.push_back(StoredPoint{newest.int64(0), newest.int64(1),
+                                                static_cast<double>(newest.int64(2)) / 1000.0, value_of(newest, 3)});
+        result.total = static_cast<std::int64_t>(result.points.size());
+        return result;
+    }
+
     Stmt count(db_, "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
                     "WHERE series_id=? AND step BETWEEN ? AND ?");
     count.bind(1, series).bind(2, req.from).bind(3, req.to);

@@ -21,6 +21,7 @@ struct SeriesRequest {
     std::int64_t from = std::numeric_limits<std::int64_t>::min();
     std::int64_t to = std::numeric_limits<std::int64_t>::max();
     std::size_t max_points = 2000;
+    bool last_only = false;  ///< only the newest point (highest seq): an index lookup, no scan
 };
 
 struct SeriesResult {
@@ -28,7 +29,7 @@ struct SeriesResult {
     int rank = 0;
     std::vector<StoredPoint> points;
     bool downsampled = false;
-    std::int64_t total = 0;  ///< points in the requested range at full resolution
+    std::int64_t total = 0;  ///< points in the requested range at full resolution (last_only: returned)
     std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
 };
 

@@ -1,7 +1,8 @@
 // Proves: GET /api/runs/{id}/metrics/{name} serves a long series downsampled (at most
 // max_points, "total" counting every point, first and last step present, exact values,
 // step order), serves it at full resolution when it fits or a from/to range is asked for,
-// takes metric names with '/' percent-encoded, and selects ranks with ?rank=.
+// takes metric names with '/' percent-encoded, selects ranks with ?rank=, and answers ?last=1
+// with the newest point alone.
 #include <unistd.h>
 
 #include "agent/agent_harness.hpp"
@@ -79,6 +80,24 @@ TEST_F(SeriesApiTest, LongSeriesIsDownsampledKeepingTheEnds) {
     ASSERT_EQ(range.points.size(), 100u);
     EXPECT_EQ(range.points.front().first, 100);
     EXPECT_EQ(range.points.back().first, 199);
+}
+
+TEST_F(SeriesApiTest, LastIsTheNewestPointAlone) {
+    ChildProcess& trainer = h_.start_producer({"--steps", "20000"});
+    std::string id = AgentHarness::session_of(trainer);
+    ASSERT_TRUE(h_.wait_status(id, "finished"));
+    const std::string base = "/api/runs/" + id + "/metrics/t0%2Fm0";
+    Series last = fetch(h_, base + "?last=1");
+    ASSERT_EQ(last.status, 200);
+    ASSERT_EQ(last.points.size(), 1u);
+    EXPECT_EQ(last.points[0].first, 19999);
+    EXPECT_EQ(last.points[0].second, pattern_value(0, 0, 19999));
+    EXPECT_EQ(last.total, 1);
+    EXPECT_FALSE(last.downsampled);
+    // It ignores nothing silently: a range or a budget with it is refused.
+    EXPECT_TRUE(is_json_error_response(h_.get(base + "?last=1&max_points=5"), 400, 400));
+    EXPECT_TRUE(is_json_error_response(h_.get(base + "?last=1&from=10"), 400, 400));
+    EXPECT_TRUE(is_json_error_response(h_.get(base + "?last=2"), 400, 400));
 }
 
 TEST_F(SeriesApiTest, NamesWithSlashTravelPercentEncoded) {

@@ -71,12 +71,14 @@ export async function getEvents(sessionId, options) {
 }
 
 /**
- * The newest point of a series: [step, t_ms, value|null], or null when it has none. Asks for
- * one point: the agent's downsampler then answers with the range's last point.
+ * The newest point of a series (the last one logged): [step, t_ms, value|null], or null when
+ * it has none. ?last=1 is one index lookup on the agent, however long the series.
  */
 export async function getLatestPoint(sessionId, metric, { rank, signal } = {}) {
-  const r = await getSeries(sessionId, metric, { maxPoints: 1, rank, signal });
-  return r.points && r.points.length ? r.points[r.points.length - 1] : null;
+  const params = new URLSearchParams({ last: '1' });
+  if (Number.isInteger(rank) && rank >= 0) params.set('rank', String(rank));
+  const r = await getJson(`/api/runs/${encodeURIComponent(sessionId)}/metrics/${encodeURIComponent(metric)}?${params}`, { signal });
+  return r.points && r.points.length ? r.points[0] : null;
 }
 
 /** GET /api/plugins -> [{name, path, state, reason, ...}, ...]. */
