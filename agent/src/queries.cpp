@@ -126,15 +126,20 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     result.total = count.int64(0);
     if (result.total == 0) return result;
 
-    // Step order for the chart (a trainer may log steps out of order); seq breaks ties.
-    Stmt q(db_, "SELECT seq, step, t_us, value FROM points "
-                "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY step, seq");
+    // At full resolution: step order for the chart (a trainer may log steps out of order),
+    // seq breaking ties. Downsampled: the table's own (series_id, seq) order, no sort of the
+    // whole range; the buckets take points in any order and hand them back in step order.
+    bool fits = static_cast<std::size_t>(result.total) <= req.max_points;
+    Stmt q(db_, fits ? "SELECT seq, step, t_us, value FROM points "
+                       "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY step, seq"
+                     : "SELECT seq, step, t_us, value FROM points "
+                       "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY seq");
     q.bind(1, series).bind(2, req.from).bind(3, req.to);
     auto row = [&q] {
         return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
                            value_of(q, 3)};
     };
-    if (static_cast<std::size_t>(result.total) <= req.max_points) {
+    if (fits) {
         result.points.reserve(static_cast<std::size_t>(result.total));
         while (q.step()) result.points.push_back(row());
         return result;
