@@ -28,22 +28,6 @@ function arg(name, fallback) {
 const MB = 1048576;
 const mb = (bytes) => (Number.isFinite(bytes) ? (bytes / MB).toFixed(2) : 'n/a');
 
-/**
- * Theil-Sen slope of y over x: the median of the slopes between every pair of samples. A
- * sample taken while a burst of messages was in flight (a few MB above the rest) cannot
- * tilt it, as it can a least-squares fit; a steady growth moves every pair.
- */
-function slope(xs, ys) {
-  const slopes = [];
-  for (let i = 0; i < xs.length; ++i) {
-    for (let j = i + 1; j < xs.length; ++j) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
-  }
-  if (!slopes.length) return NaN;
-  slopes.sort((a, b) => a - b);
-  const mid = slopes.length >> 1;
-  return slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
-}
-
 /** Counts in the page: live points received (each once, by seq), first and last arrival. */
 function installProbe(page) {
   return page.evaluate(() => {
@@ -161,7 +145,7 @@ async function main() {
   // Positions in the run are the newest point the page holds (its seq: points streamed so far).
   const atMilestone = milestones.map((m) => samples.find((s) => s.seq >= m) || null);
   const warm = samples.filter((s) => s.seq >= 0.1 * points);
-  const perPoint = slope(warm.map((s) => s.seq), warm.map((s) => s.used));
+  const perPoint = h.theilSenSlope(warm.map((s) => s.seq), warm.map((s) => s.used));
   const peak = samples.reduce((a, s) => (s.used > a.used ? s : a), samples[0]);
   const peakBefore = Math.max(...samples.map((s) => s.before));
   const final = samples[samples.length - 1];

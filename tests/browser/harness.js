@@ -362,6 +362,22 @@ function percentile(values, p) {
 }
 
 /**
+ * Theil-Sen slope of y over x: the median of the slopes between every pair of samples. A
+ * sample taken while a burst of messages was in flight (a few MB above the rest) cannot
+ * tilt it, as it can a least-squares fit; a steady growth moves every pair.
+ */
+function theilSenSlope(xs, ys) {
+  const slopes = [];
+  for (let i = 0; i < xs.length; ++i) {
+    for (let j = i + 1; j < xs.length; ++j) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
+  }
+  if (!slopes.length) return NaN;
+  slopes.sort((a, b) => a - b);
+  const mid = slopes.length >> 1;
+  return slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
+}
+
+/**
  * Opens a raw WebSocket client on a net socket (no library): does the upgrade handshake,
  * then lets the caller send frames. Used for clients that stop reading.
  */
@@ -452,6 +468,7 @@ module.exports = {
   stopAll,
   stopChild,
   percentile,
+  theilSenSlope,
   rawWebSocket,
   Agent,
 };

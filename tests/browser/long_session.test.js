@@ -140,22 +140,6 @@ function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-/**
- * Theil-Sen slope of y over x: the median of the slopes between every pair of samples. A
- * sample taken while a burst of messages was in flight (a few MB above the rest) cannot
- * tilt it, as it can a least-squares fit; a steady growth moves every pair.
- */
-function slope(xs, ys) {
-  const slopes = [];
-  for (let i = 0; i < xs.length; ++i) {
-    for (let j = i + 1; j < xs.length; ++j) if (xs[j] !== xs[i]) slopes.push((ys[j] - ys[i]) / (xs[j] - xs[i]));
-  }
-  if (!slopes.length) return NaN;
-  slopes.sort((a, b) => a - b);
-  const mid = slopes.length >> 1;
-  return slopes.length % 2 ? slopes[mid] : (slopes[mid - 1] + slopes[mid]) / 2;
-}
-
 const mb = (bytes) => `${(bytes / 1048576).toFixed(2)} MB`;
 
 test(`a ${TOTAL.toLocaleString('en')}-point session keeps the page's points and heap bounded`, async () => {
@@ -239,7 +223,7 @@ test(`a ${TOTAL.toLocaleString('en')}-point session keeps the page's points and 
   const third = Math.floor(warm.length / 3);
   const first = warm.slice(0, third).map((s) => s.used);
   const lastThird = warm.slice(-third).map((s) => s.used);
-  const perPoint = slope(warm.map((s) => s.points), warm.map((s) => s.used));
+  const perPoint = h.theilSenSlope(warm.map((s) => s.points), warm.map((s) => s.used));
   const report = `heap after GC: ${samples.map((s) => `${Math.round(s.points / 1000)}k:${mb(s.used)}`).join(' ')}; ` +
     `slope ${mb(perPoint * 1e5)} per 100k points; medians first/last third ${mb(median(first))} / ${mb(median(lastThird))}; ` +
     `store checks ${end.storeChecks} (max ${end.storeMax}), chart checks ${end.chartChecks} (max ${end.chartMax}), ` +
