@@ -15,51 +15,6 @@ h.useAgentAndBrowser((a, b) => {
   browser = b;
 });
 
-/**
- * Opens a page (in `context`, or a fresh one); `page.pageErrors` lists its console errors
- * and page errors, except a 404 of /api/model-info (the agent's answer for a run without
- * model info, which the browser logs as a failed resource; not what these tests are about).
- */
-async function openPage(url, context = null) {
-  const errors = [];
-  const setup = (p) => {
-    p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    p.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const where = (m.location() && m.location().url) || '';
-      if (/status of 404/.test(m.text()) && where.includes('/api/model-info')) return;
-      errors.push(`console: ${m.text()} (${where})`);
-    });
-  };
-  let page;
-  if (context) {
-    page = await context.newPage();
-    setup(page);
-    await page.goto(url);
-  } else {
-    page = await h.openPage(browser, url, { setup });
-  }
-  page.pageErrors = errors;
-  return page;
-}
-
-/** Runs `fn` (which spawns a trainer synchronously) with extra environment variables. */
-function withEnv(env, fn) {
-  const saved = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
 /** What the marker plugin drew last: {alerts: [{step, severity}], nanSpans: [{from, to}]}. */
 function markers(page) {
   return page.evaluate(() => {
@@ -72,7 +27,7 @@ function markers(page) {
 
 test('a NaN loss: banner with the step, chart marker at that step, dismissable; loaded again on open', async () => {
   const nanAt = 900;
-  const page = await openPage(agent.url);
+  const page = await h.openPage(browser, agent.url);
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   const trainer = await h.startProducer(agent, { steps: 1500, rate: 300, name: 'alert-nan', extra: ['--nan_at', String(nanAt)] });
   await h.waitForRunLoaded(page, trainer.sessionId);
@@ -130,12 +85,11 @@ test('a NaN loss: banner with the step, chart marker at that step, dismissable; 
   assert.equal(await page.locator('#alerts').getAttribute('data-total'), '1');
 
   // A page opened later (another browser profile): the past alert is loaded with the run.
-  const fresh = await browser.newContext({ viewport: { width: 1280, height: 760 } });
-  const later = await openPage(`${agent.url}/?run=${trainer.sessionId}`, fresh);
+  const later = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
   await h.waitForRunLoaded(later, trainer.sessionId);
   await later.locator(`[data-testid=alert][data-kind=nan][data-step="${nanAt}"]`).waitFor({ state: 'visible', timeout: 5000 });
-  await fresh.close();
-  assert.deepEqual([...page.pageErrors, ...later.pageErrors], []);
+  await later.context().close();
+  assert.deepEqual([...page.errors, ...later.errors], []);
 });
 
 test('several alerts stack with a count; "Dismiss all" clears them', async () => {
@@ -143,12 +97,12 @@ test('several alerts stack with a count; "Dismiss all" clears them', async () =>
   const runId = `nan3-${process.pid}`;
   const trainers = [];
   for (const [rank, nanAt] of [[0, 300], [1, 400], [2, 500]]) {
-    trainers.push(await withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: String(rank) },
+    trainers.push(await h.withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: String(rank) },
       () => h.startProducer(agent, { steps: 800, rate: 400, name: 'nan-ranks', extra: ['--nan_at', String(nanAt), '--hold_ms', '200'] })));
   }
   await Promise.all(trainers.map((t) => t.done));
   await agent.waitFinished(runId);
-  const page = await openPage(`${agent.url}/?run=${runId}`);
+  const page = await h.openPage(browser, `${agent.url}/?run=${runId}`);
   await h.waitForRunLoaded(page, runId);
   await page.waitForFunction(() => document.getElementById('alerts').dataset.count === '3', null, { timeout: 10000 });
 
@@ -166,5 +120,5 @@ test('several alerts stack with a count; "Dismiss all" clears them', async () =>
 
   await page.getByTestId('alerts-dismiss-all').click();
   await page.waitForFunction(() => document.getElementById('alerts').hidden);
-  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(page.errors, []);
 });

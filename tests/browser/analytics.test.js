@@ -15,32 +15,10 @@ h.useAgentAndBrowser((a, b) => {
   browser = b;
 });
 
-/**
- * Opens a page; `page.pageErrors` lists its console errors and page errors, except a 404 of
- * /api/model-info (the agent's answer for a run without model info, which the browser logs
- * as a failed resource; the model panel is not what these tests are about).
- */
-async function openPage(url) {
-  const errors = [];
-  const page = await h.openPage(browser, url, {
-    setup: (p) => {
-      p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      p.on('console', (m) => {
-        if (m.type() !== 'error') return;
-        const where = (m.location() && m.location().url) || '';
-        if (/status of 404/.test(m.text()) && where.includes('/api/model-info')) return;
-        errors.push(`console: ${m.text()} (${where})`);
-      });
-    },
-  });
-  page.pageErrors = errors;
-  return page;
-}
-
 const TRAIN_BADGE = '[data-testid=trend-badge][data-series="train/loss"][data-rank="0"]';
 
 test('trend indicator: a loss that falls and then rises shows decreasing, then increasing', async () => {
-  const page = await openPage(agent.url);
+  const page = await h.openPage(browser, agent.url);
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   const trainer = await h.startProducer(agent, { steps: 3000, rate: 300, name: 'trend-rise', extra: ['--rise_at', '1200'] });
   await h.waitForRunLoaded(page, trainer.sessionId);
@@ -61,7 +39,7 @@ test('trend indicator: a loss that falls and then rises shows decreasing, then i
   assert.equal(rest.trend, 'increasing');
   await h.screenshot(page, 'analytics_trend_increasing');
   await h.stopChild(trainer.process);
-  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(page.errors, []);
 });
 
 /** What the statistics panel shows: each tile's raw value (data-value) and text. */
@@ -108,7 +86,7 @@ test('statistics panel: rate, ETA, best val loss and progress agree with the RES
     extra: ['--config', JSON.stringify({ max_iters: maxIters, tokens_per_iter: tokensPerIter })],
   });
   const id = trainer.sessionId;
-  const page = await openPage(`${agent.url}/?run=${id}`);
+  const page = await h.openPage(browser, `${agent.url}/?run=${id}`);
   await h.waitForRunLoaded(page, id);
   await page.waitForFunction(() => /left$/.test(document.querySelector('[data-testid=stat-eta]').textContent),
     null, { timeout: 10000 });
@@ -156,5 +134,5 @@ test('statistics panel: rate, ETA, best val loss and progress agree with the RES
   assert.equal(shown.progressNow, 50);
   assert.equal(shown.progressText, '2,000 / 4,000 iters · 50 %');
   await h.screenshot(page, 'analytics_stats_finished');
-  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(page.errors, []);
 });

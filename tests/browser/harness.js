@@ -290,6 +290,23 @@ async function openPage(browser, url, { viewport = { width: 1280, height: 760 },
   return page;
 }
 
+/** Runs `fn` (which spawns a trainer synchronously) with extra environment variables. */
+function withEnv(env, fn) {
+  const saved = {};
+  for (const [k, v] of Object.entries(env)) {
+    saved[k] = process.env[k];
+    process.env[k] = v;
+  }
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 /** Waits until the page has drawn `sessionId` with its REST snapshot merged. */
 async function waitForRunLoaded(page, sessionId, timeoutMs = 10000) {
   await page.waitForFunction((id) => document.getElementById('app').dataset.drawn === `${id}:loaded`,
@@ -461,6 +478,7 @@ module.exports = {
   launchBrowser,
   openPage,
   waitForRunLoaded,
+  withEnv,
   chartData,
   cdpSession,
   heapAfterGc,

@@ -15,45 +15,6 @@ h.useAgentAndBrowser((a, b) => {
   browser = b;
 });
 
-/** Runs `fn` (which spawns a trainer synchronously) with extra environment variables. */
-function withEnv(env, fn) {
-  const saved = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    process.env[k] = v;
-  }
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-/**
- * Opens a page; `page.pageErrors` lists its console errors and page errors, except a 404 of
- * /api/model-info (the agent's answer for a run without model info, which the browser logs
- * as a failed resource; the model panel is not what these tests are about).
- */
-async function openPage(url) {
-  const errors = [];
-  const page = await h.openPage(browser, url, {
-    setup: (p) => {
-      p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-      p.on('console', (m) => {
-        if (m.type() !== 'error') return;
-        const where = (m.location() && m.location().url) || '';
-        if (/status of 404/.test(m.text()) && where.includes('/api/model-info')) return;
-        errors.push(`console: ${m.text()} (${where})`);
-      });
-    },
-  });
-  page.pageErrors = errors;
-  return page;
-}
-
 /** The chart's datasets, with the run each belongs to. */
 function datasets(page) {
   return page.evaluate(() => Chart.getChart(document.getElementById('loss-chart')).data.datasets.map((d) => ({
@@ -114,7 +75,7 @@ test('the run list shows each session with its status; picking one shows its dat
   // Still running while the page looks: 4000 steps at 200/s.
   const beta = await h.startProducer(agent, { steps: 4000, rate: 200, name: 'sess-beta', extra: ['--start_step', '1000'] });
 
-  const page = await openPage(agent.url);
+  const page = await h.openPage(browser, agent.url);
   await h.waitForRunLoaded(page, beta.sessionId);  // follows the newest run
 
   await openRunList(page);
@@ -148,7 +109,7 @@ test('the run list shows each session with its status; picking one shows its dat
   await waitForDataset(page, { metric: 'train/loss', overlay: false }, 600);
 
   // A bookmark of the crashed run opens it (not the newest run), browsable from the database.
-  const later = await openPage( `${agent.url}/?run=${crashed.sessionId}`);
+  const later = await h.openPage(browser, `${agent.url}/?run=${crashed.sessionId}`);
   await h.waitForRunLoaded(later, crashed.sessionId);
   await waitForDataset(later, { metric: 'train/loss' }, 300);
   train = (await datasets(later)).find((d) => d.metric === 'train/loss');
@@ -163,7 +124,7 @@ test('the run list shows each session with its status; picking one shows its dat
   assert.equal(new URL(page.url()).searchParams.get('run'), null);
 
   await h.stopChild(beta.process);
-  assert.deepEqual([...page.pageErrors, ...later.pageErrors], []);
+  assert.deepEqual([...page.errors, ...later.errors], []);
 });
 
 test('runs overlaid to compare: each overlay equals its run\'s REST data, live ones stream', async () => {
@@ -173,7 +134,7 @@ test('runs overlaid to compare: each overlay equals its run\'s REST data, live o
   await agent.waitFinished(one.sessionId);
   await agent.waitFinished(two.sessionId);
 
-  const page = await openPage(`${agent.url}/?run=${one.sessionId}`);
+  const page = await h.openPage(browser, `${agent.url}/?run=${one.sessionId}`);
   await h.waitForRunLoaded(page, one.sessionId);
   await openRunList(page);
   // The run shown cannot be compared with itself.
@@ -228,14 +189,14 @@ test('runs overlaid to compare: each overlay equals its run\'s REST data, live o
   await page.waitForFunction((id) => !Chart.getChart(document.getElementById('loss-chart')).data.datasets.some((d) => d.sessionId === id),
     two.sessionId);
   assert.equal(new URL(page.url()).searchParams.get('compare'), live.sessionId);
-  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(page.errors, []);
 });
 
 test('a distributed run: one run, a rank selector, each rank\'s series equal to its REST data', async () => {
   const runId = `ranks-${process.pid}`;
-  const r0 = withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: '0' },
+  const r0 = h.withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: '0' },
     () => h.startProducer(agent, { steps: 800, rate: 0, name: 'ddp-job', extra: ['--hold_ms', '200'] }));
-  const r1 = withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: '1' },
+  const r1 = h.withEnv({ TRAINSCOPE_RUN_ID: runId, RANK: '1' },
     () => h.startProducer(agent, { steps: 600, rate: 0, name: 'ddp-job', extra: ['--start_step', '2000', '--hold_ms', '200'] }));
   assert.equal((await r0).sessionId, runId);
   assert.equal((await r1).sessionId, runId);
@@ -250,7 +211,7 @@ test('a distributed run: one run, a rank selector, each rank\'s series equal to 
   assert.equal(runs.length, 1, 'both ranks are one run');
   assert.deepEqual(runs[0].ranks, [0, 1]);
 
-  const page = await openPage(`${agent.url}/?run=${runId}`);
+  const page = await h.openPage(browser, `${agent.url}/?run=${runId}`);
   await h.waitForRunLoaded(page, runId);
   await waitForDataset(page, { metric: 'train/loss', rank: 1 }, 600);
   await waitForDataset(page, { metric: 'train/loss', rank: 0 }, 800);
@@ -293,5 +254,5 @@ test('a distributed run: one run, a rank selector, each rank\'s series equal to 
   await page.locator('[data-testid=rank-option][data-rank="all"]').click();
   await page.waitForFunction(() => Chart.getChart(document.getElementById('loss-chart')).data.datasets
     .filter((d) => d.metric === 'train/loss').length === 2);
-  assert.deepEqual(page.pageErrors, []);
+  assert.deepEqual(page.errors, []);
 });

@@ -9,7 +9,8 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson(path, { signal } = {}) {
+/** GET path -> parsed JSON; a network failure is ApiError status 0, an HTTP error its status. */
+export async function getJson(path, { signal } = {}) {
   let response;
   try {
     response = await fetch(path, { signal, headers: { Accept: 'application/json' }, cache: 'no-store' });

@@ -1,5 +1,5 @@
 // GET /api/model-info: the model's config and layer tree for a run.
-import { ApiError } from './api.js';
+import { ApiError, getJson } from './api.js';
 
 /**
  * Resolves to {session_id, config, tree, total_params, node_count}. Throws an ApiError whose
@@ -9,23 +9,12 @@ import { ApiError } from './api.js';
  */
 export async function getModelInfo(sessionId, { signal } = {}) {
   const query = sessionId ? `?session=${encodeURIComponent(sessionId)}` : '';
-  let response;
+  let body;
   try {
-    response = await fetch(`/api/model-info${query}`, { signal, headers: { Accept: 'application/json' }, cache: 'no-store' });
+    body = await getJson(`/api/model-info${query}`, { signal });
   } catch (e) {
-    if (e.name === 'AbortError') throw e;
-    throw new ApiError(0, `network error: ${e.message}`);
-  }
-  let body = null;
-  try {
-    body = await response.json();
-  } catch {
-    // not JSON: reported by status below
-  }
-  if (!response.ok) {
-    const error = new ApiError(response.status, (body && body.error) || `HTTP ${response.status}`);
-    error.noModel = response.status === 404 && /no model info/i.test(error.message);
-    throw error;
+    if (e instanceof ApiError) e.noModel = e.status === 404 && /no model info/i.test(e.message);
+    throw e;
   }
   if (!body || typeof body !== 'object' || !body.tree || typeof body.tree !== 'object') {
     throw new ApiError(422, 'the agent returned model info without a layer tree');
