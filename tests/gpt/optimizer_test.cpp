@@ -46,14 +46,19 @@ TEST(ClipGradNorm, ScalesToMaxNormAndReportsTheNormBefore) {
     EXPECT_EQ(off, (std::vector<float>{30, 40}));
 }
 
-TEST(AdamW, FirstStepMovesByLrAgainstTheGradientSign) {
+/// A one-layer model of two-wide embeddings: every kind of parameter, a few of each.
+GptConfig tiny_config() {
     GptConfig c;
     c.vocab_size = 3;
     c.block_size = 2;
     c.n_layer = 1;
     c.n_head = 1;
     c.n_embd = 2;
-    const ParamLayout layout = make_param_layout(c);
+    return c;
+}
+
+TEST(AdamW, FirstStepMovesByLrAgainstTheGradientSign) {
+    const ParamLayout layout = make_param_layout(tiny_config());
     AdamWConfig cfg;
     cfg.weight_decay = 0.0;
     AdamW opt(layout, cfg);
@@ -68,13 +73,7 @@ TEST(AdamW, FirstStepMovesByLrAgainstTheGradientSign) {
 }
 
 TEST(AdamW, DecaysMatricesButNotLayerNormWeights) {
-    GptConfig c;
-    c.vocab_size = 3;
-    c.block_size = 2;
-    c.n_layer = 1;
-    c.n_head = 1;
-    c.n_embd = 2;
-    const ParamLayout layout = make_param_layout(c);
+    const ParamLayout layout = make_param_layout(tiny_config());
     AdamWConfig cfg;
     cfg.weight_decay = 0.5;
     AdamW opt(layout, cfg);

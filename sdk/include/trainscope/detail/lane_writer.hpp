@@ -71,18 +71,23 @@ TRAINSCOPE_COLD inline bool make_room(LaneWriter& w, std::uint64_t pos) noexcept
     }
 }
 
+/// Fills the slot at position pos, then publishes it (the release store readers wait for).
+inline void write_slot(layout::Slot& slot, std::uint64_t pos, std::uint32_t metric_id, std::int64_t step,
+                       double value, std::int64_t unix_ns) noexcept {
+    slot.metric_id = metric_id;
+    slot.step = step;
+    slot.value = value;
+    slot.unix_ns = unix_ns;
+    slot.publish.store(static_cast<std::uint32_t>(pos + 1), std::memory_order_release);
+}
+
 /// Single producer: this thread is the only writer of the lane's write_pos.
 inline LogStatus push_owned(LaneWriter& w, std::uint32_t metric_id, std::int64_t step,
                             double value, std::int64_t unix_ns) noexcept {
     layout::LaneControl& c = *w.control;
     std::uint64_t pos = c.write_pos.load(std::memory_order_relaxed);
     if (!TRAINSCOPE_LIKELY(pos < w.limit) && !make_room(w, pos)) return LogStatus::full;
-    layout::Slot& slot = w.slots[pos & w.mask];
-    slot.metric_id = metric_id;
-    slot.step = step;
-    slot.value = value;
-    slot.unix_ns = unix_ns;
-    slot.publish.store(static_cast<std::uint32_t>(pos + 1), std::memory_order_release);
+    write_slot(w.slots[pos & w.mask], pos, metric_id, step, value, unix_ns);
     // After the publish: every position below write_pos is published on an owned lane.
     c.write_pos.store(pos + 1, std::memory_order_release);
     return LogStatus::ok;
@@ -110,12 +115,7 @@ inline LogStatus push_shared(const LaneWriter& w, std::uint32_t metric_id, std::
                                               std::memory_order_relaxed))
             break;
     }
-    layout::Slot& slot = w.slots[pos & w.mask];
-    slot.metric_id = metric_id;
-    slot.step = step;
-    slot.value = value;
-    slot.unix_ns = unix_ns;
-    slot.publish.store(static_cast<std::uint32_t>(pos + 1), std::memory_order_release);
+    write_slot(w.slots[pos & w.mask], pos, metric_id, step, value, unix_ns);
     return LogStatus::ok;
 }
 
