@@ -152,9 +152,9 @@ export class ModelPanel {
     this.zoomInButton.addEventListener('click', () => this.zoom.zoomBy(1.25));
     this.zoomOutButton.addEventListener('click', () => this.zoom.zoomBy(0.8));
     this.resetButton.addEventListener('click', () => this.resetView());
-    // Focus moved into the diagram by keyboard: bring the part into view. The viewport
-    // clips, and the browser may scroll it to reveal the focused element: undo that, the
-    // transform does the moving.
+    // Focus moved into the diagram by keyboard: bring the part into view. The viewport is
+    // `overflow: clip`, so the browser cannot scroll it; where clip is unsupported it may
+    // scroll it to reveal the focused element: undo that, the transform does the moving.
     this.viewportEl.addEventListener('scroll', () => {
       this.viewportEl.scrollTop = 0;
       this.viewportEl.scrollLeft = 0;
