@@ -168,7 +168,7 @@ async function exportState(page) {
 async function openRun(sessionId, { query = '', ...options } = {}) {
   const page = await h.openPage(browser, `${agent.url}/?run=${sessionId}${query}`, options);
   await h.waitForRunLoaded(page, sessionId);
-  await page.waitForFunction(() => !document.getElementById('export-csv').disabled);
+  await page.waitForFunction(() => document.getElementById('export-csv').getAttribute('aria-disabled') === 'false');
   return page;
 }
 
@@ -294,22 +294,37 @@ test('model export: standalone SVG with every label (even when zoomed out), and 
   await page.context().close();
 });
 
-test('buttons are disabled, saying why, when there is no data or no model', async () => {
+test('buttons are unavailable, saying why on hover and on a tap, when there is no data or no model', async () => {
   const page = await h.openPage(browser, `${agent.url}/?run=${emptyRun}`);
   await h.waitForRunLoaded(page, emptyRun);
   await m.waitForPanel(page, 'none', emptyRun);
   await page.evaluate(() => window.trainscope.exports.toolbar.update());
   const buttons = await page.evaluate(() => ['export-csv', 'export-png', 'model-export-svg', 'model-export-png'].map((id) => {
     const b = document.querySelector(`[data-testid="${id}"]`);
-    return { id, tag: b.tagName, disabled: b.disabled, title: b.title, text: b.textContent.trim() };
+    return { id, tag: b.tagName, disabled: b.getAttribute('aria-disabled'), title: b.title, text: b.textContent.trim() };
   }));
   assert.deepEqual(buttons.map((b) => [b.id, b.tag, b.disabled]), [
-    ['export-csv', 'BUTTON', true], ['export-png', 'BUTTON', true],
-    ['model-export-svg', 'BUTTON', true], ['model-export-png', 'BUTTON', true]]);
+    ['export-csv', 'BUTTON', 'true'], ['export-png', 'BUTTON', 'true'],
+    ['model-export-svg', 'BUTTON', 'true'], ['model-export-png', 'BUTTON', 'true']]);
   assert.match(buttons[0].title, /no points yet/);
   assert.match(buttons[1].title, /shows no data/);
   assert.match(buttons[2].title, /did not report its model/);
   assert.deepEqual(buttons.map((b) => b.text), ['Export CSV', 'Export PNG', 'Export SVG', 'Export PNG']);
+  // A click (a tap, Enter) on one says why in a popover, and downloads nothing.
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d.suggestedFilename()));
+  for (const [id, why] of [['export-csv', /no points yet/], ['model-export-png', /did not report its model/]]) {
+    await page.getByTestId(id).click({ force: true });
+    await page.waitForFunction(() => !document.querySelector('[data-testid="tap-detail"]').hidden);
+    assert.match(await page.getByTestId('tap-detail').textContent(), why);
+  }
+  await page.getByTestId('export-png').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /shows no data/.test(document.querySelector('[data-testid="tap-detail"]').textContent));
+  await page.keyboard.press('Escape');
+  assert.equal(await page.getByTestId('tap-detail').isHidden(), true);
+  assert.deepEqual(downloads, [], 'no file');
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });
 
@@ -354,10 +369,10 @@ test('agent without the run: a clear error and no file; agent gone: the page\'s 
   await empty.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   await empty.waitForFunction(() => document.getElementById('chart-empty').textContent === 'Waiting for a run to start…');
   const titles = await empty.evaluate(() => ['export-csv', 'export-png', 'model-export-svg', 'model-export-png']
-    .map((id) => document.querySelector(`[data-testid="${id}"]`)).map((b) => [b.disabled, b.title]));
+    .map((id) => document.querySelector(`[data-testid="${id}"]`)).map((b) => [b.getAttribute('aria-disabled'), b.title]));
   assert.deepEqual(titles, [
-    [true, 'No run shown: nothing to export'], [true, 'No run shown: nothing to export'],
-    [true, 'No run shown: nothing to export'], [true, 'No run shown: nothing to export']]);
+    ['true', 'No run shown: nothing to export'], ['true', 'No run shown: nothing to export'],
+    ['true', 'No run shown: nothing to export'], ['true', 'No run shown: nothing to export']]);
   await empty.context().close();
 
   // No agent at all: the page exports what it holds.

@@ -428,3 +428,66 @@ test('turning the phone re-lays the page out: the chart follows the width, nothi
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+/**
+ * Visible elements whose title says something the page shows nowhere else and that a tap
+ * cannot bring up: "tag.testid: title" each. A title is shown otherwise when the element's
+ * text or aria-label holds it, or when the element explains itself on a tap (data-detail).
+ * A working control's title says what a tap on it does, and the tap does it: not counted.
+ */
+function hoverOnly(page) {
+  return page.evaluate(() => [...document.querySelectorAll('[title]')].filter((e) => {
+    const title = e.getAttribute('title').trim().toLowerCase();
+    if (!title || !e.checkVisibility({ visibilityProperty: true }) || e.dataset.detail === e.getAttribute('title')) return false;
+    const control = e.matches('button, a[href], label, select, input, [role=button]');
+    if (control && e.getAttribute('aria-disabled') !== 'true' && !e.disabled) return false;
+    const shown = `${e.textContent} ${e.getAttribute('aria-label') || ''}`.toLowerCase();
+    return !shown.includes(title);
+  }).map((e) => `${e.tagName.toLowerCase()}.${e.dataset.testid || e.className}: ${e.getAttribute('title')}`));
+}
+
+/** The tap popover's text and box, or null while it is hidden. */
+function tapDetail(page) {
+  return page.evaluate(() => {
+    const p = document.querySelector('[data-testid="tap-detail"]');
+    if (!p || p.hidden) return null;
+    const b = p.getBoundingClientRect();
+    return { text: p.textContent, left: b.left, right: b.right, top: b.top, bottom: b.bottom };
+  });
+}
+
+test('phone: nothing is hover-only: a tap shows what a title says (trend figures, why an export is unavailable)', async () => {
+  const page = await openTouchPage(PHONE);
+  await page.getByTestId('stats-toggle').tap();
+  await page.getByTestId('model-toggle').tap();
+  await page.getByTestId('statusbar-toggle').tap();
+  assert.deepEqual(await hoverOnly(page), [], 'titles a touch screen cannot show');
+
+  // A trend badge: its figures. A second tap, or a tap elsewhere, closes them.
+  const badge = page.locator('[data-testid=trend-badge][data-series="train/loss"]');
+  await badge.scrollIntoViewIfNeeded();
+  await badge.tap();
+  let shown = await tapDetail(page);
+  assert.ok(shown, 'a tap on the badge shows its figures');
+  assert.match(shown.text, /^train\/loss: .+ over the last \d+ points.*; has NaN\/Inf values/);
+  assert.ok(shown.left >= 0 && shown.right <= PHONE.width, `inside the screen: ${JSON.stringify(shown)}`);
+  await badge.tap();
+  assert.equal(await tapDetail(page), null, 'a second tap closes');
+  await badge.tap();
+  await page.getByTestId('stat-current').tap();
+  assert.equal(await tapDetail(page), null, 'a tap elsewhere closes');
+
+  // An export that cannot run: the model panel of a run without a model says why.
+  await page.evaluate(() => window.trainscope.model.setState('none', 'This run did not report its model.'));
+  const svg = page.getByTestId('model-export-svg');
+  await svg.scrollIntoViewIfNeeded();
+  const box = await svg.boundingBox();
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d.suggestedFilename()));
+  await page.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  shown = await tapDetail(page);
+  assert.equal(shown && shown.text, 'This run did not report its model: nothing to export');
+  assert.deepEqual(downloads, []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

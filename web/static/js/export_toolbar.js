@@ -1,7 +1,9 @@
-// The chart toolbar's "Export CSV" and "Export PNG" buttons: enabled when there is something
-// to export (a title says why not), and what a click does (export_files.js, export_chart.js).
+// The chart toolbar's "Export CSV" and "Export PNG" buttons: available when there is
+// something to export (otherwise a tap or hover says why not), and what a click does
+// (export_files.js, export_chart.js).
 import { chartPng } from './export_chart.js';
 import { downloadBlob, exportFileName, exportRunCsv, initExportNotice, showExportNotice } from './export_files.js';
+import { isAvailable, setUnavailable } from './tap_detail.js';
 
 export class ExportToolbar {
   /**
@@ -36,14 +38,13 @@ export class ExportToolbar {
   }
 
   paint(button, why, title) {
-    button.disabled = Boolean(why) || this.busy;
-    const text = why ? `${why}: nothing to export` : title;
-    if (button.title !== text) button.title = text;
+    const reason = why ? `${why}: nothing to export` : this.busy ? 'An export is running' : '';
+    setUnavailable(button, reason, title);
   }
 
   async exportCsv() {
     const run = this.source.run();
-    if (!run || this.busy) return;
+    if (!run || this.busy || !isAvailable(this.csv)) return;
     this.busy = true;
     this.update();
     try {
@@ -57,7 +58,7 @@ export class ExportToolbar {
   async exportPng() {
     const run = this.source.run();
     const chart = this.source.chart();
-    if (!run || !chart) return;
+    if (!run || !chart || !isAvailable(this.png)) return;
     const date = new Date();
     try {
       const { blob, header, legend, headerHeight, width, height } = await chartPng(chart, run, { exportedAt: date });

@@ -9,6 +9,7 @@ import { exportFileName, downloadBlob, initExportNotice, showExportNotice } from
 import { formatTimestamp } from './format.js';
 import { ModelDiagram } from './model_diagram.js';
 import { layoutModel } from './model_layout.js';
+import { setUnavailable } from './tap_detail.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const HEADER = 52;      // px above the diagram for the run's name and the model summary
@@ -125,8 +126,8 @@ export async function svgToPng(svgText, width, height) {
 }
 
 /**
- * Adds "Export SVG" and "Export PNG" to the panel's head; they are enabled while the panel
- * shows a model. `getRun()` is the run shown. Returns {svgButton, pngButton, last} (last:
+ * Adds "Export SVG" and "Export PNG" to the panel's head; they are available while the panel
+ * shows a model (otherwise a tap says why not). `getRun()` is the run shown. Returns {svgButton, pngButton, last} (last:
  * what the latest export wrote, for tests).
  */
 export function attachModelExport(panel, getRun) {
@@ -155,10 +156,9 @@ export function attachModelExport(panel, getRun) {
     const why = panel.state === 'loading' ? 'The model is loading'
       : panel.state === 'none' ? 'This run did not report its model'
         : panel.state === 'error' ? 'The model info could not be loaded' : 'No run shown';
-    svgButton.disabled = !ready;
-    pngButton.disabled = !ready;
-    svgButton.title = ready ? 'Download the model diagram as SVG' : `${why}: nothing to export`;
-    pngButton.title = ready ? 'Download the model diagram as PNG' : `${why}: nothing to export`;
+    const reason = ready ? '' : `${why}: nothing to export`;
+    setUnavailable(svgButton, reason, 'Download the model diagram as SVG');
+    setUnavailable(pngButton, reason, 'Download the model diagram as PNG');
   };
   new MutationObserver(sync).observe(panel.root, { attributes: true, attributeFilter: ['data-state'] });
   sync();

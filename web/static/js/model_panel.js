@@ -411,7 +411,8 @@ export class ModelPanel {
       if (!(key in config)) continue;
       seen.add(key);
       rows.push(h('div', { class: 'mp-row', 'data-key': key },
-        h('dt', { text: label, title: key }), h('dd', { text: value(config[key]), 'data-testid': `model-param-${key}` })));
+        // The config key on hover, or on a tap (data-detail: tap_detail.js).
+        h('dt', { text: label, title: key, 'data-detail': key }), h('dd', { text: value(config[key]), 'data-testid': `model-param-${key}` })));
     }
     for (const [key, v] of Object.entries(config)) {
       if (seen.has(key) || (typeof v === 'object' && v !== null)) continue;
@@ -420,7 +421,8 @@ export class ModelPanel {
     }
     this.configEl.replaceChildren(...rows);
     this.totalEl.replaceChildren(
-      h('span', { class: 'mp-total-value', 'data-testid': 'model-param-total', 'data-params': total, title: `${formatCount(total)} parameters`, text: formatParams(total) }),
+      h('span', { class: 'mp-total-value', 'data-testid': 'model-param-total', 'data-params': total,
+        title: `${formatCount(total)} parameters`, 'data-detail': `${formatCount(total)} parameters`, text: formatParams(total) }),
       h('span', { class: 'mp-total-label', text: 'total parameters' }));
     const layers = Number(config.n_layer);
     const summary = [String(info.tree.type || info.tree.name || 'model')];

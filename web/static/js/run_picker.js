@@ -5,6 +5,7 @@
 // Finished and crashed runs come from the agent's database and stay browsable.
 import * as api from './api.js';
 import { formatElapsed, formatValue } from './format.js';
+import { explain } from './tap_detail.js';
 
 export const FOLLOW = '';
 
@@ -345,7 +346,7 @@ export class RunPicker {
       r.swatch.style.background = color || '';
       r.swatch.dataset.on = String(compared);
       setText(r.compareText, isShown ? 'shown' : 'Compare');
-      r.compare.title = isShown ? 'This run is the one shown' : r.box.disabled ? `At most ${o.maxCompared} runs at once` : '';
+      explain(r.compare, isShown ? 'This run is the one shown' : r.box.disabled ? `At most ${o.maxCompared} runs at once` : '');
       r.compare.dataset.disabled = String(r.box.disabled);
     });
     for (const [id, r] of p.rows) {

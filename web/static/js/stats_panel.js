@@ -5,6 +5,7 @@
 // plugins have nothing on (say the agent restarted after it ended) gets what the page can
 // work out from the series it holds, and says so.
 import { formatCount, formatElapsed, formatValue } from './format.js';
+import { explain } from './tap_detail.js';
 
 const TILES = [
   { id: 'current', key: 'Current loss' },
@@ -140,7 +141,8 @@ export class StatsPanel {
     this.progress = { root: progress, track, fill, text: progressText };
 
     this.trendRoot = el('div', 'trends', { 'data-testid': 'trend-badges', 'aria-label': 'Loss trends' });
-    this.source = el('span', 'stats-source', { 'data-testid': 'stats-source' });
+    // A button: a tap says where the loss figures come from (tap_detail.js).
+    this.source = el('button', 'stats-source', { 'data-testid': 'stats-source', type: 'button' });
     foot.append(progress, this.trendRoot, this.source);
     root.append(grid, foot);  // after the panel's fold toggle (dashboard.html)
   }
@@ -247,10 +249,10 @@ export class StatsPanel {
     const sourceText = !run || fromPlugins ? '' : state === 'loading' ? 'loading analytics…'
       : `${rankNote ? `${rankNote} · ` : ''}loss figures from chart data`;
     setText(this.source, sourceText);
-    this.source.title = !run || fromPlugins ? '' : rankNote
+    explain(this.source, !run || fromPlugins ? '' : rankNote
       ? `The statistics plugin follows rank 0: the loss figures of ${rankNote} are worked out from the points the page holds.`
       : 'No statistics from the agent\'s plugins for this run (not loaded, or the agent restarted since it ran): ' +
-        'the loss figures are worked out from the points the page holds.';
+        'the loss figures are worked out from the points the page holds.');
   }
 
   set(tile, text, value, tone = '') {

@@ -1,6 +1,8 @@
 // Trend indicators, one per loss series of the shown run, from the trend plugin's analytics:
 // an arrow, a word and a color together (↓ decreasing, ↑ increasing, → stable), never color
-// alone. A series that went NaN/Inf or is diverging says so too. Updated live.
+// alone. A series that went NaN/Inf or is diverging says so too. Updated live. A badge is a
+// button: a tap or click shows its figures (slope, t, change), which a mouse also gets on hover.
+import { explain } from './tap_detail.js';
 
 const TRENDS = {
   decreasing: { arrow: '↓', word: 'decreasing' },
@@ -76,7 +78,8 @@ export class TrendBadges {
   }
 
   make(e) {
-    const root = document.createElement('span');
+    const root = document.createElement('button');
+    root.type = 'button';
     root.className = 'trend-badge';
     root.dataset.testid = 'trend-badge';
     root.dataset.series = e.metric;
@@ -111,9 +114,9 @@ export class TrendBadges {
     const flagText = flags.join(' · ');
     if (b.flags.textContent !== flagText) b.flags.textContent = flagText;
     b.flags.hidden = !flagText;
-    b.root.title = `${label}: ${t.word} over the last ${v.n ?? '?'} points` +
+    explain(b.root, `${label}: ${t.word} over the last ${v.n ?? '?'} points` +
       (kind === 'unknown' ? '' : ` (slope ${fmt(v.slope)} per step, t = ${fmt(v.t)}, change ${fmt(100 * v.relative_change, 2)} %)`) +
-      (v.non_finite ? '; has NaN/Inf values' : '') + (v.diverged ? '; diverging from its recent minimum' : '');
+      (v.non_finite ? '; has NaN/Inf values' : '') + (v.diverged ? '; diverging from its recent minimum' : ''));
     b.root.setAttribute('aria-label', `${label} ${t.word}${flagText ? `, ${flagText}` : ''}`);
   }
 }
