@@ -310,6 +310,37 @@ test('phone: a tap on a layer shows its details, a pinch zooms the diagram', asy
   const info = await page.getByTestId('model-info').boundingBox();
   assert.ok(info.y >= view.y + view.height - 1 && info.y < view.y + view.height + 40, `details below the diagram: ${JSON.stringify(info)}`);
 
+  // A part drawn under 44 px tall takes a tap that misses it by a little: on the free space
+  // of a block or of the model beside it, inside its box grown to 44 px, nearer than any
+  // other small part's.
+  const near = await page.evaluate((v) => {
+    const box = (p) => p.querySelector('.ms-frame').getBoundingClientRect();
+    const small = (b) => b.width < 44 || b.height < 44;
+    const parts = [...document.querySelectorAll('#model-panel .ms-part')].map((p) => ({ path: p.dataset.path, b: box(p) }));
+    const gap = (b, x, y) => ({ dx: Math.max(b.left - x, 0, x - b.right), dy: Math.max(b.top - y, 0, y - b.bottom) });
+    const within44 = (b, x, y) => {
+      const { dx, dy } = gap(b, x, y);
+      return dx <= Math.max(0, (44 - b.width) / 2) && dy <= Math.max(0, (44 - b.height) / 2);
+    };
+    for (const { path, b } of parts.filter((p) => small(p.b) && p.b.height <= 30)) {
+      const off = (44 - b.height) / 2 - 3;
+      for (const y of [b.bottom + off, b.top - off]) {
+        const x = b.left + b.width / 2;
+        if (!(x > v.x + 4 && x < v.x + v.width - 4 && y > v.y + 4 && y < v.y + v.height - 4)) continue;
+        const hit = document.elementFromPoint(x, y)?.closest('[data-action]');
+        if (hit && (!hit.classList.contains('ms-part') || small(box(hit)))) continue;  // not free space
+        const { dy } = gap(b, x, y);
+        if (parts.some((o) => o.path !== path && small(o.b) && within44(o.b, x, y) && Math.hypot(gap(o.b, x, y).dx, gap(o.b, x, y).dy) <= dy)) continue;
+        return { path, x, y, height: b.height, missedBy: dy };
+      }
+    }
+    return null;
+  }, view);
+  assert.ok(near, 'a small part with free space beside it');
+  await page.touchscreen.tap(near.x, near.y);
+  await page.waitForFunction((p) => document.getElementById('model-panel').dataset.selected === p, near.path, { timeout: 5000 });
+  await page.evaluate(() => window.trainscope.model.select('h.0.attn'));
+
   // Pinch: the fingers from 60 to 180 px apart: three times the scale.
   const touch = await fingers(page);
   const c = { x: view.x + view.width / 2, y: view.y + view.height / 2 };

@@ -10,6 +10,10 @@
 import { formatParams } from './model_layout.js';
 
 const NS = 'http://www.w3.org/2000/svg';
+/** The smallest target a finger gets (px on screen, both ways). */
+const TOUCH_TARGET = 44;
+const frameBox = (part) => (part.querySelector('.ms-frame') || part).getBoundingClientRect();
+const isLarge = (b) => b.width >= TOUCH_TARGET && b.height >= TOUCH_TARGET;
 
 // The palette follows "Attention is all you need": pink embeddings, yellow norms, orange
 // attention, blue feed-forward, violet output — toned for the dashboard's dark background.
@@ -149,7 +153,23 @@ export class ModelDiagram {
     this.layer.append(this.svg);
     host.append(this.layer);
 
-    this.svg.addEventListener('click', (e) => this.activate(e.target, e));
+    // A finger is no mouse: a tap on the background, or on a large part's free space (the
+    // model's or a block's frame), goes to a small part if it lands in that part's box grown
+    // to TOUCH_TARGET px, so a part drawn small (a phone, zoomed out) still takes a 44 px tap.
+    this.lastPointerType = '';
+    this.svg.addEventListener('pointerdown', (e) => {
+      this.lastPointerType = e.pointerType;
+    });
+    this.svg.addEventListener('click', (e) => {
+      let target = e.target;
+      if (this.lastPointerType === 'touch') {
+        const hit = target.closest ? target.closest('[data-action]') : null;
+        if (!hit || (hit.classList.contains('ms-part') && isLarge(frameBox(hit)))) {
+          target = this.smallPartNear(e.clientX, e.clientY) || target;
+        }
+      }
+      this.activate(target, e);
+    });
     this.svg.addEventListener('keydown', (e) => {
       if (e.key !== 'Enter' && e.key !== ' ' && e.key !== 'Spacebar') return;
       if (this.activate(e.target, e)) e.preventDefault();
@@ -181,6 +201,30 @@ export class ModelDiagram {
     this.svg.dataset.contentHeight = String(layout.height);
     this.svg.dataset.blocks = String(layout.blocks);
     if (this.selected) this.markSelected(this.selected);
+  }
+
+  /**
+   * The small part (under TOUCH_TARGET px on screen either way) whose frame, grown to
+   * TOUCH_TARGET px, holds client point (x, y); the nearest if several. Null if none.
+   */
+  smallPartNear(x, y) {
+    let best = null;
+    let bestDistance = Infinity;
+    for (const p of this.content.querySelectorAll('.ms-part')) {
+      const b = frameBox(p);
+      if (isLarge(b)) continue;
+      const growX = Math.max(0, (TOUCH_TARGET - b.width) / 2);
+      const growY = Math.max(0, (TOUCH_TARGET - b.height) / 2);
+      const dx = Math.max(b.left - x, 0, x - b.right);
+      const dy = Math.max(b.top - y, 0, y - b.bottom);
+      if (dx > growX || dy > growY) continue;
+      const d = Math.hypot(dx, dy);
+      if (d < bestDistance) {
+        best = p;
+        bestDistance = d;
+      }
+    }
+    return best;
   }
 
   /** The interactive element of a layer (its frame), or null if it is not drawn. */
