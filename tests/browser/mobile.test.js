@@ -502,6 +502,7 @@ test('phone: nothing is hover-only: a tap shows what a title says (trend figures
   assert.ok(shown, 'a tap on the badge shows its figures');
   assert.match(shown.text, /^train\/loss: .+ over the last \d+ points.*; has NaN\/Inf values/);
   assert.ok(shown.left >= 0 && shown.right <= PHONE.width, `inside the screen: ${JSON.stringify(shown)}`);
+  await h.screenshot(page, 'phone-tap-detail');
   await badge.tap();
   assert.equal(await tapDetail(page), null, 'a second tap closes');
   await badge.tap();
