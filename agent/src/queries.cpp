@@ -86,23 +86,25 @@ std::optional<std::string> Queries::run_text(const std::string& session_id, cons
 
 SeriesResult Queries::series(const SeriesRequest& req) {
     SeriesResult result;
-    Stmt find(db_, req.rank >= 0
-                       ? "SELECT id, rank FROM series WHERE session_id=? AND name=? AND rank=?"
-                       : "SELECT id, rank FROM series WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
+    // One read transaction: the series' figures, the points and the run's seq come from the
+    // same snapshot, so a live client can tell which pushed points the response already holds.
+    db_.exec("BEGIN");
+    struct EndRead {
+        Db& db;
+        ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{db_};
+    Stmt find(db_, req.rank >= 0 ? "SELECT id, rank, points, min_step, max_step FROM series "
+                                   "WHERE session_id=? AND name=? AND rank=?"
+                                 : "SELECT id, rank, points, min_step, max_step FROM series "
+                                   "WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
     find.bind(1, req.session_id).bind(2, req.metric);
     if (req.rank >= 0) find.bind(3, req.rank);
     if (!find.step()) return result;
     result.found = true;
     std::int64_t series = find.int64(0);
     result.rank = static_cast<int>(find.int64(1));
+    std::int64_t total = find.int64(2), first_step = find.int64(3), last_step = find.int64(4);
 
-    // One read transaction: the points and the run's seq come from the same snapshot, so
-    // a live client can tell which pushed points the response already holds.
-    db_.exec("BEGIN");
-    struct EndRead {
-        Db& db;
-        ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
-    } end_read{db_};
     Stmt last(db_, "SELECT last_seq FROM runs WHERE session_id=?");
     last.bind(1, req.session_id);
     if (last.step()) result.seq = last.int64(0);
@@ -119,11 +121,19 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         return result;
     }
 
-    Stmt count(db_, "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
-                    "WHERE series_id=? AND step BETWEEN ? AND ?");
-    count.bind(1, series).bind(2, req.from).bind(3, req.to);
-    count.step();
-    result.total = count.int64(0);
+    // A range that covers the whole series (the chart's default request) takes the count and
+    // step bounds Store::commit keeps in the series row; a narrower one counts its rows.
+    if (total > 0 && (req.from > first_step || req.to < last_step)) {
+        Stmt count(db_,
+                   "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
+                   "WHERE series_id=? AND step BETWEEN ? AND ?");
+        count.bind(1, series).bind(2, req.from).bind(3, req.to);
+        count.step();
+        total = count.int64(0);
+        first_step = count.int64(1);
+        last_step = count.int64(2);
+    }
+    result.total = total;
     if (result.total == 0) return result;
 
     // At full resolution: step order for the chart (a trainer may log steps out of order),
@@ -145,7 +155,7 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         return result;
     }
     result.downsampled = true;
-    MinMaxBuckets buckets(count.int64(1), count.int64(2), req.max_points);
+    MinMaxBuckets buckets(first_step, last_step, req.max_points);
     while (q.step()) buckets.add(row());
     result.points = buckets.take();
     return result;

@@ -1,5 +1,9 @@
 #include "store.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <set>
+
 namespace trainscope::agent {
 
 void Store::create_schema(Db& db) {
@@ -39,6 +43,9 @@ CREATE TABLE IF NOT EXISTS series (
     session_id TEXT NOT NULL,
     rank       INTEGER NOT NULL,
     name       TEXT NOT NULL,
+    points     INTEGER NOT NULL DEFAULT 0,  -- count and step bounds of its points, kept by
+    min_step   INTEGER,                     -- Store::commit so a whole-series read needs no
+    max_step   INTEGER,                     -- COUNT pass (NULL: no points yet)
     UNIQUE (session_id, rank, name)
 );
 CREATE TABLE IF NOT EXISTS points (
@@ -57,6 +64,34 @@ CREATE TABLE IF NOT EXISTS events (
     text       TEXT NOT NULL
 );
 )sql");
+    add_series_stats(db);
+}
+
+void Store::add_series_stats(Db& db) {
+    // Databases made by earlier agents lack the series' point count and step bounds: add the
+    // columns and fill them from the points, all or nothing.
+    Transaction tx(db);
+    std::set<std::string> columns;
+    for (Stmt info(db, "PRAGMA table_info(series)"); info.step();) columns.emplace(info.text(1));
+    bool added = false;
+    for (const char* column :
+         {"points INTEGER NOT NULL DEFAULT 0", "min_step INTEGER", "max_step INTEGER"}) {
+        std::string name(column, std::strchr(column, ' '));
+        if (columns.count(name)) continue;
+        db.exec(("ALTER TABLE series ADD COLUMN " + std::string(column)).c_str());
+        added = true;
+    }
+    // Refill every series after adding the columns; otherwise only those of a run whose counts
+    // do not add up to its last seq (every stored point takes the next one), which an older
+    // agent writing to this database since would leave behind.
+    std::string refill =
+        "UPDATE series SET (points, min_step, max_step) = "
+        "(SELECT COUNT(*), MIN(step), MAX(step) FROM points WHERE series_id = series.id)";
+    if (!added)
+        refill += " WHERE session_id IN (SELECT r.session_id FROM runs r WHERE r.last_seq != "
+                  "(SELECT COALESCE(SUM(s.points), 0) FROM series s WHERE s.session_id = r.session_id))";
+    db.exec(refill.c_str());
+    tx.commit();
 }
 
 Store::Store(const std::string& path) : db_(std::make_unique<Db>(path)) {
@@ -148,6 +183,18 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
             double t_ms = static_cast<double>(p.t_us) / 1000.0;
             updates[it->second].points.push_back(StoredPoint{seq, p.step, t_ms, p.value});
             last_ms[meta.session_id] = t_ms;
+        }
+        // Each touched series' count and step bounds, in the same transaction as its points.
+        Stmt stats(*db_,
+                   "UPDATE series SET points=points+?1, min_step=MIN(COALESCE(min_step,?2),?2), "
+                   "max_step=MAX(COALESCE(max_step,?3),?3) WHERE id=?4");
+        for (const auto& [id, i] : update_index) {
+            const std::vector<StoredPoint>& points = updates[i].points;
+            auto [lo, hi] = std::minmax_element(
+                points.begin(), points.end(),
+                [](const StoredPoint& a, const StoredPoint& b) { return a.step < b.step; });
+            stats.bind(1, static_cast<std::int64_t>(points.size())).bind(2, lo->step)
+                .bind(3, hi->step).bind(4, id).run();
         }
         Stmt run_seq(*db_, "UPDATE runs SET last_seq=?, last_ms=MAX(COALESCE(last_ms,0),?) WHERE session_id=?");
         for (const auto& [session, t] : last_ms)

@@ -80,6 +80,7 @@ public:
     explicit Store(const std::string& path);
     ~Store();
 
+    /// Creates the tables if missing; adds what a database of an earlier agent lacks.
     static void create_schema(Db& db);
 
     /// Creates the run if new (ranks of one job share it); marks it running again otherwise.
@@ -105,6 +106,7 @@ private:
         int rank;
         std::string name;
     };
+    static void add_series_stats(Db& db);
     std::unique_ptr<Db> db_;
     std::unique_ptr<Stmt> insert_point_;
     std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;
