@@ -399,6 +399,7 @@ test('tablet 768x1024 and phone 360x740: no sideways scroll, 44 px targets; desk
   await tablet.waitForFunction(() => document.querySelectorAll('#model-panel g.ms-node[data-type="Block"]').length === 6);
   await assertNoSidewaysScroll(tablet, 'tablet');
   await assertTouchTargets(tablet, 'tablet', 15);
+  assert.deepEqual(await hoverOnly(tablet), [], 'tablet: titles a touch screen cannot show');
   const chartBox = await tablet.getByTestId('loss-chart').boundingBox();
   assert.ok(chartBox.width > 680 && chartBox.height > 300, `chart fills the tablet: ${JSON.stringify(chartBox)}`);
   await fullScreenshot(tablet, 'tablet');
@@ -412,6 +413,7 @@ test('tablet 768x1024 and phone 360x740: no sideways scroll, 44 px targets; desk
   await small.waitForFunction(() => document.querySelectorAll('#model-panel g.ms-node[data-type="Block"]').length === 6);
   await assertNoSidewaysScroll(small, '360 px, unfolded');
   await assertTouchTargets(small, '360 px, unfolded', 15);
+  assert.deepEqual(await hoverOnly(small), [], '360 px: titles a touch screen cannot show');
   assert.deepEqual([...small.errors], []);
   await small.context().close();
 

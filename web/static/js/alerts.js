@@ -7,6 +7,7 @@
 // Events: 'change' whenever the set of alerts changed (for the chart markers).
 import * as api from './api.js';
 import { formatCount, formatTimestamp } from './format.js';
+import { explain } from './tap_detail.js';
 import { parseTrendKey } from './trend_badges.js';
 
 /** Alerts shown before the stack collapses into "N more". */
@@ -227,7 +228,7 @@ export class AlertCenter extends EventTarget {
     if (Number.isFinite(a.t_ms)) parts.push(formatTimestamp(a.t_ms).slice(11, 19));
     meta.textContent = parts.join(' · ');
     meta.dataset.testid = 'alert-meta';
-    if (Number.isFinite(a.t_ms)) meta.title = formatTimestamp(a.t_ms);
+    if (Number.isFinite(a.t_ms)) explain(meta, formatTimestamp(a.t_ms));  // the date too, on hover or a tap
 
     const close = document.createElement('button');
     close.type = 'button';
