@@ -6,6 +6,9 @@
 //   BM_series_downsampled   Queries::series, max_points=1000 (min/max buckets): what the page
 //                           asks for when it opens a run.
 //   BM_series_last          Queries::series with last_only (?last=1): the run list's latest loss.
+//   BM_series_zoom/1, /10   Queries::series, max_points=1000, from/to the middle 1% or 10% of
+//                           the steps: the page's zoom. Baseline: BM_scan_zoom, raw sqlite3
+//                           reading just that range's rows by seq.
 //   BM_scan_floor           the baseline: raw sqlite3, every row of the series read once in the
 //                           table's order, nothing done with it — no answer over the whole
 //                           range can cost less.
@@ -20,6 +23,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench_util.hpp"
@@ -105,14 +110,35 @@ void BM_series_last(benchmark::State& state) {
     }
 }
 
+/// The middle `percent`% of the series' steps.
+std::pair<std::int64_t, std::int64_t> zoom_range(std::int64_t percent) {
+    std::int64_t width = static_cast<std::int64_t>(kPoints) * percent / 100;
+    std::int64_t from = (static_cast<std::int64_t>(kPoints) - width) / 2;
+    return {from, from + width - 1};
+}
+
+void BM_series_zoom(benchmark::State& state) {
+    trainscope::agent::Queries q(fixture().path());
+    auto req = request();
+    std::tie(req.from, req.to) = zoom_range(state.range(0));
+    for (auto _ : state) {
+        auto r = q.series(req);
+        if (!r.downsampled || r.total != req.to - req.from + 1)
+            state.SkipWithError("expected a downsampled answer over the range");
+        benchmark::DoNotOptimize(r.points.data());
+    }
+}
+
 /// Raw sqlite3: steps through `sql` (bound to the series id), calling row(stmt) per row.
 template <typename Row>
-void raw_query(const char* sql, Row&& row) {
+void raw_query(const char* sql, Row&& row, std::int64_t lo = 0, std::int64_t hi = 0) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(fixture().path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) std::abort();
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) std::abort();
     sqlite3_bind_int64(stmt, 1, fixture().series_id());
+    sqlite3_bind_int64(stmt, 2, lo);  // a seq range, for a statement that has one (SQLITE_RANGE
+    sqlite3_bind_int64(stmt, 3, hi);  // otherwise, harmless)
     while (sqlite3_step(stmt) == SQLITE_ROW) row(stmt);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
@@ -125,6 +151,18 @@ void BM_scan_floor(benchmark::State& state) {
         raw_query("SELECT seq, step, t_us, value FROM points WHERE series_id=?", [&](sqlite3_stmt* s) {
             sum += sqlite3_column_int64(s, 1);
         });
+        benchmark::DoNotOptimize(sum);
+    }
+}
+
+/// The zoom's floor: its rows only, located by seq (the fixture's seq is step + 1).
+void BM_scan_zoom(benchmark::State& state) {
+    fixture();
+    auto [from, to] = zoom_range(state.range(0));
+    for (auto _ : state) {
+        std::int64_t sum = 0;
+        raw_query("SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq BETWEEN ? AND ?",
+                  [&](sqlite3_stmt* s) { sum += sqlite3_column_int64(s, 1); }, from + 1, to + 1);
         benchmark::DoNotOptimize(sum);
     }
 }
@@ -149,6 +187,8 @@ void register_all() {
                             std::pair{"BM_series_last", BM_series_last}, std::pair{"BM_scan_floor", BM_scan_floor},
                             std::pair{"BM_downsample_step_sorted", BM_downsample_step_sorted}})
         benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMillisecond)->UseRealTime();
+    for (auto [name, fn] : {std::pair{"BM_series_zoom", BM_series_zoom}, std::pair{"BM_scan_zoom", BM_scan_zoom}})
+        benchmark::RegisterBenchmark(name, fn)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 void summary(const trainscope::bench::SummaryReporter& rep) {
@@ -164,6 +204,23 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     row("newest point, ?last=1 (the run list)", last);
     row("raw scan of every row (floor)", scan);
     row("experiment: buckets fed in step order", sorted);
+    std::printf("  %-44s %10s %12s\n", "zoom: from/to the middle of the steps", "ms",
+                "x zoom floor");
+    for (std::string pct : {"1", "10"}) {
+        double zoom = rep.real(("BM_series_zoom/" + pct).c_str());
+        double floor = rep.real(("BM_scan_zoom/" + pct).c_str());
+        if (zoom > 0)
+            std::printf("  %-44s %10.3f %12.2f\n", ("middle " + pct + "%, downsampled to 1000").c_str(),
+                        zoom, floor > 0 ? zoom / floor : 0.0);
+        if (floor > 0)
+            std::printf("  %-44s %10.3f\n", ("raw read of the middle " + pct + "% (floor)").c_str(), floor);
+    }
+    for (std::string pct : {"1", "10"}) {
+        double zoom = rep.real(("BM_series_zoom/" + pct).c_str());
+        double floor = rep.real(("BM_scan_zoom/" + pct).c_str());
+        if (zoom > 0) result(("series_zoom_" + pct + "pct_ms").c_str(), zoom);
+        if (floor > 0) result(("series_zoom_floor_" + pct + "pct_ms").c_str(), floor);
+    }
     if (down > 0) result("series_downsampled_ms", down);
     if (last > 0) result("series_last_ms", last);
     if (scan > 0) result("series_scan_ms", scan);

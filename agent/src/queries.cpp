@@ -93,10 +93,10 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         Db& db;
         ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
     } end_read{db_};
-    Stmt find(db_, req.rank >= 0 ? "SELECT id, rank, points, min_step, max_step FROM series "
-                                   "WHERE session_id=? AND name=? AND rank=?"
-                                 : "SELECT id, rank, points, min_step, max_step FROM series "
-                                   "WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
+    Stmt find(db_, req.rank >= 0 ? "SELECT id, rank, points, min_step, max_step, steps_ordered "
+                                   "FROM series WHERE session_id=? AND name=? AND rank=?"
+                                 : "SELECT id, rank, points, min_step, max_step, steps_ordered "
+                                   "FROM series WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
     find.bind(1, req.session_id).bind(2, req.metric);
     if (req.rank >= 0) find.bind(3, req.rank);
     if (!find.step()) return result;
@@ -104,6 +104,7 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     std::int64_t series = find.int64(0);
     result.rank = static_cast<int>(find.int64(1));
     std::int64_t total = find.int64(2), first_step = find.int64(3), last_step = find.int64(4);
+    bool steps_ordered = find.int64(5) != 0;
 
     Stmt last(db_, "SELECT last_seq FROM runs WHERE session_id=?");
     last.bind(1, req.session_id);
@@ -121,13 +122,43 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         return result;
     }
 
+    // The seq span to read: the whole series, unless the range is narrower and the series'
+    // steps never go down in seq order (Store::commit keeps steps_ordered). Then "the first
+    // point at or after seq s has a step past the bound" only turns from false to true as s
+    // grows, so a binary search over seq, one primary-key seek per probe, finds where the
+    // range starts and ends: the reads below touch its rows only, not the whole series (there
+    // is no index on step).
+    std::int64_t seq_from = 0, seq_to = std::numeric_limits<std::int64_t>::max();
+    bool narrower = total > 0 && (req.from > first_step || req.to < last_step);
+    if (narrower && steps_ordered) {
+        Stmt newest(db_, "SELECT seq FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
+        newest.bind(1, series);
+        std::int64_t newest_seq = newest.step() ? newest.int64(0) : 0;
+        Stmt probe(db_, "SELECT step FROM points WHERE series_id=? AND seq>=? ORDER BY seq LIMIT 1");
+        // The first seq s from which on every point's step is past(step); newest_seq + 1 if none is.
+        auto first_seq = [&](auto past) {
+            std::int64_t lo = 0, hi = newest_seq + 1;
+            while (lo < hi) {
+                std::int64_t mid = lo + (hi - lo) / 2;
+                probe.bind(1, series).bind(2, mid);
+                bool is_past = !probe.step() || past(probe.int64(0));
+                probe.reset();
+                if (is_past) hi = mid;
+                else lo = mid + 1;
+            }
+            return lo;
+        };
+        seq_from = first_seq([&](std::int64_t step) { return step >= req.from; });
+        seq_to = first_seq([&](std::int64_t step) { return step > req.to; }) - 1;
+    }
+
     // A range that covers the whole series (the chart's default request) takes the count and
     // step bounds Store::commit keeps in the series row; a narrower one counts its rows.
-    if (total > 0 && (req.from > first_step || req.to < last_step)) {
+    if (narrower) {
         Stmt count(db_,
                    "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
-                   "WHERE series_id=? AND step BETWEEN ? AND ?");
-        count.bind(1, series).bind(2, req.from).bind(3, req.to);
+                   "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?");
+        count.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
         count.step();
         total = count.int64(0);
         first_step = count.int64(1);
@@ -140,11 +171,11 @@ SeriesResult Queries::series(const SeriesRequest& req) {
     // seq breaking ties. Downsampled: the table's own (series_id, seq) order, no sort of the
     // whole range; the buckets take points in any order and hand them back in step order.
     bool fits = static_cast<std::size_t>(result.total) <= req.max_points;
-    Stmt q(db_, fits ? "SELECT seq, step, t_us, value FROM points "
-                       "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY step, seq"
-                     : "SELECT seq, step, t_us, value FROM points "
-                       "WHERE series_id=? AND step BETWEEN ? AND ? ORDER BY seq");
-    q.bind(1, series).bind(2, req.from).bind(3, req.to);
+    Stmt q(db_, fits ? "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                       "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY step, seq"
+                     : "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                       "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY seq");
+    q.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
     auto row = [&q] {
         return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
                            value_of(q, 3)};

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS series (
     points     INTEGER NOT NULL DEFAULT 0,  -- count and step bounds of its points, kept by
     min_step   INTEGER,                     -- Store::commit so a whole-series read needs no
     max_step   INTEGER,                     -- COUNT pass (NULL: no points yet)
+    steps_ordered INTEGER NOT NULL DEFAULT 1,  -- 1 while no point's step is below the step
+                                               -- of the point before it in seq order
     UNIQUE (session_id, rank, name)
 );
 CREATE TABLE IF NOT EXISTS points (
@@ -68,14 +70,15 @@ CREATE TABLE IF NOT EXISTS events (
 }
 
 void Store::add_series_stats(Db& db) {
-    // Databases made by earlier agents lack the series' point count and step bounds: add the
-    // columns and fill them from the points, all or nothing.
+    // Databases made by earlier agents lack the series' point count, step bounds and
+    // steps_ordered: add the columns and fill them from the points, all or nothing.
     Transaction tx(db);
     std::set<std::string> columns;
     for (Stmt info(db, "PRAGMA table_info(series)"); info.step();) columns.emplace(info.text(1));
     bool added = false;
     for (const char* column :
-         {"points INTEGER NOT NULL DEFAULT 0", "min_step INTEGER", "max_step INTEGER"}) {
+         {"points INTEGER NOT NULL DEFAULT 0", "min_step INTEGER", "max_step INTEGER",
+          "steps_ordered INTEGER NOT NULL DEFAULT 1"}) {
         std::string name(column, std::strchr(column, ' '));
         if (columns.count(name)) continue;
         db.exec(("ALTER TABLE series ADD COLUMN " + std::string(column)).c_str());
@@ -86,7 +89,9 @@ void Store::add_series_stats(Db& db) {
     // agent writing to this database since would leave behind.
     std::string refill =
         "UPDATE series SET (points, min_step, max_step) = "
-        "(SELECT COUNT(*), MIN(step), MAX(step) FROM points WHERE series_id = series.id)";
+        "(SELECT COUNT(*), MIN(step), MAX(step) FROM points WHERE series_id = series.id), "
+        "steps_ordered = NOT EXISTS (SELECT 1 FROM (SELECT step, LAG(step) OVER (ORDER BY seq) "
+        "AS previous FROM points WHERE series_id = series.id) WHERE step < previous)";
     if (!added)
         refill += " WHERE session_id IN (SELECT r.session_id FROM runs r WHERE r.last_seq != "
                   "(SELECT COALESCE(SUM(s.points), 0) FROM series s WHERE s.session_id = r.session_id))";
@@ -185,16 +190,21 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
             last_ms[meta.session_id] = t_ms;
         }
         // Each touched series' count and step bounds, in the same transaction as its points.
+        // It stays steps_ordered if the batch's steps (in seq order) never go down and its first
+        // is not below the stored max_step: every SET expression of an UPDATE sees the row as
+        // it was, so that max_step is the one before this batch.
         Stmt stats(*db_,
                    "UPDATE series SET points=points+?1, min_step=MIN(COALESCE(min_step,?2),?2), "
-                   "max_step=MAX(COALESCE(max_step,?3),?3) WHERE id=?4");
+                   "max_step=MAX(COALESCE(max_step,?3),?3), steps_ordered = steps_ordered AND ?5 "
+                   "AND (max_step IS NULL OR ?6 >= max_step) WHERE id=?4");
+        auto by_step = [](const StoredPoint& a, const StoredPoint& b) { return a.step < b.step; };
         for (const auto& [id, i] : update_index) {
             const std::vector<StoredPoint>& points = updates[i].points;
-            auto [lo, hi] = std::minmax_element(
-                points.begin(), points.end(),
-                [](const StoredPoint& a, const StoredPoint& b) { return a.step < b.step; });
+            auto [lo, hi] = std::minmax_element(points.begin(), points.end(), by_step);
             stats.bind(1, static_cast<std::int64_t>(points.size())).bind(2, lo->step)
-                .bind(3, hi->step).bind(4, id).run();
+                .bind(3, hi->step).bind(4, id)
+                .bind(5, std::is_sorted(points.begin(), points.end(), by_step) ? 1 : 0)
+                .bind(6, points.front().step).run();
         }
         Stmt run_seq(*db_, "UPDATE runs SET last_seq=?, last_ms=MAX(COALESCE(last_ms,0),?) WHERE session_id=?");
         for (const auto& [session, t] : last_ms)

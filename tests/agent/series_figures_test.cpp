@@ -5,6 +5,11 @@
 // opens it, once, and a run an older agent wrote to since is refilled; and Queries::series answers a request covering the whole series from them
 // without a COUNT pass (a narrower one still counts), with the same points and total as
 // MinMaxBuckets fed by a raw scan of the rows.
+// Also: steps_ordered (1 while no point's step is below the one before it in seq order) follows
+// commits (a batch out of order inside, or starting below the stored max_step, turns it off for
+// good; a rolled-back commit leaves it), is backfilled and refilled for older databases; and a
+// narrower range on an ordered series reads only the range's rows (counted in VM steps), with
+// the raw scan's answer, while unordered series keep scanning the whole series.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -82,6 +87,25 @@ std::vector<std::string> series_columns(const std::string& path) {
     std::vector<std::string> out;
     for (Stmt q(db, "PRAGMA table_info(series)"); q.step();) out.emplace_back(q.text(1));
     return out;
+}
+
+/// A series' stored steps_ordered flag.
+bool stored_ordered(const std::string& path, std::int64_t series) {
+    Db db(path, true);
+    Stmt q(db, "SELECT steps_ordered FROM series WHERE id=?");
+    q.bind(1, series);
+    if (!q.step()) throw SqliteError("no series " + std::to_string(series));
+    return q.int64(0) != 0;
+}
+
+/// Whether a series' steps never go down in seq order, from a raw scan of its points.
+bool scanned_ordered(const std::string& path, std::int64_t series) {
+    Db db(path, true);
+    Stmt q(db, "SELECT step FROM points WHERE series_id=? ORDER BY seq");
+    q.bind(1, series);
+    std::vector<std::int64_t> steps;
+    while (q.step()) steps.push_back(q.int64(0));
+    return std::is_sorted(steps.begin(), steps.end());
 }
 
 TEST(SeriesFigures, CommitsKeepCountAndStepBounds) {
@@ -253,15 +277,24 @@ TEST(SeriesFigures, OldDatabaseIsMigratedOnce) {
     EXPECT_EQ(stored(path, 2), (Figures{3, 10, 50}));
 }
 
-/// The SQL text of every statement a connection runs, in order.
+/// The SQL text of every statement a connection runs, in order, and the virtual machine
+/// steps they took (SQLITE_STMTSTATUS_VM_STEP, read as each one ends): a few per row visited,
+/// so it tells a read of the range's rows from a scan of the whole series.
 struct StatementLog {
     explicit StatementLog(Db& db) {
-        sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT, &StatementLog::on_statement, this);
+        sqlite3_trace_v2(db.handle(), SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE,
+                         &StatementLog::on_statement, this);
     }
-    static int on_statement(unsigned, void* self, void* stmt, void*) {
-        static_cast<StatementLog*>(self)->sql.emplace_back(
-            sqlite3_sql(static_cast<sqlite3_stmt*>(stmt)));
+    static int on_statement(unsigned type, void* self, void* stmt, void*) {
+        auto* log = static_cast<StatementLog*>(self);
+        auto* s = static_cast<sqlite3_stmt*>(stmt);
+        if (type == SQLITE_TRACE_STMT) log->sql.emplace_back(sqlite3_sql(s));
+        else log->vm_steps += sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 1);
         return 0;
+    }
+    void clear() {
+        sql.clear();
+        vm_steps = 0;
     }
     bool counted() const {
         return std::any_of(sql.begin(), sql.end(), [](const std::string& s) {
@@ -269,6 +302,7 @@ struct StatementLog {
         });
     }
     std::vector<std::string> sql;
+    std::int64_t vm_steps = 0;
 };
 
 /// What Queries::series must answer, computed from a raw scan of the series' rows: COUNT,
@@ -365,7 +399,7 @@ TEST(SeriesFigures, WholeSeriesReadTakesTheKeptFigures) {
         req.from = from;
         req.to = to;
         req.max_points = max_points;
-        log.sql.clear();
+        log.clear();
         return std::make_pair(req, q.series(req));
     };
     using Range = std::pair<std::int64_t, std::int64_t>;
@@ -403,6 +437,223 @@ TEST(SeriesFigures, WholeSeriesReadTakesTheKeptFigures) {
     EXPECT_TRUE(idle.found);
     EXPECT_EQ(idle.total, 0);
     EXPECT_TRUE(idle.points.empty());
+}
+
+TEST(SeriesFigures, StepsOrderedFollowsCommits) {
+    test::TempDir dir("tsstats");
+    const std::string path = dir.path() + "/trainscope.db";
+    Store store(path);
+    store.register_run(kSession, "stats", "localhost", 1, 1.8e12);
+    std::int64_t up = store.series_id(kSession, 0, "train/loss");  // steps only go up
+    std::int64_t back = store.series_id(kSession, 0, "train/lr");   // a later batch goes back
+    std::int64_t inner = store.series_id(kSession, 0, "train/acc"); // out of order in a batch
+    std::int64_t idle = store.series_id(kSession, 0, "never/logged");
+    auto check = [&](bool want_up, bool want_back, bool want_inner, const char* when) {
+        EXPECT_EQ(stored_ordered(path, up), want_up) << when;
+        EXPECT_EQ(stored_ordered(path, back), want_back) << when;
+        EXPECT_EQ(stored_ordered(path, inner), want_inner) << when;
+        EXPECT_TRUE(stored_ordered(path, idle)) << when;
+        for (std::int64_t id : {up, back, inner, idle})
+            EXPECT_EQ(stored_ordered(path, id), scanned_ordered(path, id)) << when << " " << id;
+    };
+    check(true, true, true, "no points");
+
+    CommitBatch batch;
+    // Interleaved; up repeats step 2 inside the batch; inner goes 3 -> 2.
+    batch.points = {{up, 1, t_us(1), 1.0},    {back, 5, t_us(5), 1.0},  {up, 2, t_us(2), 1.0},
+                    {inner, 1, t_us(1), 1.0}, {up, 2, t_us(2), kNaN},   {inner, 3, t_us(3), 1.0},
+                    {back, 6, t_us(6), 1.0},  {inner, 2, t_us(2), 1.0}, {up, 3, t_us(3), 1.0}};
+    store.commit(batch);
+    check(true, true, false, "first commit");
+
+    // up starts at its stored max_step (3, repeated) and climbs past it: compared with the
+    // max_step before this batch (after it, 3 >= 4 would fail); back starts below its max_step
+    // (4 < 6) although the batch itself climbs.
+    batch.points = {{up, 3, t_us(3), 1.0}, {back, 4, t_us(4), 1.0}, {up, 4, t_us(4), 1.0},
+                    {back, 10, t_us(10), 1.0}};
+    store.commit(batch);
+    check(true, false, false, "second commit");
+
+    // Batches in order again do not bring the flag back.
+    batch.points = {{back, 11, t_us(11), 1.0}, {inner, 40, t_us(40), 1.0},
+                    {up, 4, t_us(4), 1.0},     {inner, 41, t_us(41), 1.0}};
+    store.commit(batch);
+    check(true, false, false, "third commit");
+
+    // A commit that rolls back (a trigger aborts its event insert) after going back in step
+    // leaves the flag as it was; committed again, it turns it off.
+    {
+        Db db(path);
+        db.exec(
+            "CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN NEW.kind = 'fail' "
+            "BEGIN SELECT RAISE(ABORT, 'test failure'); END");
+    }
+    batch.points = {{up, 5, t_us(5), 1.0}, {up, 0, t_us(0), 1.0}};
+    batch.events = {StoredEvent{kSession, 0, 1.8e12, "fail", "rolled back"}};
+    EXPECT_THROW(store.commit(batch), SqliteError);
+    check(true, false, false, "rolled back");
+    batch.points = {{up, 5, t_us(5), 1.0}};
+    batch.events.clear();
+    store.commit(batch);
+    check(true, false, false, "after the rollback");
+    batch.points = {{up, 2, t_us(2), 1.0}};
+    store.commit(batch);
+    check(false, false, false, "up went back");
+    batch.points = {{up, 100, t_us(100), 1.0}};
+    store.commit(batch);
+    check(false, false, false, "up climbs again");
+    EXPECT_TRUE(figures_match_points(path));
+}
+
+TEST(SeriesFigures, OldDatabaseGetsStepsOrdered) {
+    test::TempDir dir("tsstats");
+    for (bool with_figures : {false, true}) {
+        SCOPED_TRACE(with_figures ? "agent with figures, no steps_ordered" : "agent before figures");
+        const std::string path = dir.path() + (with_figures ? "/figures.db" : "/old.db");
+        {
+            Db db(path);
+            db.exec(kOldSchema);
+            // 1: ordered, a step repeated, interleaved with 2; 2: goes back once (11 -> 10);
+            // 3: no points.
+            db.exec(
+                "INSERT INTO runs(session_id, name, status, host, pid, started_ms, last_seq) "
+                "VALUES ('01SERIESSTATS0000000000000', 'old', 'finished', 'localhost', 1, 1.8e12, 7);"
+                "INSERT INTO series VALUES (1, '01SERIESSTATS0000000000000', 0, 'train/loss'),"
+                "  (2, '01SERIESSTATS0000000000000', 0, 'train/lr'),"
+                "  (3, '01SERIESSTATS0000000000000', 0, 'never/logged');"
+                "INSERT INTO points VALUES (1, 1, 8, 0, 2.5), (2, 2, 11, 0, 0.1),"
+                "  (1, 3, 8, 0, NULL), (2, 4, 10, 0, 0.1), (1, 5, 11, 0, 2.4), (2, 6, 12, 0, 0.1),"
+                "  (1, 7, 20, 0, 2.9);");
+            if (with_figures)
+                db.exec(
+                    "ALTER TABLE series ADD COLUMN points INTEGER NOT NULL DEFAULT 0;"
+                    "ALTER TABLE series ADD COLUMN min_step INTEGER;"
+                    "ALTER TABLE series ADD COLUMN max_step INTEGER;"
+                    "UPDATE series SET (points, min_step, max_step) = (SELECT COUNT(*), "
+                    "MIN(step), MAX(step) FROM points WHERE series_id = series.id);");
+        }
+        { Store store(path); }
+        auto columns = series_columns(path);
+        EXPECT_NE(std::find(columns.begin(), columns.end(), "steps_ordered"), columns.end());
+        EXPECT_TRUE(stored_ordered(path, 1));
+        EXPECT_FALSE(stored_ordered(path, 2));
+        EXPECT_TRUE(stored_ordered(path, 3));
+        EXPECT_TRUE(figures_match_points(path));
+
+        // An agent before figures storing a point that goes back (its counts then fall short
+        // of the run's last seq): the next Store refills the run's series, the flag too.
+        {
+            Db db(path);
+            db.exec(
+                "INSERT INTO points VALUES (1, 8, 9, 0, 2.0);"
+                "UPDATE runs SET last_seq = 8 WHERE session_id = '01SERIESSTATS0000000000000';");
+        }
+        ASSERT_TRUE(stored_ordered(path, 1));
+        { Store store(path); }
+        EXPECT_FALSE(stored_ordered(path, 1));
+        EXPECT_FALSE(stored_ordered(path, 2));
+        EXPECT_TRUE(stored_ordered(path, 3));
+        EXPECT_TRUE(figures_match_points(path));
+    }
+}
+
+TEST(SeriesFigures, ZoomedReadOfOrderedSeriesReadsOnlyItsRange) {
+    test::TempDir dir("tsstats");
+    const std::string path = dir.path() + "/trainscope.db";
+    constexpr std::int64_t kPoints = 20000;
+    std::int64_t loss = 0, shuffled = 0, late = 0;
+    {
+        Store store(path);
+        store.register_run(kSession, "stats", "localhost", 1, 1.8e12);
+        loss = store.series_id(kSession, 0, "train/loss");          // steps only go up
+        shuffled = store.series_id(kSession, 0, "train/shuffled");  // steps in any order
+        late = store.series_id(kSession, 0, "train/late");          // loss, one step back
+        // loss: steps 0, 10, 20, ... each four times, but step 20000 304 times; NaNs here and
+        // there. Five commits, the other series interleaved, so loss's seqs have gaps.
+        std::vector<std::int64_t> steps;
+        for (std::int64_t i = 0, step = 0; i < kPoints; ++i) {
+            if (i > 0 && i % 4 == 0 && (i <= 8000 || i > 8300)) step += 10;
+            steps.push_back(step);
+        }
+        std::mt19937 gen(11);
+        CommitBatch batch;
+        for (std::int64_t first = 0; first < kPoints; first += kPoints / 5) {
+            batch.points.clear();
+            // late's last batch starts below its max_step, then climbs as loss does.
+            if (first == kPoints / 5 * 4) batch.points.push_back({late, 15000, t_us(15000), 0.5});
+            std::vector<std::int64_t> part(steps.begin() + first, steps.begin() + first + kPoints / 5);
+            std::vector<std::int64_t> mixed = part;
+            std::shuffle(mixed.begin(), mixed.end(), gen);
+            for (std::size_t i = 0; i < part.size(); ++i) {
+                std::int64_t s = part[i];
+                double v = s % 1370 == 0 ? kNaN : 4.0 / (1.0 + 0.001 * static_cast<double>(s)) +
+                                                      0.01 * static_cast<double>((first + i) % 7);
+                batch.points.push_back({loss, s, t_us(s), v});
+                if (i % 3 == 0) batch.points.push_back({shuffled, mixed[i], t_us(mixed[i]), -v});
+                batch.points.push_back({late, s, t_us(s), v});
+            }
+            store.commit(batch);
+        }
+    }
+    ASSERT_TRUE(stored_ordered(path, loss));
+    ASSERT_FALSE(stored_ordered(path, shuffled));
+    ASSERT_FALSE(stored_ordered(path, late));
+
+    Queries q(path);
+    StatementLog log(q.db());
+    auto ask = [&](const char* metric, std::int64_t from, std::int64_t to, std::size_t max_points) {
+        SeriesRequest req;
+        req.session_id = kSession;
+        req.metric = metric;
+        req.from = from;
+        req.to = to;
+        req.max_points = max_points;
+        log.clear();
+        return std::make_pair(req, q.series(req));
+    };
+    using Range = std::pair<std::int64_t, std::int64_t>;
+    constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    const std::int64_t last_step = 10 * (kPoints / 4 - 1) - 750;  // 49240
+    const std::vector<Range> ranges = {
+        {10000, 12000},          // inside
+        {0, 300},                // at the first step
+        {48000, last_step},      // at the last step
+        {kMin, 500},             // beyond the first step
+        {-1000, 25},             // beyond the first step, ending between two steps
+        {49000, kMax},           // beyond the last step
+        {48995, 1'000'000},      // beyond the last step, starting between two steps
+        {11, 19},                // empty: between two steps
+        {-50, -1},               // empty: before the first step
+        {last_step + 1, kMax},   // empty: after the last step
+        {20000, 20000},          // one step, 304 points
+        {20010, 20010},          // one step, 4 points
+        {19990, 20010},          // the 304 with their neighbours
+        {3, 49230},              // all but the two ends
+    };
+    for (auto [from, to] : ranges) {
+        for (std::size_t max_points : {std::size_t{100}, std::size_t{100000}}) {
+            std::ostringstream where;
+            where << from << ".." << to << " max_points " << max_points;
+            auto [req, got] = ask("train/loss", from, to, max_points);
+            auto want = expected(path, loss, req);
+            EXPECT_TRUE(same_answer(got, want)) << where.str();
+            // A handful of steps per row of the range plus the binary search's seeks; a scan
+            // of the series takes more than one per row of the whole series.
+            EXPECT_LT(log.vm_steps, 40 * want.total + 3000) << where.str();
+
+            for (auto [metric, id] : {std::pair{"train/shuffled", shuffled}, std::pair{"train/late", late}}) {
+                auto [other_req, other] = ask(metric, from, to, max_points);
+                EXPECT_TRUE(same_answer(other, expected(path, id, other_req))) << metric << " " << where.str();
+                EXPECT_GT(log.vm_steps, kPoints / 3) << metric << " " << where.str();
+            }
+        }
+    }
+    // The whole series still takes the kept figures, no COUNT pass.
+    auto [whole_req, whole] = ask("train/loss", kMin, kMax, 100);
+    EXPECT_FALSE(log.counted());
+    EXPECT_EQ(whole.total, kPoints);
+    EXPECT_TRUE(same_answer(whole, expected(path, loss, whole_req)));
 }
 
 }  // namespace
