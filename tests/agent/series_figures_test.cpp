@@ -277,6 +277,20 @@ TEST(SeriesFigures, OldDatabaseIsMigratedOnce) {
     EXPECT_EQ(stored(path, 2), (Figures{3, 10, 50}));
 }
 
+constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();  // no from/to
+constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+
+/// A series request of kSession's `metric`, steps from..to, at most max_points.
+SeriesRequest request(const char* metric, std::int64_t from, std::int64_t to, std::size_t max_points) {
+    SeriesRequest req;
+    req.session_id = kSession;
+    req.metric = metric;
+    req.from = from;
+    req.to = to;
+    req.max_points = max_points;
+    return req;
+}
+
 /// The SQL text of every statement a connection runs, in order, and the virtual machine
 /// steps they took (SQLITE_STMTSTATUS_VM_STEP, read as each one ends): a few per row visited,
 /// so it tells a read of the range's rows from a scan of the whole series.
@@ -393,18 +407,11 @@ TEST(SeriesFigures, WholeSeriesReadTakesTheKeptFigures) {
     StatementLog log(q.db());
     auto ask = [&](std::int64_t from, std::int64_t to, std::size_t max_points,
                    const char* metric = "train/loss") {
-        SeriesRequest req;
-        req.session_id = kSession;
-        req.metric = metric;
-        req.from = from;
-        req.to = to;
-        req.max_points = max_points;
+        SeriesRequest req = request(metric, from, to, max_points);
         log.clear();
         return std::make_pair(req, q.series(req));
     };
     using Range = std::pair<std::int64_t, std::int64_t>;
-    constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
     // The chart's default request: downsampled, no COUNT pass, the raw scan's answer.
     auto [req, whole] = ask(kMin, kMax, 200);
@@ -602,18 +609,11 @@ TEST(SeriesFigures, ZoomedReadOfOrderedSeriesReadsOnlyItsRange) {
     Queries q(path);
     StatementLog log(q.db());
     auto ask = [&](const char* metric, std::int64_t from, std::int64_t to, std::size_t max_points) {
-        SeriesRequest req;
-        req.session_id = kSession;
-        req.metric = metric;
-        req.from = from;
-        req.to = to;
-        req.max_points = max_points;
+        SeriesRequest req = request(metric, from, to, max_points);
         log.clear();
         return std::make_pair(req, q.series(req));
     };
     using Range = std::pair<std::int64_t, std::int64_t>;
-    constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
     const std::int64_t last_step = 10 * (kPoints / 4 - 1) - 750;  // 49240
     const std::vector<Range> ranges = {
         {10000, 12000},          // inside
