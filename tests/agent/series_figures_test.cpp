@@ -193,22 +193,27 @@ CREATE TABLE IF NOT EXISTS points (
 ) WITHOUT ROWID;
 )sql";
 
+/// A database as an agent before the series figures made it: one finished run (last seq 7)
+/// with series 1 train/loss, 2 train/lr and 3 never/logged, and `points` (SQL VALUES rows
+/// (series_id, seq, step, t_us, value), seq 1..7).
+void make_old_database(const std::string& path, const std::string& points) {
+    Db db(path);
+    db.exec(kOldSchema);
+    db.exec(
+        "INSERT INTO runs(session_id, name, status, host, pid, started_ms, last_seq) "
+        "VALUES ('01SERIESSTATS0000000000000', 'old', 'finished', 'localhost', 1, 1.8e12, 7);"
+        "INSERT INTO series VALUES (1, '01SERIESSTATS0000000000000', 0, 'train/loss'),"
+        "  (2, '01SERIESSTATS0000000000000', 0, 'train/lr'),"
+        "  (3, '01SERIESSTATS0000000000000', 0, 'never/logged');");
+    db.exec(("INSERT INTO points VALUES " + points).c_str());
+}
+
 TEST(SeriesFigures, OldDatabaseIsMigratedOnce) {
     test::TempDir dir("tsstats");
     const std::string path = dir.path() + "/trainscope.db";
-    {
-        Db db(path);
-        db.exec(kOldSchema);
-        db.exec(
-            "INSERT INTO runs(session_id, name, status, host, pid, started_ms, last_seq) "
-            "VALUES ('01SERIESSTATS0000000000000', 'old', 'finished', 'localhost', 1, 1.8e12, 7);"
-            "INSERT INTO series VALUES (1, '01SERIESSTATS0000000000000', 0, 'train/loss'),"
-            "  (2, '01SERIESSTATS0000000000000', 0, 'train/lr'),"
-            "  (3, '01SERIESSTATS0000000000000', 0, 'never/logged');"
-            "INSERT INTO points VALUES (1, 1, 10, 0, 2.5), (2, 2, 10, 0, 0.1),"
-            "  (1, 3, 8, 0, NULL), (1, 4, 11, 0, 2.4), (2, 5, 11, 0, 0.1), (1, 6, 11, 0, 2.3),"
-            "  (1, 7, 2, 0, 2.9);");
-    }
+    make_old_database(path,
+                      "(1, 1, 10, 0, 2.5), (2, 2, 10, 0, 0.1), (1, 3, 8, 0, NULL), (1, 4, 11, 0, 2.4),"
+                      "(2, 5, 11, 0, 0.1), (1, 6, 11, 0, 2.3), (1, 7, 2, 0, 2.9)");
     ASSERT_EQ(series_columns(path).size(), 4u);
 
     { Store store(path); }
@@ -518,19 +523,12 @@ TEST(SeriesFigures, OldDatabaseGetsStepsOrdered) {
         SCOPED_TRACE(with_figures ? "agent with figures, no steps_ordered" : "agent before figures");
         const std::string path = dir.path() + (with_figures ? "/figures.db" : "/old.db");
         {
-            Db db(path);
-            db.exec(kOldSchema);
             // 1: ordered, a step repeated, interleaved with 2; 2: goes back once (11 -> 10);
             // 3: no points.
-            db.exec(
-                "INSERT INTO runs(session_id, name, status, host, pid, started_ms, last_seq) "
-                "VALUES ('01SERIESSTATS0000000000000', 'old', 'finished', 'localhost', 1, 1.8e12, 7);"
-                "INSERT INTO series VALUES (1, '01SERIESSTATS0000000000000', 0, 'train/loss'),"
-                "  (2, '01SERIESSTATS0000000000000', 0, 'train/lr'),"
-                "  (3, '01SERIESSTATS0000000000000', 0, 'never/logged');"
-                "INSERT INTO points VALUES (1, 1, 8, 0, 2.5), (2, 2, 11, 0, 0.1),"
-                "  (1, 3, 8, 0, NULL), (2, 4, 10, 0, 0.1), (1, 5, 11, 0, 2.4), (2, 6, 12, 0, 0.1),"
-                "  (1, 7, 20, 0, 2.9);");
+            make_old_database(path,
+                              "(1, 1, 8, 0, 2.5), (2, 2, 11, 0, 0.1), (1, 3, 8, 0, NULL), (2, 4, 10, 0, 0.1),"
+                              "(1, 5, 11, 0, 2.4), (2, 6, 12, 0, 0.1), (1, 7, 20, 0, 2.9)");
+            Db db(path);
             if (with_figures)
                 db.exec(
                     "ALTER TABLE series ADD COLUMN points INTEGER NOT NULL DEFAULT 0;"
