@@ -247,10 +247,14 @@ bool Collector::pass() {
 
         if (closes) {
             if (!finished) crashed_sessions_.insert(a.session_id);
+            else if (a.reader->failed()) failed_sessions_.insert(a.session_id);
             if (--producers_per_session_[a.session_id] == 0) {
-                bool crashed = crashed_sessions_.count(a.session_id) > 0;
-                batch.runs.push_back(RunUpdate{a.session_id, crashed ? "crashed" : "finished", "",
-                                               "", static_cast<double>(detail::now_unix_ns()) / 1e6});
+                // One rank's fate is the run's: crashed over failed over finished.
+                const char* status = crashed_sessions_.count(a.session_id) ? "crashed"
+                                     : failed_sessions_.count(a.session_id) ? "failed"
+                                                                            : "finished";
+                batch.runs.push_back(RunUpdate{a.session_id, status, "", "",
+                                               static_cast<double>(detail::now_unix_ns()) / 1e6});
             }
             closing.push_back(std::move(ap));
         }
@@ -294,12 +298,13 @@ void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) 
         a->reader->remove();
         if (a->lost) stats_.records_lost += a->lost;
         log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,
-                         a->rank, std::string(a->dead && !a->reader->finished() ? "crashed" : "finished"),
+                         a->rank, std::string(!a->reader->finished() ? "crashed" : a->reader->failed() ? "failed" : "finished"),
                          a->reader->name(),
                          a->lost ? " (" + std::to_string(a->lost) + " slots never published)" : std::string());
         if (producers_per_session_[a->session_id] == 0) {
             producers_per_session_.erase(a->session_id);
             crashed_sessions_.erase(a->session_id);
+            failed_sessions_.erase(a->session_id);
             {
                 std::lock_guard<std::mutex> lock(dropped_mutex_);
                 dropped_.erase(a->session_id);

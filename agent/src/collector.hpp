@@ -105,6 +105,7 @@ private:
     std::map<std::string, std::chrono::steady_clock::time_point> pending_;  ///< version still 0
     std::map<std::string, int> producers_per_session_;
     std::set<std::string> crashed_sessions_;
+    std::set<std::string> failed_sessions_;  ///< a rank finished its run as failed
     std::chrono::steady_clock::time_point next_scan_{};
     bool first_scan_done_ = false;
     CollectorStats stats_;

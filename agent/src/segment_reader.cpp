@@ -192,7 +192,11 @@ std::uint64_t SegmentReader::dropped() const {
     return header_->dropped.load(std::memory_order_relaxed);
 }
 bool SegmentReader::finished() const {
-    return header_->finished.load(std::memory_order_acquire) == layout::kFinished;
+    std::uint32_t state = header_->finished.load(std::memory_order_acquire);
+    return state == layout::kFinished || state == layout::kFailed;
+}
+bool SegmentReader::failed() const {
+    return header_->finished.load(std::memory_order_acquire) == layout::kFailed;
 }
 
 std::uint32_t SegmentReader::metric_count() const {

@@ -70,7 +70,10 @@ public:
     /// True when each lane's cursor has reached its write_pos.
     bool drained(const LaneCursors& cursors) const;
     std::uint64_t dropped() const;
+    /// The producer ended the run (finished or failed): it publishes nothing more.
     bool finished() const;
+    /// The producer ended the run as failed (an exception in the trainer, say).
+    bool failed() const;
 
     /// Metric names published so far (bounded by kMaxMetrics, NUL-safe).
     std::uint32_t metric_count() const;

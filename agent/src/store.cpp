@@ -11,7 +11,7 @@ void Store::create_schema(Db& db) {
 CREATE TABLE IF NOT EXISTS runs (
     session_id TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
-    status     TEXT NOT NULL,          -- running | finished | crashed
+    status     TEXT NOT NULL,          -- running | finished | failed | crashed
     host       TEXT NOT NULL,
     pid        INTEGER NOT NULL,
     started_ms REAL NOT NULL,

@@ -36,7 +36,7 @@ struct PendingPoint {
 struct RunInfo {
     std::string session_id;
     std::string name;
-    std::string status;   ///< running, finished, crashed
+    std::string status;   ///< running, finished, failed, crashed
     std::string host;
     std::int64_t pid = 0;
     double started_ms = 0;

@@ -130,6 +130,29 @@ TEST_F(LayoutTest, IdentityIsFilledAndVersionPublished) {
     EXPECT_TRUE(reader->finished());
 }
 
+TEST_F(LayoutTest, AFailedEndIsKeptAndTheFirstEndWins) {
+    trainscope::Run run("failing-run", options(64));
+    auto reader = open_reader();
+    ASSERT_TRUE(reader);
+    EXPECT_FALSE(reader->finished());
+    EXPECT_FALSE(reader->failed());
+    run.finish(RunEnd::failed);
+    EXPECT_TRUE(reader->finished()) << "a failed run has ended too";
+    EXPECT_TRUE(reader->failed());
+    run.finish();  // what the destructor does: must not turn it into a finished run
+    EXPECT_TRUE(reader->failed());
+}
+
+TEST_F(LayoutTest, NamesAreCutOnUtf8CharacterBoundaries) {
+    std::string name;
+    for (int i = 0; i < 40; ++i) name += "\xe6\xa8\xa1";  // 40 three-byte characters, 120 bytes
+    trainscope::Run run(name, options(64));
+    auto reader = open_reader();
+    ASSERT_TRUE(reader);
+    // 95 bytes fit; 31 whole characters are 93: the 32nd is left out whole, not cut in two.
+    EXPECT_EQ(reader->run_name(), name.substr(0, 93));
+}
+
 TEST_F(LayoutTest, ShmFileIsPrivateAndSizedBySegmentSize) {
     trainscope::Run run("layout", options(100));
     std::string name = ns_.only_segment();

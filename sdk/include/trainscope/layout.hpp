@@ -77,8 +77,9 @@ constexpr std::uint32_t kMinSlots = 64;         ///< per lane
 constexpr std::uint32_t kMaxSlots = 1u << 28;   ///< per lane; keeps uint32 publish tags unambiguous
 constexpr std::uint32_t kMaxLanes = 64;
 
-/// Values of Header::finished.
-enum RunState : std::uint32_t { kRunning = 0, kFinished = 1 };
+/// Values of Header::finished. Any value but kRunning ends the run; an agent that predates
+/// kFailed treats it as "never finished" and reports the run crashed once its process exits.
+enum RunState : std::uint32_t { kRunning = 0, kFinished = 1, kFailed = 2 };
 
 /// Values of Identity::clock_kind: which clock stamped the records.
 enum ClockKind : std::uint32_t {

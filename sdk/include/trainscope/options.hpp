@@ -13,6 +13,12 @@ enum class LogStatus {
     disabled,  ///< the Run has no segment (it could not be created, or was finished)
 };
 
+/// How a run ended, as its trainer tells it (a run whose process dies first is "crashed").
+enum class RunEnd {
+    finished,  ///< the trainer completed
+    failed,    ///< the trainer stopped on an error it caught (an exception, a NaN guard)
+};
+
 /// What log() does when the ring is full.
 enum class OverflowPolicy {
     drop,   ///< never block the trainer: drop the record and count it (default)
@@ -31,8 +37,9 @@ struct RunOptions {
     std::uint32_t capacity = 1u << 16;          ///< slots per lane (rounded up to a power of two)
     OverflowPolicy overflow = OverflowPolicy::drop;
     std::string name_space;                      ///< empty: TRAINSCOPE_NAMESPACE or trainscope-<uid>
-    std::string run_id;                          ///< empty: TRAINSCOPE_RUN_ID or a new ULID
-    int rank = -1;                               ///< -1: RANK from the environment, else 0
+    std::string run_id;                          ///< empty: TRAINSCOPE_RUN_ID, else torchrun's
+                                                 ///< TORCHELASTIC_RUN_ID, else a new ULID
+    int rank = -1;                               ///< -1: RANK, else LOCAL_RANK, else 0
     bool autostart = true;                       ///< start an agent if none serves the namespace
                                                  ///< (TRAINSCOPE_AUTOSTART=0 also turns it off)
     Timestamps timestamps = Timestamps::coarse;

@@ -65,6 +65,13 @@ public:
         if (!writer_ || !writer_->intern(name, &id)) return Metric{};
         return Metric(writer_->ring(), id);
     }
+    /// As metric(name), but a refused name (too long, empty, one too many) is described in
+    /// `why` instead of on stderr. The Metric is invalid then, or when the Run is inactive.
+    Metric metric(std::string_view name, std::string* why) noexcept {
+        std::uint32_t id = 0;
+        if (!writer_ || !writer_->intern(name, &id, why)) return Metric{};
+        return Metric(writer_->ring(), id);
+    }
     /// Log by name: a lookup under a lock, then the hot path. Prefer metric() in loops.
     LogStatus log(std::string_view name, std::int64_t step, double value) noexcept {
         std::uint32_t id = 0;
@@ -82,9 +89,10 @@ public:
     bool event(std::string_view kind, std::string_view text) noexcept {
         return writer_ && writer_->event(kind, text);
     }
-    /// Mark the run finished. Later log() calls still land until the Run is destroyed.
-    void finish() noexcept {
-        if (writer_) writer_->finish();
+    /// Mark the run finished (or failed). The first call wins. Later log() calls still land
+    /// until the Run is destroyed.
+    void finish(RunEnd end = RunEnd::finished) noexcept {
+        if (writer_) writer_->finish(end);
     }
 
     /// The session id shared by every rank of this run.
@@ -109,11 +117,12 @@ class Run {
 public:
     explicit Run(std::string, RunOptions = {}) {}
     Metric metric(std::string_view) noexcept { return {}; }
+    Metric metric(std::string_view, std::string*) noexcept { return {}; }
     LogStatus log(std::string_view, std::int64_t, double) noexcept { return LogStatus::disabled; }
     bool set_config(std::string_view) noexcept { return false; }
     bool set_model_info(std::string_view) noexcept { return false; }
     bool event(std::string_view, std::string_view) noexcept { return false; }
-    void finish() noexcept {}
+    void finish(RunEnd = RunEnd::finished) noexcept {}
     std::string session_id() const { return {}; }
     std::uint64_t dropped() const noexcept { return 0; }
     bool active() const noexcept { return false; }

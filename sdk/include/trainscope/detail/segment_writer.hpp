@@ -29,9 +29,12 @@
 
 namespace trainscope::detail {
 
-/// Copies s into a fixed buffer of size n, always NUL-terminated.
+/// Copies s into a fixed buffer of size n, always NUL-terminated. A cut falls on a UTF-8
+/// character boundary: the agent and every page downstream see valid text.
 inline void copy_bounded(char* dst, std::size_t n, std::string_view s) {
     std::size_t len = std::min(s.size(), n - 1);
+    if (len < s.size())  // s[len] is the first byte left out: never leave half a character
+        while (len > 0 && (static_cast<unsigned char>(s[len]) & 0xC0) == 0x80) --len;
     std::memcpy(dst, s.data(), len);
     dst[len] = '\0';
 }
@@ -65,7 +68,9 @@ public:
         return active() ? header_->dropped.load(std::memory_order_relaxed) : 0;
     }
 
-    bool intern(std::string_view name, std::uint32_t* id) noexcept {
+    /// The id of metric `name`, interned on first use. A refused name is reported on stderr,
+    /// or, when `why` is given, described there instead (for callers that raise an error).
+    bool intern(std::string_view name, std::uint32_t* id, std::string* why = nullptr) noexcept {
         if (!active()) return false;
         std::lock_guard<std::mutex> lock(mutex_);
         try {
@@ -76,16 +81,20 @@ public:
             }
             layout::Header& h = *header_;
             std::uint32_t next = h.metric_count.load(std::memory_order_relaxed);
-            if (name.empty() || name.size() >= layout::kMetricNameSize) {
-                warn("metric name '" + std::string(name) + "' must be 1.." +
-                     std::to_string(layout::kMetricNameSize - 1) + " bytes; not logged");
+            auto refuse = [&](const std::string& reason) {
+                if (why) *why = reason;
+                else warn(reason + "; not logged");
                 return false;
-            }
-            if (next >= layout::kMaxMetrics) {
-                warn("more than " + std::to_string(layout::kMaxMetrics) +
-                     " metric names in one run; '" + std::string(name) + "' is not logged");
-                return false;
-            }
+            };
+            if (name.empty() || name.size() >= layout::kMetricNameSize)
+                return refuse("metric name '" + std::string(name) + "' is " + std::to_string(name.size()) +
+                              " bytes; it must be 1.." + std::to_string(layout::kMetricNameSize - 1) +
+                              " bytes of UTF-8");
+            if (name.find('\0') != std::string_view::npos)
+                return refuse("metric name '" + std::string(name.data()) + "...' contains a NUL character");
+            if (next >= layout::kMaxMetrics)
+                return refuse("more than " + std::to_string(layout::kMaxMetrics) +
+                              " metric names in one run; '" + std::string(name) + "' is one too many");
             copy_bounded(h.metric_names[next], layout::kMetricNameSize, name);
             h.metric_count.store(next + 1, std::memory_order_release);
             ids_.emplace(std::string(name), next);
@@ -122,10 +131,14 @@ public:
     }
 
     /// Only the process that created the segment finishes it: a forked child (a data-loader
-    /// worker, say) that exits must not end its parent's run.
-    void finish() noexcept {
-        if (active() && static_cast<long>(::getpid()) == creator_pid_)
-            header_->finished.store(layout::kFinished, std::memory_order_release);
+    /// worker, say) that exits must not end its parent's run. The first end wins: the
+    /// destructor's finish() does not turn a failed run into a finished one.
+    void finish(RunEnd end = RunEnd::finished) noexcept {
+        if (!active() || static_cast<long>(::getpid()) != creator_pid_) return;
+        std::uint32_t running = layout::kRunning;
+        header_->finished.compare_exchange_strong(
+            running, end == RunEnd::failed ? layout::kFailed : layout::kFinished, std::memory_order_release,
+            std::memory_order_relaxed);
     }
 
 private:
@@ -137,17 +150,14 @@ private:
         session_id_ = options.run_id;
         if (session_id_.empty())
             if (const char* env = std::getenv("TRAINSCOPE_RUN_ID"); env && *env) session_id_ = env;
+        if (session_id_.empty()) session_id_ = torchelastic_session_id();
         if (!session_id_.empty() && !valid_session_id(session_id_)) {
             warn("run id '" + session_id_ + "' is not 1..31 characters of [A-Za-z0-9._-]; using a new one");
             session_id_.clear();
         }
         std::int64_t unix_ns = now_unix_ns();
         if (session_id_.empty()) session_id_ = make_session_id(unix_ns / 1000000);
-        int rank = options.rank;
-        if (rank < 0) {
-            const char* env = std::getenv("RANK");
-            rank = env ? std::atoi(env) : 0;
-        }
+        int rank = options.rank < 0 ? rank_from_environment() : options.rank;
         std::uint32_t slot_count = round_up_pow2(options.capacity);
         std::uint32_t lane_count = std::clamp<std::uint32_t>(options.lanes, 1, layout::kMaxLanes);
         // Virtual size: tmpfs allocates a lane's pages only once a thread writes them.

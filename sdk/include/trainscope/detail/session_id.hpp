@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -38,6 +40,29 @@ inline bool valid_session_id(const std::string& id) {
         if (!ok) return false;
     }
     return true;
+}
+
+/// The run id of a torchrun job (TORCHELASTIC_RUN_ID, unset or "none" outside one), as a
+/// session id every rank derives alike: kept when valid, else (torchrun's --standalone uses a
+/// 36-character UUID) "job-" and 16 hex digits of its FNV-1a hash. Empty: not under torchrun.
+inline std::string torchelastic_session_id() {
+    const char* env = std::getenv("TORCHELASTIC_RUN_ID");
+    if (!env || !*env || std::string(env) == "none") return {};
+    std::string id = env;
+    if (valid_session_id(id)) return id;
+    std::uint64_t hash = 14695981039346656037ULL;
+    for (unsigned char c : id) hash = (hash ^ c) * 1099511628211ULL;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+    return "job-" + std::string(hex);
+}
+
+/// This process's rank in a distributed job: RANK, else LOCAL_RANK (both set by torchrun),
+/// else 0.
+inline int rank_from_environment() {
+    for (const char* name : {"RANK", "LOCAL_RANK"})
+        if (const char* env = std::getenv(name); env && *env) return std::atoi(env);
+    return 0;
 }
 
 }  // namespace trainscope::detail
