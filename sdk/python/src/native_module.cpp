@@ -43,8 +43,9 @@ std::string_view utf8(py::handle text, const char* what) {
 
 class NativeRun {
 public:
-    NativeRun(const std::string& name, const std::string& run_id, int rank, bool autostart)
-        : run_(name, options(run_id, rank, autostart)), ids_(py::dict()) {}
+    NativeRun(const std::string& name, const std::string& run_id, int rank, bool autostart,
+              std::uint32_t capacity, bool block)
+        : run_(name, options(run_id, rank, autostart, capacity, block)), ids_(py::dict()) {}
 
     /// The handle of metric `name` (interned on first use). ValueError if the SDK refuses
     /// the name. On a run without a segment, a handle that logs nothing.
@@ -102,11 +103,14 @@ public:
     std::int64_t last_step() const { return last_step_; }
 
 private:
-    static RunOptions options(const std::string& run_id, int rank, bool autostart) {
+    static RunOptions options(const std::string& run_id, int rank, bool autostart, std::uint32_t capacity,
+                              bool block) {
         RunOptions o;
         o.run_id = run_id;
         o.rank = rank;
         o.autostart = autostart;
+        o.capacity = capacity;
+        o.overflow = block ? OverflowPolicy::block : OverflowPolicy::drop;
         return o;
     }
 
@@ -144,8 +148,9 @@ PYBIND11_MODULE(_native, m) {
     m.attr("Metric") = py::reinterpret_borrow<py::object>(trainscope::python::g_metric_type);
 
     py::class_<NativeRun>(m, "NativeRun", py::dynamic_attr())
-        .def(py::init<const std::string&, const std::string&, int, bool>(), py::arg("name"),
-             py::arg("run_id"), py::arg("rank"), py::arg("autostart"))
+        .def(py::init<const std::string&, const std::string&, int, bool, std::uint32_t, bool>(),
+             py::arg("name"), py::arg("run_id"), py::arg("rank"), py::arg("autostart"),
+             py::arg("capacity"), py::arg("block"))
         .def("metric", &NativeRun::metric, py::arg("name"))
         .def("log_dict", &NativeRun::log_dict, py::arg("values"), py::arg("step"))
         .def("set_config", &NativeRun::set_config)

@@ -19,6 +19,7 @@ from . import _config, _env, _native, _values
 
 _STATUSES = ("finished", "failed")
 _RANKS = ("all", "zero")
+_OVERFLOWS = ("drop", "block")
 
 # Runs of this process not finished yet: finished at exit, failed by an uncaught exception.
 _live: "weakref.WeakSet[Run]" = weakref.WeakSet()
@@ -55,15 +56,23 @@ class Run:
         ranks: "all" (every rank logs) or "zero" (only rank 0 logs; other ranks' runs accept
             every call and do nothing).
         sync: read accelerator tensors at once instead of deferring them.
+        capacity: ring slots per logging thread (rounded up to a power of two); the ring
+            absorbs bursts while the agent stores them.
+        overflow: when the ring is full, "drop" the point and count it in `dropped` (never
+            slows the trainer; the default) or "block" until the agent makes room.
     """
 
     def __init__(self, name: str, config: Any = None, *, run_id: str | None = None,
                  rank: int | None = None, autostart: bool = True, ranks: str = "all",
-                 sync: bool = False) -> None:
+                 sync: bool = False, capacity: int = 1 << 16, overflow: str = "drop") -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"a run needs a non-empty str name, not {name!r}")
         if ranks not in _RANKS:
             raise ValueError(f"ranks must be one of {_RANKS}, not {ranks!r}")
+        if overflow not in _OVERFLOWS:
+            raise ValueError(f"overflow must be one of {_OVERFLOWS}, not {overflow!r}")
+        if not isinstance(capacity, int) or not 1 <= capacity <= 1 << 28:
+            raise ValueError(f"capacity must be an int in 1..2**28, not {capacity!r}")
         if run_id is not None and not _native.valid_session_id(run_id):
             raise ValueError(f"run_id {run_id!r} must be 1..31 characters of [A-Za-z0-9._-], not starting with '.'")
         self.name = name
@@ -75,7 +84,10 @@ class Run:
         config_text = _config.config_json(config) if config is not None else None
         if ranks == "zero" and self.rank != 0:
             return
-        self._native = _native.NativeRun(name, run_id or "", self.rank, bool(autostart))
+        if autostart:
+            _point_at_build_tree_agent()
+        self._native = _native.NativeRun(name, run_id or "", self.rank, bool(autostart), capacity,
+                                         overflow == "block")
         self._native.sync = bool(sync)
         if config_text is not None:
             self._native.set_config(config_text)
@@ -196,6 +208,20 @@ class Run:
 def init(name: str, config: Any = None, **options: Any) -> Run:
     """Starts a run: the same as trainscope.Run(name, config, **options)."""
     return Run(name, config, **options)
+
+
+def _point_at_build_tree_agent() -> None:
+    """Lets auto-start find the agent of the build tree this package was imported from.
+
+    The C++ SDK looks for TRAINSCOPE_AGENT, then beside the executable (for Python that is
+    /usr/bin), then on PATH. Imported from <build>/python (not resolving the symlinks that
+    lead into the source tree), the agent is <build>/bin/trainscope-agent.
+    """
+    if os.environ.get("TRAINSCOPE_AGENT"):
+        return
+    candidate = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bin", "trainscope-agent")
+    if os.access(candidate, os.X_OK):
+        os.environ["TRAINSCOPE_AGENT"] = os.path.normpath(candidate)
 
 
 def _finish_at_exit() -> None:

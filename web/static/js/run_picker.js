@@ -2,14 +2,14 @@
 // every run, newest first, with its status (colored badge and word), name, start time,
 // duration and latest loss, plus "follow newest" (the default: switch to each new run as it
 // starts) and a Compare box per run that overlays that run's train/loss on the chart.
-// Finished and crashed runs come from the agent's database and stay browsable.
+// Finished, failed and crashed runs come from the agent's database and stay browsable.
 import * as api from './api.js';
 import { formatElapsed, formatValue } from './format.js';
 import { explain } from './tap_detail.js';
 
 export const FOLLOW = '';
 
-const STATUS_ICON = { running: '●', finished: '✓', crashed: '✕' };
+const STATUS_ICON = { running: '●', finished: '✓', failed: '!', crashed: '✕' };
 /** Latest losses of running runs are fetched again after this long (finished ones once). */
 const LOSS_MAX_AGE_MS = 5000;
 

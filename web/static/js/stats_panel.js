@@ -216,8 +216,10 @@ export class StatsPanel {
     const maxIters = num(pick(st.max_iters, vel.max_iters));
     const eta = num(pick(st.eta_s, vel.eta_s));
     const etaMs = num(st.eta_ms) !== null ? st.eta_ms : (eta !== null ? Date.now() + eta * 1000 : null);
-    if (status === 'finished' || status === 'crashed') {
-      this.set(t.eta, status === 'finished' ? 'Finished' : 'Crashed', null, status === 'crashed' ? 'bad' : 'ok');
+    if (status === 'finished' || status === 'failed' || status === 'crashed') {
+      // failed: the trainer ended on an error it reported; crashed: its process died.
+      const label = { finished: 'Finished', failed: 'Failed', crashed: 'Crashed' }[status];
+      this.set(t.eta, label, null, status === 'finished' ? 'ok' : 'bad');
       setText(t.eta.sub, run.ended_ms ? `at ${formatClock(run.ended_ms)}` : (num(step) !== null ? `at step ${formatCount(step)}` : ''));
       t.eta.sub.dataset.value = '';
     } else if (eta !== null) {
