@@ -1,0 +1,3 @@
+"""Stand-in for the ``lightning`` package (see tests/python/standins/README.md)."""
+
+from lightning.pytorch import LightningModule, Trainer  # noqa: F401

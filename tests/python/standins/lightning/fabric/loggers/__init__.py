@@ -1,0 +1,1 @@
+from lightning.fabric.loggers.logger import Logger  # noqa: F401

@@ -1,0 +1,1 @@
+from lightning.pytorch.core.module import LightningModule  # noqa: F401

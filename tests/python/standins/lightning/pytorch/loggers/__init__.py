@@ -1,0 +1,1 @@
+from lightning.pytorch.loggers.logger import Logger  # noqa: F401
