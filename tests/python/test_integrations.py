@@ -323,10 +323,10 @@ def test_accelerate_tracker_on_other_processes_starts_no_run(agent, monkeypatch)
     accelerator.init_trackers("project", config={"lr": 0.05})
     accelerator.log({"train/loss": 1.0}, step=0)
     tracker.log({"train/loss": 1.0}, step=0)  # the tracker keeps to the main process by itself too
-    accelerator.end_training()
 
     assert tracker.tracker is None
-    assert segments(agent) == []
+    assert segments(agent) == []  # checked before end_training, which would end (and drain) a run
+    accelerator.end_training()
 
 
 # --- without the frameworks -----------------------------------------------------------------
