@@ -12,7 +12,6 @@ import math
 import shutil
 import subprocess
 import sys
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +19,12 @@ import pytest
 import torch
 import torch.nn as nn
 
+import tiny_gpt
+import trainscope
 from conftest import REPO
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tiny_gpt  # noqa: E402
-from tiny_gpt import GPT, TinyConfig  # noqa: E402
-
-import trainscope  # noqa: E402
-from trainscope import watch as watch_module  # noqa: E402
-from trainscope.watch import describe_model, fit_model_info  # noqa: E402
+from tiny_gpt import GPT, TinyConfig
+from trainscope import watch as watch_module
+from trainscope.watch import describe_model, fit_model_info
 
 EXAMPLE_DIR = REPO / "sdk" / "examples" / "python"
 LAYOUT_JS = REPO / "web" / "static" / "js" / "model_layout.js"
@@ -412,7 +408,8 @@ def test_watch_again_replaces_the_hooks(agent) -> None:
     run.watch(model, grad_norms_every=1)
     train(run, model, cfg, steps=2)
     run.watch(model, grad_norms_every=4)  # flushes step 1's norms, then replaces the hooks
-    assert all(len(p._backward_hooks) == 1 for p in model.parameters())
+    hooks = [len(p._backward_hooks or {}) for p in model.parameters()]
+    assert sum(hooks) == 2 + 1 * 6 + 1 and max(hooks) == 1, "one per layer: wte, wpe, 6 in the block, ln_f"
     train(run, model, cfg, steps=6, start=2)  # steps 2..7: a norm at 4 only
     run.finish()
     agent.wait_status(run.session_id, "finished")
@@ -450,4 +447,12 @@ def test_watch_refuses_what_is_not_a_module(agent) -> None:
         run.watch("model")
     with pytest.raises(ValueError):
         run.watch(GPT(TinyConfig()), grad_norms_every=-1)
+    run.finish()
+
+
+def test_a_rank_that_does_not_log_gets_no_hooks(agent) -> None:
+    model = GPT(TinyConfig(n_layer=1))
+    run = trainscope.init("watch-rank-1", autostart=False, rank=1, ranks="zero")
+    run.watch(model, grad_norms_every=1)
+    assert all(not p._backward_hooks for p in model.parameters())
     run.finish()

@@ -8,15 +8,17 @@ Which step. The step is `run.last_step + 1` when backward runs: with the usual l
 backward, optimizer step, then log the iteration's metrics under `it`) that is `it`. The run
 must log something every step for the count to move.
 
-How, without a device sync. A hook on every parameter's gradient does one attribute check while
-a backward pass runs; the first one of each backward reads the step and queues a callback that
-autograd runs once the whole pass has finished (every .grad accumulated). On a step that is a
-multiple of N that callback computes each layer's norm as a 0-d tensor, with no .item(). The
-norms are held back and logged when a backward of a later step begins (or on flush()): with
-gradient accumulation, every micro-batch's backward recomputes them, so what is logged is the
-norm of the gradient accumulated over the whole step. A CPU norm is read at once; a CUDA one is
-resolved later through the run's deferred values, without synchronising. Logging them does not
-move `run.last_step`, which belongs to the trainer's own logging.
+How, without a device sync. One hook per layer, on the gradient of its first trainable
+parameter (a hook costs about half a microsecond; one per layer is enough to notice a backward
+pass), does one attribute check while a backward pass runs. The first to fire in each backward
+reads the step and queues a callback that autograd runs once the whole pass has finished (every
+.grad accumulated). On a step that is a multiple of N that callback computes each layer's norm
+as a 0-d tensor, with no .item(). The norms are held back and logged when a backward of a later
+step begins (or on flush()): with gradient accumulation, every micro-batch's backward recomputes
+them, so what is logged is the norm of the gradient accumulated over the whole step. A CPU norm
+is read at once; a CUDA one is resolved later through the run's deferred values, without
+synchronising. Logging them does not move `run.last_step`, which belongs to the trainer's own
+logging. On a CUDA backward, autograd may run the hooks and the callback on its device thread.
 
 At most MAX_LAYERS metrics (the SDK holds 512 names per run and the trainer needs some): a model
 with more layers is measured at a coarser level (its blocks instead of their linears, ...).
@@ -57,6 +59,15 @@ def layer_groups(root: Any, max_layers: int = MAX_LAYERS) -> dict:
         depth -= 1
 
 
+def _first_of_each_layer(root: Any) -> list:
+    """The first trainable parameter of each module that owns some."""
+    first: dict = {}
+    for name, p in root.named_parameters():
+        if p.requires_grad:
+            first.setdefault(name.rpartition(".")[0], p)
+    return list(first.values())
+
+
 def _grad_norm(grads: list) -> Any:
     """The L2 norm over several gradients, as a 0-d float32 tensor on the first one's device."""
     import torch
@@ -84,7 +95,7 @@ class GradNorms:
         self.step = -1            # the step of the running (or last) backward pass
         self.pending: tuple | None = None  # (step, {name: 0-d tensor}) not yet logged
         self.failed = False
-        self.handles = [p.register_hook(self._on_grad) for params in self.groups.values() for p in params]
+        self.handles = [p.register_hook(self._on_grad) for p in _first_of_each_layer(root)]
 
     def _on_grad(self, grad: Any) -> None:
         if self.in_backward or self.failed:
