@@ -35,8 +35,10 @@ def example_gpt(n_layer: int = 2):
     if not (EXAMPLE_DIR / "gpt_model.py").exists():
         pytest.skip("sdk/examples/python/gpt_model.py is not there")
     sys.path.insert(0, str(EXAMPLE_DIR))
-    import gpt_model
-
+    try:
+        import gpt_model
+    finally:
+        sys.path.remove(str(EXAMPLE_DIR))
     return gpt_model.GPT(gpt_model.GPTConfig(vocab_size=23, block_size=8, n_layer=n_layer, n_head=2, n_embd=16))
 
 
