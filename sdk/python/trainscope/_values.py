@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -44,6 +45,8 @@ def is_deferred_device(tensor: Any) -> bool:
 
 
 _pending: list[_Deferred] = []
+# Autograd may run hooks (watch()'s gradient norms) on a device thread: guard the list.
+_lock = threading.Lock()
 
 
 def pending_count() -> int:
@@ -71,8 +74,9 @@ def _read_tensor(metric: Any, step: int, tensor: Any) -> float | None:
     host = tensor.reshape(()).to("cpu", non_blocking=True)
     event = event_factory()
     event.record()
-    _pending.append(_Deferred(metric, step, host, event))
-    _set_pending()
+    with _lock:
+        _pending.append(_Deferred(metric, step, host, event))
+        _set_pending()
     return None
 
 
@@ -100,27 +104,33 @@ def convert(metric: Any, step: int, value: Any) -> float | None:
 def poll() -> None:
     """Logs every deferred value whose copy has completed (called while any wait)."""
     done: list[_Deferred] = []
-    waiting: list[_Deferred] = []
-    for d in _pending:
-        (done if d.event.query() else waiting).append(d)
-    if done:
-        _pending[:] = waiting
-        _set_pending()
-        for d in done:
-            d.metric._log_float(d.step, float(d.host_copy.item()))
+    with _lock:
+        waiting: list[_Deferred] = []
+        for d in _pending:
+            (done if d.event.query() else waiting).append(d)
+        if done:
+            _pending[:] = waiting
+            _set_pending()
+    for d in done:
+        d.metric._log_float(d.step, float(d.host_copy.item()))
 
 
 def flush() -> None:
     """Waits for every deferred value and logs it."""
-    while _pending:
-        d = _pending.pop(0)
-        _set_pending()
+    while True:
+        with _lock:
+            if not _pending:
+                return
+            d = _pending.pop(0)
+            _set_pending()
         d.event.synchronize()
         d.metric._log_float(d.step, float(d.host_copy.item()))
 
 
 def _forget_in_child() -> None:
     # A forked child (a DataLoader worker) must not log its parent's values a second time.
+    global _lock
+    _lock = threading.Lock()  # another thread may have held it at the fork
     _pending.clear()
     _set_pending()
 

@@ -141,16 +141,24 @@ class Run:
         if self._native is not None:
             self._native.set_model_info(text)
 
-    def watch(self, model: Any, grad_norms_every: int = 0) -> None:
+    def watch(self, model: Any, grad_norms_every: int = 0) -> Any:
         """Shows `model` (a torch.nn.Module) on the dashboard's model view; with
-        grad_norms_every=N, logs per-layer gradient norms as grad_norm/<layer> every N steps."""
+        grad_norms_every=N, logs per-layer gradient norms as grad_norm/<layer> every N steps.
+        Returns the Watcher (its hooks go when the run is watched again)."""
         from .watch import watch
 
-        watch(self, model, grad_norms_every=grad_norms_every)
+        return watch(self, model, grad_norms_every=grad_norms_every)
 
     def flush(self) -> None:
-        """Waits for values still being copied off an accelerator, and logs them."""
+        """Logs what is held back: gradient norms of the last step, and values still being
+        copied off an accelerator (waiting for them)."""
+        self._flush_watch()
         _values.flush()
+
+    def _flush_watch(self) -> None:
+        watch = sys.modules.get(__package__ + ".watch")  # imported only once watch() was used
+        if watch is not None:
+            watch.flush(self)
 
     # --- the end ---------------------------------------------------------------------------
 
@@ -164,6 +172,7 @@ class Run:
         self._ended = status
         _live.discard(self)
         if self._native is not None:
+            self._flush_watch()
             _values.flush()
             self._native.finish(status == "failed")
 
