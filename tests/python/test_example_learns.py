@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,3 +107,34 @@ def _expected_params(vocab: int) -> int:
         sys.path.remove(str(EXAMPLE_DIR))
     model = GPT(GPTConfig(vocab_size=vocab, block_size=BLOCK, n_layer=2, n_head=2, n_embd=32))
     return sum(p.numel() for p in model.parameters())
+
+
+def test_ctrl_c_stops_after_the_step_evaluates_and_finishes_the_run(agent, tmp_path) -> None:
+    out = tmp_path / "train.out"
+    with open(out, "w") as sink:
+        proc = subprocess.Popen([PYTHON, str(EXAMPLE_DIR / "train_gpt.py"), *SMALL_CONFIG,
+                                 "--max_iters", "1000000", "--name", "interrupted"],
+                                env=agent.env(), stdout=sink, stderr=subprocess.STDOUT)
+    try:
+        session = agent.wait_for(lambda: re.search(r"session (\S+)", out.read_text()),
+                                 timeout=60, what="the session line").group(1)
+        agent.wait_for(lambda: len(agent.series(session, "train/loss")) >= 20, timeout=60,
+                       what="20 training steps")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0, out.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    agent.wait_status(session, "finished")
+    iters = int(re.search(r"^interrupted after (\d+) iterations", out.read_text(), re.MULTILINE)
+                .group(1))
+    steps, _ = values(agent, session, "train/loss", iters)
+    assert steps == list(range(iters))
+    # Evaluations at 0 and every 100 iterations, then the final one under the next step's number.
+    expected = list(range(0, iters, 100)) + [iters]
+    val_steps, _ = values(agent, session, "val/loss", len(expected))
+    assert val_steps == expected
+    events = agent.get_json(f"/api/runs/{session}/events")["events"]
+    assert [e["kind"] for e in events] == ["start", "interrupted"]

@@ -35,9 +35,6 @@ class CharDataset:
     def __len__(self) -> int:
         return len(self.train) + len(self.val)
 
-    def decode(self, tokens: list[int]) -> str:
-        return bytes(self.chars[t] for t in tokens).decode("utf-8", errors="replace")
-
     def check_block_size(self, block_size: int) -> None:
         """Raises ValueError unless both splits hold more than block_size tokens."""
         for name, split in (("train", self.train), ("val", self.val)):

@@ -51,7 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--grad_clip", type=float, default=1.0, help="global norm clip (0: off)")
     p.add_argument("--seed", type=int, default=1337, help="random seed (weights and batches)")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--threads", type=int, default=0,
+    # One thread by default: at this model size a second OpenMP thread gains little and its
+    # spin-waiting costs several times that when the agent or anything else shares the cores.
+    p.add_argument("--threads", type=int, default=1,
                    help="CPU threads for torch (0: every core this process may use)")
     p.add_argument("--data", default=DEFAULT_DATA, help="training text file")
     p.add_argument("--name", default="gpt-torch", help="Trainscope run name")
