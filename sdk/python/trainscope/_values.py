@@ -41,7 +41,7 @@ event_factory: Callable[[], Any] = _cuda_event
 
 def is_deferred_device(tensor: Any) -> bool:
     """Tensors on an accelerator (cuda, and anything else that is not host memory)."""
-    return tensor.device.type not in ("cpu", "meta")
+    return not tensor.is_cpu and not tensor.is_meta
 
 
 _pending: list[_Deferred] = []
@@ -64,14 +64,14 @@ def _refuse(value: Any, why: str = "") -> ValueError:
 
 
 def _read_tensor(metric: Any, step: int, tensor: Any) -> float | None:
+    # Cheap checks first: this is the path of every loss tensor a trainer logs.
     if tensor.numel() != 1:
         raise _refuse(tensor, f" of shape {tuple(tensor.shape)}")
     if tensor.is_complex():
         raise _refuse(tensor, " (complex)")
-    tensor = tensor.detach()
     if not is_deferred_device(tensor) or getattr(_owner_of(metric), "sync", False):
-        return float(tensor.reshape(()).item())
-    host = tensor.reshape(()).to("cpu", non_blocking=True)
+        return float(tensor.item())  # one element: item() needs no reshape, nor a detach
+    host = tensor.detach().reshape(()).to("cpu", non_blocking=True)
     event = event_factory()
     event.record()
     with _lock:
