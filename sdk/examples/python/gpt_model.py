@@ -41,7 +41,8 @@ class CausalSelfAttention(nn.Module):
         self.attn_dropout = nn.Dropout(cfg.dropout)
         self.resid_dropout = nn.Dropout(cfg.dropout)
         # A buffer, not a parameter: it moves with .to(device) but is neither trained nor counted.
-        mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size, dtype=torch.bool))
+        # Float, not bool: DDP broadcasts buffers at construction and gloo refuses bool tensors.
+        mask = torch.tril(torch.ones(cfg.block_size, cfg.block_size))
         self.register_buffer("causal_mask", mask.view(1, 1, cfg.block_size, cfg.block_size),
                              persistent=False)
 
@@ -52,7 +53,7 @@ class CausalSelfAttention(nn.Module):
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         # Scaling q (T x head_size) rather than the scores (T x T) is the same maths, less work.
         att = (q * (1.0 / math.sqrt(k.size(-1)))) @ k.transpose(-2, -1)
-        att = att.masked_fill(~self.causal_mask[:, :, :T, :T], float("-inf"))
+        att = att.masked_fill(self.causal_mask[:, :, :T, :T] == 0, float("-inf"))
         att = self.attn_dropout(F.softmax(att, dim=-1))
         y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))
