@@ -1,5 +1,6 @@
-// A Python trainer's model on the page: a real /usr/bin/python3 child trains a tiny 10-layer
-// nanoGPT-shaped model (tests/python/tiny_gpt.py) with run.watch(model); the model panel draws
+// A Python trainer's model on the page: a real /usr/bin/python3 child trains the example
+// trainer's GPT (sdk/examples/python/gpt_model.py), 10 small layers, with run.watch(model);
+// the model panel draws
 // what watch() sent: the exact parameter count (the tied head counted once), the blocks with
 // the middle six folded, the head marked as tied to wte, and the shapes of the first forward.
 'use strict';
@@ -14,7 +15,7 @@ const m = require('./model_support');
 
 const PYTHON = '/usr/bin/python3';  // Debian's torch imports only here
 const packageDir = path.join(h.buildDir, 'python');
-const testsPython = path.join(h.repoRoot, 'tests', 'python');
+const exampleDir = path.join(h.repoRoot, 'sdk', 'examples', 'python');
 
 function whyNot() {
   if (!fs.existsSync(path.join(packageDir, 'trainscope', 'watch.py'))) {
@@ -28,12 +29,18 @@ const skip = whyNot();
 // The trainer: 6 SGD steps, loss logged after each, then it prints what the test compares.
 const TRAINER = `
 import json, sys
-sys.path.insert(0, ${JSON.stringify(testsPython)})
+sys.path.insert(0, ${JSON.stringify(exampleDir)})
 import torch, trainscope
-from tiny_gpt import GPT, TinyConfig, batch
+from gpt_model import GPT, GPTConfig
 torch.manual_seed(0)
-cfg = TinyConfig(n_layer=10)
+cfg = GPTConfig(vocab_size=17, block_size=8, n_layer=10, n_head=2, n_embd=16)
 model = GPT(cfg)
+
+def batch(cfg, batch_size, seed):
+    g = torch.Generator().manual_seed(seed)
+    data = torch.randint(0, cfg.vocab_size, (batch_size, cfg.block_size + 1), generator=g)
+    return data[:, :-1], data[:, 1:]
+
 run = trainscope.init("python-model", autostart=False)
 run.watch(model, grad_norms_every=2)
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -141,7 +148,7 @@ test('the page draws the model a Python trainer watched', { skip }, async () => 
   assert.equal(shown.type, 'Linear');
   assert.equal(shown.input, '(4, 8, 16)');
   assert.equal(shown.output, '(4, 8, 48)');
-  assert.equal(Number(await page.getByTestId('model-info-params').getAttribute('data-params')), 16 * 48 + 48);
+  assert.equal(Number(await page.getByTestId('model-info-params').getAttribute('data-params')), 16 * 48, 'no bias');
 
   await (await page.$('#model-panel')).screenshot({ path: `${h.artifactsDir}/python-model.png` });
   assert.deepEqual(page.errors, []);
