@@ -11,6 +11,7 @@
 
 #include "http_util.hpp"
 #include "plugin_host.hpp"
+#include "request_gate.hpp"
 
 namespace trainscope::agent {
 
@@ -68,6 +69,18 @@ private:
     const AgentContext& ctx_;
 };
 
+/// A request the gate refused (a foreign Host or Origin): a JSON error, nothing else.
+class RefusedRequest : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit RefusedRequest(GateRefusal refusal) : refusal_(std::move(refusal)) {}
+    void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
+        send_error(response, refusal_.status, refusal_.message);
+    }
+
+private:
+    GateRefusal refusal_;
+};
+
 class BadWebSocketRequest : public Poco::Net::HTTPRequestHandler {
 public:
     void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override {
@@ -80,6 +93,8 @@ public:
     explicit Factory(const AgentContext& ctx) : ctx_(ctx) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(
         const Poco::Net::HTTPServerRequest& request) override {
+        if (ctx_.gate)
+            if (auto refusal = ctx_.gate->check(request)) return new RefusedRequest(std::move(*refusal));
         const std::string& uri = request.getURI();
         if (uri == "/ws" || uri.rfind("/ws?", 0) == 0) {
             bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;

@@ -19,6 +19,7 @@ namespace trainscope::agent {
 
 class Collector;
 class PluginHost;
+class RequestGate;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -27,6 +28,7 @@ struct AgentContext {
     std::string web_dir;       ///< holds static/ and node_modules/
     Collector* collector = nullptr;
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
+    const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
     /// Connected WebSocket clients, for /metrics.

@@ -24,6 +24,7 @@
 #include "http_server.hpp"
 #include "http_util.hpp"
 #include "plugin_host.hpp"
+#include "request_gate.hpp"
 #include "store.hpp"
 #include "ws_hub.hpp"
 
@@ -57,6 +58,12 @@ protected:
         add("namespace", "NAME", "segment namespace (default $TRAINSCOPE_NAMESPACE or trainscope-<uid>)");
         add("web-dir", "DIR", "dashboard files (default: the source tree's web/)");
         add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
+        options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
+                              .required(false).repeatable(true).argument("NAME")
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
+        options.addOption(Poco::Util::Option("allow-origin", "", "another origin whose pages may use the WebSocket, e.g. https://dash.example (repeatable)")
+                              .required(false).repeatable(true).argument("ORIGIN")
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
         options.addOption(Poco::Util::Option("plugin-option", "", "PLUGIN.KEY=VALUE: set a plugin setting")
                               .required(false).repeatable(true).argument("SETTING")
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
@@ -74,6 +81,8 @@ protected:
         else if (name == "namespace") name_space_ = value;
         else if (name == "web-dir") web_dir_ = value;
         else if (name == "plugins-dir") plugins_dir_ = value;
+        else if (name == "public-host") gate_options_.public_hosts.push_back(value);
+        else if (name == "allow-origin") gate_options_.allowed_origins.push_back(value);
         else if (name == "plugin-option") {
             std::size_t dot = value.find('.'), eq = value.find('=');
             if (dot == std::string::npos || eq == std::string::npos || eq < dot)
@@ -149,6 +158,9 @@ protected:
             ctx.plugins = &plugins;
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
+            gate_options_.bind = bind_;
+            RequestGate gate(gate_options_, log);
+            ctx.gate = &gate;
 
             // Bind first: if the port is taken this throws before any thread runs, so the
             // agent exits with its reason instead of racing its own threads on the way out.
@@ -176,6 +188,7 @@ protected:
 private:
     unsigned short port_ = 7070;
     std::string bind_ = "127.0.0.1";
+    GateOptions gate_options_;
     std::string data_dir_;
     std::string name_space_;
     std::string web_dir_;

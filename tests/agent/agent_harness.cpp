@@ -27,11 +27,11 @@ AgentHarness::~AgentHarness() {
     if (agent_) agent_->stop(5s);
 }
 
-bool AgentHarness::start_agent() {
+bool AgentHarness::start_agent(const std::vector<std::string>& extra_args) {
     if (agent_) agent_->stop(5s);
-    agent_ = std::make_unique<ChildProcess>(
-        TS_AGENT_BIN, std::vector<std::string>{"--port=0", "--namespace=" + ns_.name(),
-                                               "--data-dir=" + data_dir_.path()});
+    std::vector<std::string> args{"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + data_dir_.path()};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
     auto rest = agent_->wait_stdout_prefix(kListening, 15s);
     if (!rest) {
         std::string log;

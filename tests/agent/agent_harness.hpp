@@ -28,8 +28,9 @@ public:
     const std::string& name_space() const { return ns_.name(); }
     std::string db_path() const { return data_dir_.path() + "/trainscope.db"; }
 
-    /// Starts the agent and waits for its "listening" line; false (with a failure) if not.
-    bool start_agent();
+    /// Starts the agent (with `extra_args`) and waits for its "listening" line; false (with a
+    /// failure) if not.
+    bool start_agent(const std::vector<std::string>& extra_args = {});
     ChildProcess& agent() { return *agent_; }
     /// SIGKILL the agent and reap it.
     void kill_agent();
