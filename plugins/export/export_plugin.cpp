@@ -1,5 +1,6 @@
 // export: every point of a run at full resolution, streamed straight from the store.
 //   GET /api/runs/{id}/export.csv   session_id,metric,step,timestamp,value,rank
+//     (text cells starting with = + - @ tab or CR get a leading ' against formula injection)
 //   GET /api/runs/{id}/export.json  {"session_id":...,"series":[{"metric","rank","points":[[step,t_ms,value],...]}]}
 // Either takes ?filename=NAME (the dashboard sends "<run name>-<time>.csv"); the name is
 // reduced to [A-Za-z0-9._-] so it cannot break the header or leave the download folder.
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <string>
+#include <string_view>
 
 #include <trainscope/plugin.hpp>
 #include <trainscope/plugin_json.hpp>
@@ -28,11 +30,17 @@ std::string iso_time(double t_ms) {
     return buf;
 }
 
-/// A CSV field: quoted when it holds a comma, quote or newline.
-std::string csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+/// A CSV text field (run id, metric name): quoted when it holds a comma, quote or newline.
+/// A spreadsheet reads a cell starting with = + - @ (or a tab or CR before one) as a
+/// formula, so such text gets a leading ' and stays text. Numeric columns never come here:
+/// a value of -1.5 must stay the number -1.5.
+std::string csv_text(std::string_view s) {
+    std::string text;
+    if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos) text = "'";
+    text += s;
+    if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
     std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
     return out + "\"";
 }
 
@@ -92,9 +100,9 @@ private:
         res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
         std::ostream& out = res.body();
         out << "session_id,metric,step,timestamp,value,rank\n";
-        std::string session = csv_field(id);
+        std::string session = csv_text(id);
         host_.for_each_point(id, [&](std::string_view metric, int rank, const plugin::Point& p) {
-            out << session << ',' << csv_field(metric) << ',' << p.step << ',' << iso_time(p.t_ms) << ','
+            out << session << ',' << csv_text(metric) << ',' << p.step << ',' << iso_time(p.t_ms) << ','
                 << value_text(p.value) << ',' << rank << '\n';
         });
         return true;

@@ -1,5 +1,6 @@
 // Unit tests of the page's pure modules, run in node (no browser, no agent): the series
-// store (merge, dedupe by seq, the decimation bound), the reconnect backoff, and formatting.
+// store (merge, dedupe by seq, the decimation bound), the reconnect backoff, formatting, and
+// the page's own CSV (formula-like text guarded).
 'use strict';
 
 const { test } = require('node:test');
@@ -117,4 +118,25 @@ test('zoom detail: a full REST answer plus newer live points stays within the bu
   assert.ok(held.length <= cap, `${held.length} points held for a budget of ${cap}`);
   assert.equal(held[held.length - 1].x, 1039, 'the newest pushed point is kept');
   assert.equal(held[0].x, 0, 'the first point of the range is kept');
+});
+
+test('the page\'s CSV guards text cells a spreadsheet would run as formulas; values stay numbers', async () => {
+  const { seriesCsv, csvText } = await webModule('export_files.js');
+  for (const [raw, cell] of [['=1+2', "'=1+2"], ['+cmd', "'+cmd"], ['-x', "'-x"], ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tx', "'\tx"], ['\r=1', `"'\r=1"`], ['=A1,"B"', `"'=A1,""B"""`], ['plain-name', 'plain-name'],
+    ['train/loss', 'train/loss'], ['', '']]) assert.equal(csvText(raw), cell, JSON.stringify(raw));
+
+  const t = Date.UTC(2025, 0, 31, 14, 3, 22, 125);
+  const { blob } = seriesCsv('-S1', [
+    { metric: '=1+2', rank: 0, points: [{ x: 0, y: -1.5, t }, { x: 1, y: null, t }, { x: 2, y: -3e-7, t }] },
+    { metric: 'a-b', rank: 1, points: [{ x: 5, y: -2, t }] },
+  ]);
+  const lines = (await blob.text()).split('\n');
+  assert.deepEqual(lines.slice(1), [
+    "'-S1,'=1+2,0,2025-01-31T14:03:22.125Z,-1.5,0",
+    "'-S1,'=1+2,1,2025-01-31T14:03:22.125Z,,0",
+    "'-S1,'=1+2,2,2025-01-31T14:03:22.125Z,-3e-7,0",
+    "'-S1,a-b,5,2025-01-31T14:03:22.125Z,-2,1",
+    '',
+  ]);
 });

@@ -1,8 +1,9 @@
 // The export plugin served by a real agent: every stored point of a run as CSV and JSON,
-// exact values, NaN spelled out, unknown runs refused, and the download's file name made
-// safe whatever the client asks for.
+// exact values, NaN spelled out, unknown runs refused, the download's file name made safe
+// whatever the client asks for, and text cells a spreadsheet would run as a formula guarded.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <string>
@@ -97,6 +98,42 @@ TEST_F(ExportPluginTest, NanIsWrittenAsNanInCsvAndNullInJson) {
         EXPECT_TRUE(points[150][2].IsNull());
     }
     EXPECT_TRUE(found);
+}
+
+TEST_F(ExportPluginTest, FormulaLikeTextCellsAreGuardedAndValuesStayNumbers) {
+    // Metric names a spreadsheet would run as formulas, with negative, NaN and infinite
+    // values: the name cell gets a leading ', the value cell stays a number.
+    std::string session = finished_run({"--steps", "0", "--series", "=1+2:-1.5,nan,inf,-inf", "--series",
+                                        "+cmd:-2", "--series", "-x:-3e-05", "--series", "@SUM(A1):-0.25",
+                                        "--series", "\tx:1", "--series", "plain-name:-7", "--series",
+                                        "=A1,\"B\":5", "--series", "\r=1:6"});
+    HttpResponse r = http_get(port_, "/api/runs/" + session + "/export.csv");
+    ASSERT_EQ(r.status, 200) << r.error;
+
+    std::map<std::string, std::vector<std::string>> values;  // metric cell -> value cells by step
+    for (const auto& row : csv_rows(r.body)) {
+        if (row.size() != 6 || row[0] == "session_id") continue;
+        EXPECT_EQ(row[0], session);  // a plain id is left as it is
+        values[row[1]].push_back(row[4]);
+    }
+    EXPECT_EQ(values["'=1+2"], (std::vector<std::string>{"-1.5", "NaN", "Infinity", "-Infinity"}));
+    EXPECT_EQ(values["'+cmd"], (std::vector<std::string>{"-2"}));
+    EXPECT_EQ(values["'-x"], (std::vector<std::string>{"-3.0000000000000001e-05"}));
+    EXPECT_EQ(values["'@SUM(A1)"], (std::vector<std::string>{"-0.25"}));
+    EXPECT_EQ(values["'\tx"], (std::vector<std::string>{"1"}));
+    EXPECT_EQ(values["plain-name"], (std::vector<std::string>{"-7"}));  // '-' inside is harmless
+    for (const char* raw : {"=1+2", "+cmd", "-x", "@SUM(A1)", "\tx"})
+        EXPECT_EQ(values.count(raw), 0u) << raw << " was written unguarded";
+    // Guarded and then quoted as CSV requires (a comma, a quote, a CR).
+    EXPECT_NE(r.body.find("," + std::string("\"'=A1,\"\"B\"\"\"") + ",0,"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(",\"'\r=1\",0,"), std::string::npos);
+
+    // JSON is not a spreadsheet: its names are the trainer's, untouched.
+    auto doc = parse_json(http_get(port_, "/api/runs/" + session + "/export.json").body);
+    ASSERT_TRUE(doc.IsObject());
+    std::vector<std::string> names;
+    for (const auto& series : doc["series"].GetArray()) names.push_back(string_member(series, "metric"));
+    EXPECT_NE(std::find(names.begin(), names.end(), "=1+2"), names.end());
 }
 
 TEST_F(ExportPluginTest, FileNameIsTheAskedOneMadeSafe) {

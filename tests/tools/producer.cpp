@@ -4,7 +4,7 @@
 //   ts-producer --name N --threads T --metrics M --steps S [--rate R] [--capacity C] [--block]
 //               [--crash] [--hold_ms MS] [--start_step S0] [--config JSON] [--model_info JSON]
 //               [--loss_only [--rise_at S] [--nan_at S]] [--start_at UNIX_MS]
-//               [--value_offset V] [--finish_when PATH]
+//               [--value_offset V] [--finish_when PATH] [--series NAME:V0,V1,...]...
 // --rate R: points per second per thread (0: as fast as possible).
 // --crash: _exit(0) without finishing (as a killed trainer would leave it).
 // --loss_only: log one series "train/loss" (and "val/loss" every 100 steps) with a decaying
@@ -15,6 +15,8 @@
 // --value_offset V: add V to every t/m value (tells ranks of one run apart).
 // --finish_when PATH: after logging (and --hold_ms), wait until PATH exists (at most 60 s),
 //   then finish: a test decides when this trainer ends.
+// --series NAME:V0,V1,...: also log series NAME (any text, split at the last ':') with
+//   value Vi at step i; values as strtod reads them (-1.5, nan, inf, -inf).
 // Prints "session <id>" first and "done <dropped>" last, on stdout.
 #include <trainscope/trainscope.hpp>
 
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
     long long start_at_ms = 0;
     double value_offset = 0;
     std::string finish_when;
+    std::vector<std::string> series;
     bool crash = false, loss_only = false;
     long rise_at = -1, nan_at = -1;
     trainscope::RunOptions options;
@@ -65,6 +68,7 @@ int main(int argc, char** argv) {
         else if (flag == "--start_at") start_at_ms = std::atoll(next());
         else if (flag == "--value_offset") value_offset = std::atof(next());
         else if (flag == "--finish_when") finish_when = next();
+        else if (flag == "--series") series.push_back(next());
         else { std::fprintf(stderr, "unknown flag %s\n", flag.c_str()); return 2; }
     }
 
@@ -102,6 +106,23 @@ int main(int argc, char** argv) {
             }
         }
     };
+    for (const std::string& spec : series) {
+        std::size_t colon = spec.rfind(':');
+        if (colon == std::string::npos) { std::fprintf(stderr, "--series %s: no ':'\n", spec.c_str()); return 2; }
+        trainscope::Metric metric = run.metric(spec.substr(0, colon));
+        const char* p = spec.c_str() + colon + 1;
+        for (std::int64_t step = 0;; ++step) {
+            char* end = nullptr;
+            double value = std::strtod(p, &end);
+            if (end == p || (*end != ',' && *end != '\0')) {
+                std::fprintf(stderr, "--series %s: bad value at %s\n", spec.c_str(), p);
+                return 2;
+            }
+            metric.log(step, value);
+            if (*end == '\0') break;
+            p = end + 1;
+        }
+    }
     std::vector<std::thread> pool;
     for (long t = 0; t < threads; ++t) pool.emplace_back(worker, t);
     for (auto& th : pool) th.join();

@@ -90,9 +90,13 @@ export function showExportNotice(text, kind = 'info') {
 
 // ---- CSV ----
 
-/** A CSV field, quoted like the agent's export does: only when it holds , " CR or LF. */
-function csvField(s) {
-  const v = String(s);
+/**
+ * A CSV text cell (run id, metric name), written as the agent's export writes it: a leading '
+ * when it starts with = + - @ tab or CR (a spreadsheet would run it as a formula), then
+ * quoted only when it holds , " CR or LF. Numbers never go through here: -1.5 stays -1.5.
+ */
+export function csvText(s) {
+  const v = /^[=+\-@\t\r]/.test(String(s)) ? `'${s}` : String(s);
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
@@ -104,9 +108,9 @@ function csvField(s) {
  */
 export function seriesCsv(sessionId, seriesList) {
   const lines = [CSV_HEADER];
-  const session = csvField(sessionId);
+  const session = csvText(sessionId);
   for (const s of seriesList) {
-    const metric = csvField(s.metric);
+    const metric = csvText(s.metric);
     for (const p of s.points) {
       const time = Number.isFinite(p.t) ? new Date(p.t).toISOString() : '';
       const value = p.y === null || p.y === undefined ? '' : String(p.y);
