@@ -141,6 +141,7 @@ protected:
             plugin_options.db_path = db_path;
             plugin_options.settings = plugin_settings_;
             PluginHost plugins(sinks, plugin_options, log);
+            // Before the HttpServer below starts its threads: they read the plugin list unlocked.
             if (!plugins_dir_.empty()) plugins.load_dir(plugins_dir_);
             collector.add_listener(&plugins);
             // Declared after every listener, so destroyed before them: however this block is

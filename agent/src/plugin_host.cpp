@@ -13,7 +13,10 @@
 #include <cstring>
 #include <regex>
 
+#include <unistd.h>
+
 #include "json_out.hpp"
+#include "plugin_file.hpp"
 #include "queries.hpp"
 
 namespace trainscope::agent {
@@ -217,9 +220,11 @@ PluginHost::~PluginHost() {
 void PluginHost::load_dir(const std::string& dir) {
     std::vector<std::string> paths;
     try {
+        // Every *.so entry, whatever it is: load() refuses (and lists) what is not a regular
+        // file; isFile() here would follow symlinks, and throw on a dangling one.
         for (Poco::DirectoryIterator it(dir), end; it != end; ++it)
-            if (it->isFile() && it.name().size() > 3 && it.name().compare(it.name().size() - 3, 3, ".so") == 0)
-                paths.push_back(it->path());
+            if (it.name().size() > 3 && it.name().compare(it.name().size() - 3, 3, ".so") == 0)
+                paths.push_back(it.path().toString());
     } catch (const std::exception& e) {
         log_.warning("plugins: cannot read %s: %s", dir, std::string(e.what()));
         return;
@@ -236,12 +241,24 @@ PluginStatus PluginHost::load(const std::string& path) {
         refused_.push_back(status);
         return status;
     };
+    PluginFile file = open_plugin_file(path);
+    if (file.fd < 0) return refuse(file.refusal);
+    // dlopen reaches the file through its open descriptor, so the library that runs is the
+    // file just checked even if the directory entry is swapped meanwhile.
+    std::string via = load_path(file.fd);
     auto lib = std::make_unique<Poco::SharedLibrary>();
     try {
-        lib->load(path);
+        lib->load(via);
     } catch (const Poco::Exception& e) {
-        return refuse("not a loadable library (" + e.displayText() + ")");
+        ::close(file.fd);
+        std::string why = e.displayText();
+        for (std::size_t at = why.find(via); at != std::string::npos; at = why.find(via, at + path.size()))
+            why.replace(at, via.size(), path);  // name the file, not the descriptor
+        return refuse("not a loadable library (" + why + ")");
     }
+    // The descriptor stays open for good, as the library stays mapped: glibc now knows the
+    // library by the name /proc/self/fd/N, and would hand it out again for a later dlopen of
+    // that name if the number were reused for another file.
     if (!lib->hasSymbol(plugin::kEntryPoint))
         return refuse(std::string("no ") + plugin::kEntryPoint + "() entry point");
     auto entry = reinterpret_cast<plugin::DescriptorFn>(lib->getSymbol(plugin::kEntryPoint));

@@ -67,8 +67,12 @@ public:
     ~PluginHost() override;
 
     /// Loads every *.so in dir (sorted by name). A missing dir loads nothing.
+    /// Not thread-safe: handle_http() and status() read the plugin list without a lock, so
+    /// load and load_dir are called before the HTTP server starts (main.cpp does).
     void load_dir(const std::string& dir);
-    /// Loads one library; returns its status (refused ones are kept for /api/plugins).
+    /// Loads one library; returns its status (refused ones are kept for /api/plugins, with
+    /// one log line each). Only a regular file (not a symlink) owned by the agent's effective
+    /// user or root and not group/world-writable is loaded (plugin_file.hpp).
     PluginStatus load(const std::string& path);
 
     void start();

@@ -2,7 +2,8 @@
 // a throwing one is disabled while the others keep working; a wrong ABI, a wrong descriptor
 // size, a library without the entry point, a failing create() and a file that is not a
 // library at all are each refused with one log line naming the file; a slow plugin has
-// batches skipped instead of holding up the caller.
+// batches skipped instead of holding up the caller; a plugin file another user could have
+// written (world- or group-writable, owned by someone else) or a symlink is refused.
 #include <gtest/gtest.h>
 
 #include <Poco/AutoPtr.h>
@@ -10,7 +11,11 @@
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
 
+#include <filesystem>
 #include <mutex>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "plugin_host.hpp"
 #include "store.hpp"
@@ -66,6 +71,15 @@ protected:
         for (int i = 0; i < n; ++i)
             u.points.push_back(StoredPoint{first_step + i + 1, first_step + i, 1000.0 * (first_step + i), 2.0});
         return {u};
+    }
+
+    /// A copy of the velocity plugin in the test's directory with `mode`: a file the loader
+    /// loads, unless what the test then does to it makes it refuse.
+    std::string velocity_copy(const std::string& name, mode_t mode) {
+        std::string path = dir_.path() + "/" + name;
+        std::filesystem::copy_file(TS_VELOCITY_PLUGIN, path);
+        EXPECT_EQ(::chmod(path.c_str(), mode), 0);
+        return path;
     }
 
     PluginStatus status_of(PluginHost& host, const std::string& name) {
@@ -164,6 +178,95 @@ TEST_F(PluginLoaderTest, LoadDirLoadsTheGoodAndRefusesTheBad) {
     EXPECT_EQ(states[fixture("slow")], "enabled");
     EXPECT_EQ(states[fixture("wrong_abi")], "refused");
     EXPECT_EQ(states[fixture("not_a_library")], "refused");
+}
+
+struct Unsafe {
+    const char* what;
+    mode_t mode;
+    const char* reason;
+};
+
+class UnsafePluginFileTest : public PluginLoaderTest, public ::testing::WithParamInterface<Unsafe> {};
+
+TEST_P(UnsafePluginFileTest, IsRefusedWithItsReasonAndASafeCopyLoads) {
+    auto host = make_host();
+    std::string path = velocity_copy("unsafe.so", GetParam().mode);
+    PluginStatus s = host->load(path);
+    EXPECT_EQ(s.state, "refused");
+    EXPECT_NE(s.reason.find(GetParam().reason), std::string::npos) << s.reason;
+    EXPECT_EQ(channel_->naming(path).size(), 1u);
+    EXPECT_EQ(status_of(*host, "").reason, s.reason) << "listed for /api/plugins";
+    // The same library with a safe mode loads: the mode alone made the difference.
+    EXPECT_EQ(host->load(velocity_copy("safe.so", 0644)).state, "enabled");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, UnsafePluginFileTest,
+    ::testing::Values(Unsafe{"world_writable", 0666, "world-writable (mode 0666)"},
+                      Unsafe{"world_writable_only", 0757, "world-writable (mode 0757)"},
+                      Unsafe{"group_writable", 0664, "group-writable (mode 0664)"},
+                      Unsafe{"group_writable_executable", 0775, "group-writable (mode 0775)"}),
+    [](const auto& info) { return std::string(info.param.what); });
+
+TEST_F(PluginLoaderTest, SymlinkToAWorldWritablePluginIsRefused) {
+    auto host = make_host();
+    std::string target = velocity_copy("target.so", 0666);
+    std::string link = dir_.path() + "/link.so";
+    std::filesystem::create_symlink(target, link);
+    PluginStatus s = host->load(link);
+    EXPECT_EQ(s.state, "refused");
+    EXPECT_NE(s.reason.find("a symbolic link"), std::string::npos) << s.reason;
+    EXPECT_EQ(channel_->naming(link).size(), 1u);
+}
+
+TEST_F(PluginLoaderTest, SymlinkToASafePluginIsRefusedToo) {
+    // Links are never followed (plugin_file.cpp says why): a copy is how a plugin is installed.
+    auto host = make_host();
+    std::string link = dir_.path() + "/link.so";
+    std::filesystem::create_symlink(velocity_copy("target.so", 0644), link);
+    PluginStatus s = host->load(link);
+    EXPECT_EQ(s.state, "refused");
+    EXPECT_NE(s.reason.find("a symbolic link"), std::string::npos) << s.reason;
+}
+
+TEST_F(PluginLoaderTest, PluginOwnedByAnotherUserIsRefused) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a file to another user";
+    auto host = make_host();
+    std::string path = velocity_copy("foreign.so", 0644);
+    ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);  // nobody
+    PluginStatus s = host->load(path);
+    EXPECT_EQ(s.state, "refused");
+    EXPECT_NE(s.reason.find("owned by uid 65534"), std::string::npos) << s.reason;
+    EXPECT_EQ(channel_->naming(path).size(), 1u);
+    // A root-owned plugin is trusted (as installed system-wide), whoever runs the agent.
+    std::string system = velocity_copy("system.so", 0755);
+    ASSERT_EQ(::chown(system.c_str(), 0, 0), 0);
+    EXPECT_EQ(host->load(system).state, "enabled");
+}
+
+TEST_F(PluginLoaderTest, LoadDirRefusesUnsafeEntriesEachWithItsReasonAndLoadsTheRest) {
+    std::string plugins = dir_.path() + "/plugins";
+    std::filesystem::create_directory(plugins);
+    std::filesystem::copy_file(TS_VELOCITY_PLUGIN, plugins + "/velocity.so");
+    std::filesystem::copy_file(fixture("throwing"), plugins + "/open.so");
+    ASSERT_EQ(::chmod((plugins + "/open.so").c_str(), 0666), 0);
+    std::filesystem::create_symlink(plugins + "/open.so", plugins + "/link.so");
+    std::filesystem::create_symlink(plugins + "/gone", plugins + "/dangling.so");
+    std::filesystem::create_directory(plugins + "/dir.so");
+    auto host = make_host();
+    host->load_dir(plugins);
+    std::map<std::string, PluginStatus> by_file;
+    for (const PluginStatus& s : host->status())
+        by_file[std::filesystem::path(s.path).filename().string()] = s;
+    EXPECT_EQ(by_file["velocity.so"].state, "enabled");
+    EXPECT_NE(by_file["open.so"].reason.find("world-writable"), std::string::npos) << by_file["open.so"].reason;
+    EXPECT_NE(by_file["link.so"].reason.find("a symbolic link"), std::string::npos);
+    EXPECT_NE(by_file["dangling.so"].reason.find("a symbolic link"), std::string::npos);
+    EXPECT_NE(by_file["dir.so"].reason.find("a directory"), std::string::npos);
+    for (const char* f : {"open.so", "link.so", "dangling.so", "dir.so"}) {
+        EXPECT_EQ(by_file[f].state, "refused") << f;
+        EXPECT_EQ(channel_->naming(plugins + "/" + f).size(), 1u) << f;
+    }
 }
 
 TEST_F(PluginLoaderTest, UnknownSettingIsRefused) {
