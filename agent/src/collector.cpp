@@ -26,6 +26,7 @@ struct Collector::Attached {
     bool dead = false;
     Clock::time_point next_liveness{};
     std::uint64_t lost = 0;
+    std::string damage;  ///< non-empty: the segment was truncated; read nothing more from it
 };
 
 Collector::Collector(Store& store, CollectorOptions options, Poco::Logger& log)
@@ -97,7 +98,7 @@ void Collector::scan() {
 void Collector::attach(const std::string& name) {
     std::string why;
     bool not_ready = false;
-    auto reader = SegmentReader::open(name, &why, &not_ready);
+    auto reader = SegmentReader::open(options_.shm_dir, name, &why, &not_ready);
     if (!reader) {
         if (not_ready) {
             auto [it, fresh] = pending_.emplace(name, Clock::now());
@@ -202,6 +203,12 @@ bool Collector::pass() {
 
     for (auto& ap : attached_) {
         Attached& a = *ap;
+        // Before any read: a segment that shrank would fault on it (SIGBUS).
+        a.damage = a.reader->damage();
+        if (!a.damage.empty()) {
+            end_producer(ap, false, batch, closing);
+            continue;
+        }
         check_liveness(a, now);
         records_.clear();
         // Read end-of-life state before draining: a finished flag seen here means every
@@ -238,26 +245,16 @@ bool Collector::pass() {
                 moved = true;
             }
         bool drained = a.reader->drained(a.cursor);
-        bool closes = (finished || a.dead) && drained;
+        // Truncated during the reads above: what was read before the fault is genuine (a
+        // faulted page reads as zeros, i.e. unpublished); keep it and detach.
+        if (a.reader->faulted()) a.damage = a.reader->damage();
+        bool closes = ((finished || a.dead) && drained) || !a.damage.empty();
         if (moved || closes) batch.producers.push_back(ProducerUpdate{a.key, dropped});
         {
             std::lock_guard<std::mutex> lock(dropped_mutex_);
             dropped_[a.session_id] = static_cast<std::uint64_t>(dropped);
         }
-
-        if (closes) {
-            if (!finished) crashed_sessions_.insert(a.session_id);
-            else if (a.reader->failed()) failed_sessions_.insert(a.session_id);
-            if (--producers_per_session_[a.session_id] == 0) {
-                // One rank's fate is the run's: crashed over failed over finished.
-                const char* status = crashed_sessions_.count(a.session_id) ? "crashed"
-                                     : failed_sessions_.count(a.session_id) ? "failed"
-                                                                            : "finished";
-                batch.runs.push_back(RunUpdate{a.session_id, status, "", "",
-                                               static_cast<double>(detail::now_unix_ns()) / 1e6});
-            }
-            closing.push_back(std::move(ap));
-        }
+        if (closes) end_producer(ap, finished, batch, closing);
     }
     attached_.erase(std::remove(attached_.begin(), attached_.end(), nullptr), attached_.end());
     take_injected(batch);
@@ -284,6 +281,31 @@ bool Collector::pass() {
     return !batch.points.empty();
 }
 
+void Collector::end_producer(std::unique_ptr<Attached>& ap, bool finished, CommitBatch& batch,
+                             std::vector<std::unique_ptr<Attached>>& closing) {
+    Attached& a = *ap;
+    if (!a.damage.empty()) {
+        crashed_sessions_.insert(a.session_id);
+        batch.events.push_back(StoredEvent{
+            a.session_id, a.rank, static_cast<double>(detail::now_unix_ns()) / 1e6,
+            "segment_truncated",
+            "segment " + a.reader->name() + " " + a.damage + "; its remaining points are lost"});
+    } else if (!finished) {
+        crashed_sessions_.insert(a.session_id);
+    } else if (a.reader->failed()) {
+        failed_sessions_.insert(a.session_id);
+    }
+    if (--producers_per_session_[a.session_id] == 0) {
+        // One rank's fate is the run's: crashed over failed over finished.
+        const char* status = crashed_sessions_.count(a.session_id)  ? "crashed"
+                             : failed_sessions_.count(a.session_id) ? "failed"
+                                                                    : "finished";
+        batch.runs.push_back(RunUpdate{a.session_id, status, "", "",
+                                       static_cast<double>(detail::now_unix_ns()) / 1e6});
+    }
+    closing.push_back(std::move(ap));
+}
+
 void Collector::release_committed(Attached& a) {
     for (std::uint32_t k = 0; k < a.cursor.size(); ++k)
         if (a.cursor[k] != a.committed[k]) {
@@ -294,13 +316,21 @@ void Collector::release_committed(Attached& a) {
 
 void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) {
     for (auto& a : closing) {
-        release_committed(*a);
-        a->reader->remove();
-        if (a->lost) stats_.records_lost += a->lost;
-        log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,
-                         a->rank, std::string(!a->reader->finished() ? "crashed" : a->reader->failed() ? "failed" : "finished"),
-                         a->reader->name(),
-                         a->lost ? " (" + std::to_string(a->lost) + " slots never published)" : std::string());
+        if (!a->damage.empty()) {
+            // Its memory is gone: no read positions to hand back. The file is left as found
+            // (someone else truncated it) and not attached again while its name exists.
+            refused_.insert(a->reader->name());
+            log_.warning("segment %s %s; its remaining points are lost (run %s rank %d ends crashed)",
+                         a->reader->name(), a->damage, a->session_id, a->rank);
+        } else {
+            release_committed(*a);
+            a->reader->remove();
+            if (a->lost) stats_.records_lost += a->lost;
+            log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,
+                             a->rank, std::string(!a->reader->finished() ? "crashed" : a->reader->failed() ? "failed" : "finished"),
+                             a->reader->name(),
+                             a->lost ? " (" + std::to_string(a->lost) + " slots never published)" : std::string());
+        }
         if (producers_per_session_[a->session_id] == 0) {
             producers_per_session_.erase(a->session_id);
             crashed_sessions_.erase(a->session_id);

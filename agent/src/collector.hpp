@@ -5,6 +5,12 @@
 // every attached segment, commit one transaction (points plus each lane's new position),
 // release the drained slots lane by lane, notify listeners. Listeners must not block: they
 // copy and return. Records carry wall-clock time from the trainer: no conversion here.
+//
+// Only the user's own segments are attached (SegmentReader::open checks owner, type and
+// mode on the opened descriptor); anything else with our prefix is refused with one log line
+// and not looked at again until its name goes away. A segment truncated while attached is
+// detected before each pass (and a read racing the truncate is contained, see
+// sigbus_guard.hpp): its run ends "crashed" with a "segment_truncated" event.
 #pragma once
 
 #include <atomic>
@@ -90,6 +96,10 @@ private:
     bool pass();
     void check_liveness(Attached& a, std::chrono::steady_clock::time_point now);
     std::int64_t series_for(Attached& a, std::uint32_t metric_id);
+    /// The producer is done (or its segment is damaged): settles its run's status once its
+    /// last producer is done and moves it to `closing`.
+    void end_producer(std::unique_ptr<Attached>& ap, bool finished, CommitBatch& batch,
+                      std::vector<std::unique_ptr<Attached>>& closing);
     void close_finished(std::vector<std::unique_ptr<Attached>>& closing);
     /// After a commit: hands each lane's newly stored slots back to the producer.
     void release_committed(Attached& a);

@@ -1,14 +1,20 @@
 #include "segment_reader.hpp"
 
-#include <boost/interprocess/shared_memory_object.hpp>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+
+#include "sigbus_guard.hpp"
 
 namespace trainscope::agent {
 
-namespace bip = boost::interprocess;
 using layout::Header;
 
 namespace {
@@ -67,33 +73,111 @@ std::string validate_segment(const void* base, std::size_t size, bool* not_ready
     return "";
 }
 
+namespace {
+
+std::string open_failure(int error) {
+    switch (error) {
+        case ELOOP: return "a symbolic link (not followed)";
+        case EISDIR: return "a directory, not a regular file";
+        default: return std::string("cannot open: ") + std::strerror(error);
+    }
+}
+
+std::string file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "not a regular file";
+}
+
+/// Who may have written it and what it is: "" if it is ours to read.
+std::string check_file(const struct stat& st, bool* not_ready) {
+    if (!S_ISREG(st.st_mode)) return file_kind(st.st_mode) + ", not a regular file";
+    if (st.st_uid != ::geteuid())
+        return "owned by uid " + std::to_string(st.st_uid) + ", not by the agent's user (uid " +
+               std::to_string(::geteuid()) + ")";
+    if (st.st_size == 0) {
+        *not_ready = true;  // the creator has not sized it (nor, maybe, set its mode) yet
+        return "empty segment";
+    }
+    if ((st.st_mode & 07777) != 0600) {
+        char mode[16];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return std::string("mode ") + mode + ", expected 0600 (others could read or write it)";
+    }
+    return "";
+}
+
+}  // namespace
+
 std::unique_ptr<SegmentReader> SegmentReader::open(const std::string& name, std::string* why,
                                                    bool* not_ready) {
+    return open("/dev/shm", name, why, not_ready);
+}
+
+std::unique_ptr<SegmentReader> SegmentReader::open(const std::string& dir, const std::string& name,
+                                                   std::string* why, bool* not_ready) {
     *not_ready = false;
     std::unique_ptr<SegmentReader> r(new SegmentReader());
     r->name_ = name;
-    try {
-        bip::shared_memory_object shm(bip::open_only, name.c_str(), bip::read_write);
-        bip::offset_t size = 0;
-        if (!shm.get_size(size) || size <= 0) {
-            *why = "empty segment";
-            *not_ready = true;  // the creator may not have sized it yet
-            return nullptr;
-        }
-        r->region_ = std::make_unique<bip::mapped_region>(shm, bip::read_write);
-    } catch (const std::exception& e) {
-        *why = std::string("cannot map: ") + e.what();
+    r->path_ = dir + "/" + name;
+    // O_NOFOLLOW: a planted symlink is refused, not followed. O_NONBLOCK: a FIFO does not
+    // block the open. Every check below is fstat on this descriptor and the mapping is made
+    // from it: what was checked is what is read, whatever happens to the name meanwhile.
+    // Read-write: the agent hands slots back by writing read positions.
+    r->fd_ = ::open(r->path_.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (r->fd_ < 0) {
+        *why = open_failure(errno);
         return nullptr;
     }
-    *why = validate_segment(r->region_->get_address(), r->region_->get_size(), not_ready);
+    struct stat st;
+    if (::fstat(r->fd_, &st) != 0) {
+        *why = std::string("cannot stat: ") + std::strerror(errno);
+        return nullptr;
+    }
+    *why = check_file(st, not_ready);
     if (!why->empty()) return nullptr;
-    r->header_ = static_cast<Header*>(r->region_->get_address());
+    r->map_size_ = static_cast<std::size_t>(st.st_size);
+    void* map = ::mmap(nullptr, r->map_size_, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd_, 0);
+    if (map == MAP_FAILED) {
+        *why = std::string("cannot map: ") + std::strerror(errno);
+        return nullptr;
+    }
+    r->map_ = map;
+    r->guard_ = sigbus_guard::watch(map, r->map_size_);  // before the first read of it
+    *why = validate_segment(map, r->map_size_, not_ready);
+    if (!why->empty()) return nullptr;
+    r->header_ = static_cast<Header*>(map);
     // Copied once: the identity is immutable after publication, and a private copy cannot
     // be changed under us by a misbehaving producer after validation.
     r->lane_count_ = r->header_->id.lane_count;
     r->slot_count_ = r->header_->id.slot_count;
     r->mask_ = r->slot_count_ - 1;
+    r->expected_size_ = layout::segment_size(r->lane_count_, r->slot_count_);
+    *why = r->damage();  // truncated while being validated: the checks above read zeros
+    if (!why->empty()) return nullptr;
     return r;
+}
+
+bool SegmentReader::faulted() const { return sigbus_guard::faulted(guard_); }
+
+SegmentReader::~SegmentReader() {
+    sigbus_guard::unwatch(guard_);
+    if (map_) ::munmap(map_, map_size_);
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::string SegmentReader::damage() const {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return std::string("cannot be checked: ") + std::strerror(errno);
+    if (static_cast<std::uint64_t>(st.st_size) < expected_size_)
+        return "was truncated to " + std::to_string(st.st_size) + " bytes while attached (" +
+               std::to_string(expected_size_) + " expected)";
+    if (sigbus_guard::faulted(guard_))
+        return "was truncated while attached (a read beyond its end faulted)";
+    return "";
 }
 
 std::string SegmentReader::session_id() const {
@@ -227,6 +311,11 @@ void SegmentReader::drain_events(std::vector<EventRecord>& out) {
     header_->event_read.store(pos, std::memory_order_release);
 }
 
-void SegmentReader::remove() { bip::shared_memory_object::remove(name_.c_str()); }
+void SegmentReader::remove() {
+    // Only if the name still refers to the file we hold: not a newer one of the same name.
+    struct stat held, named;
+    if (::fstat(fd_, &held) != 0 || ::lstat(path_.c_str(), &named) != 0) return;
+    if (held.st_dev == named.st_dev && held.st_ino == named.st_ino) ::unlink(path_.c_str());
+}
 
 }  // namespace trainscope::agent

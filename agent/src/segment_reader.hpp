@@ -2,8 +2,6 @@
 // lane, hand each lane's slots back once they are stored, and remove it when the run is over.
 #pragma once
 
-#include <boost/interprocess/mapped_region.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,9 +39,26 @@ std::string validate_segment(const void* base, std::size_t size, bool* not_ready
 
 class SegmentReader {
 public:
-    /// Maps /dev/shm/<name>. Returns null and sets *why (and *not_ready) if it is unusable.
+    /// Maps <dir>/<name> if it is a regular file (not followed through a symlink) owned by
+    /// this process's effective user with mode 0600, and holds a valid segment. Otherwise
+    /// returns null and sets *why; *not_ready when it may still become valid (its creator
+    /// has not sized it or published its version yet).
+    static std::unique_ptr<SegmentReader> open(const std::string& dir, const std::string& name,
+                                               std::string* why, bool* not_ready);
+    /// open("/dev/shm", name, ...).
     static std::unique_ptr<SegmentReader> open(const std::string& name, std::string* why,
                                                bool* not_ready);
+    ~SegmentReader();
+    SegmentReader(const SegmentReader&) = delete;
+    SegmentReader& operator=(const SegmentReader&) = delete;
+
+    /// "" while the file still holds every byte this reader reads; else what happened to it
+    /// ("was truncated to N bytes while attached ..."). Once it is not "", read nothing more
+    /// from this segment: detach. Costs one fstat. Reads between this check and a truncate
+    /// are contained by sigbus_guard (they see zeros), which this then reports.
+    std::string damage() const;
+    /// True once a read of this segment faulted (it was truncated under it); cheap.
+    bool faulted() const;
 
     const std::string& name() const { return name_; }
     const layout::Identity& identity() const { return header_->id; }
@@ -86,7 +101,8 @@ public:
     /// Moves published events out of the event ring.
     void drain_events(std::vector<EventRecord>& out);
 
-    /// Unlinks the segment from /dev/shm (the mapping stays valid until destruction).
+    /// Unlinks the segment's file if its name still refers to it (the mapping stays valid
+    /// until destruction).
     void remove();
 
 private:
@@ -95,7 +111,12 @@ private:
                            bool producer_dead, Record* out, std::uint64_t* lost) const;
 
     std::string name_;
-    std::unique_ptr<boost::interprocess::mapped_region> region_;
+    std::string path_;
+    int fd_ = -1;
+    void* map_ = nullptr;
+    std::size_t map_size_ = 0;
+    std::size_t expected_size_ = 0;  ///< what the header implies: every byte read lies below
+    int guard_ = -1;                 ///< sigbus_guard token
     layout::Header* header_ = nullptr;
     std::uint32_t lane_count_ = 0;
     std::uint32_t slot_count_ = 0;

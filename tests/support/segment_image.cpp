@@ -40,6 +40,10 @@ void SegmentImage::write_shm(const std::string& name, std::size_t bytes) const {
     write_shm_file(name, header_, bytes == 0 ? size_ : bytes);
 }
 
+void SegmentImage::write_file(const std::string& path) const {
+    write_file_at(path, header_, size_);
+}
+
 std::vector<unsigned char> random_bytes(std::size_t n, std::uint32_t seed) {
     std::mt19937 gen(seed);
     std::vector<unsigned char> out(n);
@@ -48,15 +52,19 @@ std::vector<unsigned char> random_bytes(std::size_t n, std::uint32_t seed) {
 }
 
 void write_shm_file(const std::string& name, const void* bytes, std::size_t n) {
-    int fd = ::open(shm_path(name).c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot create " + shm_path(name));
+    write_file_at(shm_path(name), bytes, n);
+}
+
+void write_file_at(const std::string& path, const void* bytes, std::size_t n) {
+    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create " + path);
     const char* p = static_cast<const char*>(bytes);
     std::size_t left = n;
     while (left > 0) {
         ssize_t w = ::write(fd, p, left);
         if (w <= 0) {
             ::close(fd);
-            throw std::runtime_error("cannot write " + shm_path(name));
+            throw std::runtime_error("cannot write " + path);
         }
         p += w;
         left -= static_cast<std::size_t>(w);

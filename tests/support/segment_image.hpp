@@ -28,6 +28,8 @@ public:
 
     /// Writes the first `bytes` bytes (all if 0) to /dev/shm/<name>, mode 0600.
     void write_shm(const std::string& name, std::size_t bytes = 0) const;
+    /// Writes the whole segment to the file at `path` (anywhere), mode 0600.
+    void write_file(const std::string& path) const;
 
 private:
     layout::Header* header_ = nullptr;
@@ -39,5 +41,7 @@ std::vector<unsigned char> random_bytes(std::size_t n, std::uint32_t seed);
 
 /// Creates /dev/shm/<name> (mode 0600) holding exactly `bytes`. Throws on failure.
 void write_shm_file(const std::string& name, const void* bytes, std::size_t n);
+/// Creates the file at `path` (mode 0600) holding exactly `bytes`. Throws on failure.
+void write_file_at(const std::string& path, const void* bytes, std::size_t n);
 
 }  // namespace trainscope::test
