@@ -26,6 +26,7 @@ struct Collector::Attached {
     bool dead = false;
     Clock::time_point next_liveness{};
     std::uint64_t lost = 0;
+    std::uint64_t inode = 0;  ///< of the segment's file, as scan() saw it
     std::string damage;  ///< non-empty: the segment was truncated; read nothing more from it
 };
 
@@ -67,22 +68,25 @@ void Collector::loop() {
 
 void Collector::scan() {
     std::string prefix = detail::segment_prefix(options_.name_space);
-    std::set<std::string> present;
+    std::map<std::string, std::uint64_t> present;  // name -> inode
     if (DIR* dir = opendir(options_.shm_dir.c_str())) {
         while (dirent* e = readdir(dir)) {
             std::string name = e->d_name;
             // "<ns>.agent" is the agent's own lock file, not a segment.
             if (name.compare(0, prefix.size(), prefix) == 0 && name != prefix + "agent")
-                present.insert(name);
+                present.emplace(name, static_cast<std::uint64_t>(e->d_ino));
         }
         closedir(dir);
     }
-    // Forget refusals of segments that are gone, so a new segment of that name is tried.
-    for (auto it = refused_.begin(); it != refused_.end();)
-        it = present.count(*it) ? std::next(it) : refused_.erase(it);
+    // Forget refusals of files that are gone or replaced, so a new file of that name is tried.
+    for (auto it = refused_.begin(); it != refused_.end();) {
+        auto found = present.find(it->first);
+        it = found != present.end() && found->second == it->second ? std::next(it)
+                                                                   : refused_.erase(it);
+    }
     for (const auto& a : attached_) present.erase(a->reader->name());
-    for (const std::string& name : present)
-        if (!refused_.count(name)) attach(name);
+    for (const auto& [name, inode] : present)
+        if (!refused_.count(name)) attach(name, inode);
 
     if (!first_scan_done_) {
         // Runs an earlier agent left "running" whose trainer segment is gone ended unseen.
@@ -95,7 +99,7 @@ void Collector::scan() {
     }
 }
 
-void Collector::attach(const std::string& name) {
+void Collector::attach(const std::string& name, std::uint64_t inode) {
     std::string why;
     bool not_ready = false;
     auto reader = SegmentReader::open(options_.shm_dir, name, &why, &not_ready);
@@ -106,7 +110,7 @@ void Collector::attach(const std::string& name) {
             why += " for more than 2 s";
         }
         pending_.erase(name);
-        refused_.insert(name);
+        refused_[name] = inode;
         ++stats_.segments_refused;
         log_.warning("refusing segment %s: %s", name, why);
         return;
@@ -116,9 +120,10 @@ void Collector::attach(const std::string& name) {
     const layout::Identity& id = reader->identity();
     a->key = ProducerKey{name, id.producer_pid, static_cast<std::int64_t>(id.producer_start)};
     a->session_id = reader->session_id();
+    a->inode = inode;
     a->rank = id.rank;
     if (!detail::valid_session_id(a->session_id)) {
-        refused_.insert(name);
+        refused_[name] = inode;
         ++stats_.segments_refused;
         log_.warning("refusing segment %s: invalid session id", name);
         return;
@@ -319,7 +324,7 @@ void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) 
         if (!a->damage.empty()) {
             // Its memory is gone: no read positions to hand back. The file is left as found
             // (someone else truncated it) and not attached again while its name exists.
-            refused_.insert(a->reader->name());
+            refused_[a->reader->name()] = a->inode;
             log_.warning("segment %s %s; its remaining points are lost (run %s rank %d ends crashed)",
                          a->reader->name(), a->damage, a->session_id, a->rank);
         } else {

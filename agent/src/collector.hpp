@@ -92,7 +92,8 @@ private:
 
     void loop();
     void scan();
-    void attach(const std::string& name);
+    /// inode: the directory entry's, as scan() saw it (see refused_).
+    void attach(const std::string& name, std::uint64_t inode);
     bool pass();
     void check_liveness(Attached& a, std::chrono::steady_clock::time_point now);
     std::int64_t series_for(Attached& a, std::uint32_t metric_id);
@@ -111,7 +112,10 @@ private:
     std::string host_;
     std::vector<CollectorListener*> listeners_;
     std::vector<std::unique_ptr<Attached>> attached_;
-    std::set<std::string> refused_;
+    /// Refused (or detached as damaged) files: name -> inode. Not tried again while that
+    /// name names that inode; a file that goes away, or is replaced by a new one of the same
+    /// name (a new inode), is looked at afresh.
+    std::map<std::string, std::uint64_t> refused_;
     std::map<std::string, std::chrono::steady_clock::time_point> pending_;  ///< version still 0
     std::map<std::string, int> producers_per_session_;
     std::set<std::string> crashed_sessions_;
