@@ -27,7 +27,7 @@ struct Collector::Attached {
     Clock::time_point next_liveness{};
     std::uint64_t lost = 0;
     std::uint64_t inode = 0;  ///< of the segment's file, as scan() saw it
-    std::string damage;  ///< non-empty: the segment was truncated; read nothing more from it
+    std::string damage;       ///< non-empty: the segment was truncated; read nothing more from it
 };
 
 Collector::Collector(Store& store, CollectorOptions options, Poco::Logger& log)
@@ -325,16 +325,21 @@ void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) 
             // Its memory is gone: no read positions to hand back. The file is left as found
             // (someone else truncated it) and not attached again while its name exists.
             refused_[a->reader->name()] = a->inode;
-            log_.warning("segment %s %s; its remaining points are lost (run %s rank %d ends crashed)",
-                         a->reader->name(), a->damage, a->session_id, a->rank);
+            log_.warning(
+                "segment %s %s; its remaining points are lost (run %s rank %d ends crashed)",
+                a->reader->name(), a->damage, a->session_id, a->rank);
         } else {
             release_committed(*a);
             a->reader->remove();
             if (a->lost) stats_.records_lost += a->lost;
             log_.information("run %s rank %d %s; segment %s stored and removed%s", a->session_id,
-                             a->rank, std::string(!a->reader->finished() ? "crashed" : a->reader->failed() ? "failed" : "finished"),
+                             a->rank,
+                             std::string(!a->reader->finished() ? "crashed"
+                                         : a->reader->failed()  ? "failed"
+                                                                : "finished"),
                              a->reader->name(),
-                             a->lost ? " (" + std::to_string(a->lost) + " slots never published)" : std::string());
+                             a->lost ? " (" + std::to_string(a->lost) + " slots never published)"
+                                     : std::string());
         }
         if (producers_per_session_[a->session_id] == 0) {
             producers_per_session_.erase(a->session_id);

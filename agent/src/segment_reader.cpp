@@ -77,9 +77,12 @@ namespace {
 
 std::string open_failure(int error) {
     switch (error) {
-        case ELOOP: return "a symbolic link (not followed)";
-        case EISDIR: return "a directory, not a regular file";
-        default: return std::string("cannot open: ") + std::strerror(error);
+        case ELOOP:
+            return "a symbolic link (not followed)";
+        case EISDIR:
+            return "a directory, not a regular file";
+        default:
+            return std::string("cannot open: ") + std::strerror(error);
     }
 }
 
@@ -161,7 +164,9 @@ std::unique_ptr<SegmentReader> SegmentReader::open(const std::string& dir, const
     return r;
 }
 
-bool SegmentReader::faulted() const { return sigbus_guard::faulted(guard_); }
+bool SegmentReader::faulted() const {
+    return sigbus_guard::faulted(guard_);
+}
 
 SegmentReader::~SegmentReader() {
     sigbus_guard::unwatch(guard_);

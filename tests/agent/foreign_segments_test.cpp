@@ -58,7 +58,8 @@ TEST_F(ForeignSegmentsTest, PlantedFilesAreIgnoredOnceEachWhileARealRunArrives) 
         planted.emplace_back(base + "5", "owned by uid 65534");
     }
 
-    ChildProcess& trainer = h_.start_producer({"--threads", "1", "--metrics", "2", "--steps", "3000"});
+    ChildProcess& trainer =
+        h_.start_producer({"--threads", "1", "--metrics", "2", "--steps", "3000"});
     std::string id = AgentHarness::session_of(trainer);
     ASSERT_TRUE(AgentHarness::done_of(trainer));
     EXPECT_TRUE(h_.wait_status(id, "finished"));
@@ -110,7 +111,8 @@ TEST_F(ForeignSegmentsTest, TrainerSegmentsAreMode0600UnderUmask077And022) {
             {"--threads", "1", "--metrics", "1", "--steps", "500", "--finish_when", finish});
         ::umask(old);
         std::string id = AgentHarness::session_of(trainer);  // printed once the segment exists
-        EXPECT_EQ(segment_mode_of(h_.name_space(), trainer.pid()), 0600) << "umask 0" << std::oct << mask;
+        EXPECT_EQ(segment_mode_of(h_.name_space(), trainer.pid()), 0600)
+            << "umask 0" << std::oct << mask;
         std::ofstream(finish).put('\n');
         EXPECT_TRUE(h_.wait_status(id, "finished")) << "umask 0" << std::oct << mask;
         EXPECT_TRUE(rest_series_exact(h_, SeriesSpan{id, 0, 0, 500}));

@@ -24,9 +24,8 @@ std::string segment_of(const std::string& ns, pid_t pid) {
 TEST_F(TruncatedSegmentTest, TruncatedWhileDrainedEndsItsRunCrashedAndTheAgentLives) {
     TempDir flags;
     const std::string finish = flags.path() + "/finish";
-    ChildProcess& steady = h_.start_producer(
-        {"--name", "steady", "--threads", "1", "--metrics", "1", "--steps", "2000",
-         "--finish_when", finish});
+    ChildProcess& steady = h_.start_producer({"--name", "steady", "--threads", "1", "--metrics",
+                                              "1", "--steps", "2000", "--finish_when", finish});
     std::string steady_id = AgentHarness::session_of(steady);
     ChildProcess& victim = h_.start_producer(
         {"--threads", "2", "--metrics", "2", "--steps", "1000000", "--rate", "20000"});
@@ -51,7 +50,8 @@ TEST_F(TruncatedSegmentTest, TruncatedWhileDrainedEndsItsRunCrashedAndTheAgentLi
     EXPECT_NE(truncated_text.find("segment " + segment + " was truncated to 4096 bytes"),
               std::string::npos)
         << "event: " << truncated_text;
-    EXPECT_NE(truncated_text.find("remaining points are lost"), std::string::npos) << truncated_text;
+    EXPECT_NE(truncated_text.find("remaining points are lost"), std::string::npos)
+        << truncated_text;
     std::vector<std::string> lines = h_.agent_log_lines_naming(segment);
     bool logged = false;
     for (const std::string& line : lines)
@@ -63,7 +63,8 @@ TEST_F(TruncatedSegmentTest, TruncatedWhileDrainedEndsItsRunCrashedAndTheAgentLi
     EXPECT_TRUE(h_.wait_status(steady_id, "finished"));
     EXPECT_TRUE(rest_series_exact(h_, SeriesSpan{steady_id, 0, 0, 2000}));
     // A trainer started afterwards is collected as usual.
-    ChildProcess& later = h_.start_producer({"--threads", "1", "--metrics", "1", "--steps", "1000"});
+    ChildProcess& later =
+        h_.start_producer({"--threads", "1", "--metrics", "1", "--steps", "1000"});
     std::string later_id = AgentHarness::session_of(later);
     ASSERT_TRUE(AgentHarness::done_of(later));
     EXPECT_TRUE(h_.wait_status(later_id, "finished"));

@@ -69,7 +69,8 @@ std::vector<std::string> trainer_segments(const std::string& ns) {
 void remove_shm_files(const std::string& ns) {
     // rmdir: a test may plant a directory with the namespace's prefix.
     for (const std::string& name : shm_files(ns))
-        if (::unlink(shm_path(name).c_str()) != 0 && errno == EISDIR) ::rmdir(shm_path(name).c_str());
+        if (::unlink(shm_path(name).c_str()) != 0 && errno == EISDIR)
+            ::rmdir(shm_path(name).c_str());
 }
 
 ShmNamespace::ShmNamespace() : name_(unique_namespace()) {
