@@ -72,8 +72,9 @@ void Collector::scan() {
     if (DIR* dir = opendir(options_.shm_dir.c_str())) {
         while (dirent* e = readdir(dir)) {
             std::string name = e->d_name;
-            // "<ns>.agent" is the agent's own lock file, not a segment.
-            if (name.compare(0, prefix.size(), prefix) == 0 && name != prefix + "agent")
+            // The agent's own lock lives elsewhere now (namespace_dir.hpp): a "<ns>.agent" here
+            // is a leftover or a plant, and is checked like any other candidate.
+            if (name.compare(0, prefix.size(), prefix) == 0)
                 present.emplace(name, static_cast<std::uint64_t>(e->d_ino));
         }
         closedir(dir);

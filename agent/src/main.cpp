@@ -16,7 +16,7 @@
 #include <iostream>
 #include <memory>
 
-#include <trainscope/detail/agent_lock.hpp>
+#include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
 
 #include "agent_lock.hpp"
@@ -67,6 +67,9 @@ protected:
         options.addOption(Poco::Util::Option("plugin-option", "", "PLUGIN.KEY=VALUE: set a plugin setting")
                               .required(false).repeatable(true).argument("SETTING")
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
+        options.addOption(Poco::Util::Option("print-url", "", "print the URL of the agent serving the namespace and exit (1: none)")
+                              .required(false).repeatable(false)
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
         options.addOption(Poco::Util::Option("help", "h", "show this help").required(false)
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::show_help)));
     }
@@ -83,6 +86,7 @@ protected:
         else if (name == "plugins-dir") plugins_dir_ = value;
         else if (name == "public-host") gate_options_.public_hosts.push_back(value);
         else if (name == "allow-origin") gate_options_.allowed_origins.push_back(value);
+        else if (name == "print-url") print_url_ = true;
         else if (name == "plugin-option") {
             std::size_t dot = value.find('.'), eq = value.find('=');
             if (dot == std::string::npos || eq == std::string::npos || eq < dot)
@@ -93,27 +97,53 @@ protected:
 
     void show_help(const std::string&, const std::string&) {
         Poco::Util::HelpFormatter help(options());
-        help.setUsage("[--port PORT] [--bind ADDRESS] [--data-dir DIR] [--namespace NAME]");
+        help.setUsage("[--port PORT] [--bind ADDRESS] [--data-dir DIR] [--namespace NAME] | --print-url [--namespace NAME]");
         help.setHeader("Collects Trainscope metrics from shared memory and serves the dashboard.");
         help.format(std::cout);
         help_ = true;
         stopOptionsProcessing();
     }
 
+    /// --print-url: the URL of the agent serving the namespace, from its agent file.
+    int print_url() {
+        detail::AgentFound found = detail::find_agent(name_space_);
+        for (const detail::Refusal& r : found.refusals)
+            std::cerr << "trainscope-agent: not trusting " << r.text() << std::endl;
+        if (found.pid == 0) {
+            std::cerr << "trainscope-agent: no agent serves namespace " << name_space_ << std::endl;
+            return 1;
+        }
+        if (found.url.empty()) {
+            std::cerr << "trainscope-agent: the agent of namespace " << name_space_ << " (pid " << found.pid
+                      << ") does not listen yet" << std::endl;
+            return 1;
+        }
+        std::cout << found.url << std::endl;
+        return EXIT_OK;
+    }
+
     int main(const std::vector<std::string>&) override {
         if (help_) return EXIT_OK;
+        if (name_space_.empty()) name_space_ = detail::default_namespace();
+        if (print_url_) return print_url();
         Poco::AutoPtr<Poco::PatternFormatter> format(
             new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i %p: %t"));
         Poco::AutoPtr<Poco::Channel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
         Poco::Logger& log = Poco::Logger::create("agent", channel, Poco::Message::PRIO_INFORMATION);
 
-        if (name_space_.empty()) name_space_ = detail::default_namespace();
         if (data_dir_.empty()) data_dir_ = detail::default_data_dir();
-        NamespaceLock lock(name_space_);
+        NamespaceLock lock(name_space_, detail::namespace_dirs());
+        for (const detail::Refusal& r : lock.refusals())
+            log.warning("not using %s for namespace %s: %s (another user could write it)", r.path, name_space_,
+                        r.reason);
         if (!lock.held()) {
             // Two trainers may start agents at the same moment: one wins, the other leaves.
-            log.information("another trainscope-agent (pid %s) serves namespace %s; exiting",
-                            std::to_string(lock.holder()), name_space_);
+            if (lock.holder())
+                log.information("another trainscope-agent (pid %s) serves namespace %s; exiting",
+                                std::to_string(lock.holder()), name_space_);
+            else
+                log.error("no place only this user can write holds the lock of namespace %s; exiting",
+                          name_space_);
             return lock.holder() ? EXIT_OK : EXIT_CANTCREAT;
         }
         try {
@@ -169,7 +199,7 @@ protected:
             plugins.start();
             collector.start();
             hub.start();
-            log.information("namespace %s, database %s", name_space_, db_path);
+            log.information("namespace %s, database %s, agent file %s", name_space_, db_path, lock.path());
             std::string url = "http://" + bind_ + ":" + std::to_string(server.port());
             lock.publish_url(url);
             std::cout << "trainscope-agent listening on " << url << std::endl;
@@ -196,6 +226,7 @@ private:
     std::string plugins_dir_ = TRAINSCOPE_PLUGIN_DIR;
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
+    bool print_url_ = false;
 };
 
 }  // namespace trainscope::agent

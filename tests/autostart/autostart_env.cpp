@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iterator>
 
-#include <trainscope/detail/agent_lock.hpp>
 
 #include "autostart/agent_processes.hpp"
 
@@ -63,13 +62,17 @@ std::vector<std::string> SdkSays::lines(const ChildProcess& trainer, const std::
     return out;
 }
 
-AutostartTest::AutostartTest() : xdg_("tstest-xdg") {}
+AutostartTest::AutostartTest() : xdg_("tstest-xdg"), runtime_("tstest-run") {}
 
 AutostartTest::~AutostartTest() {
     // Also after a failed SetUp or an exception: nothing of ours may outlive the test.
     trainers_.clear();
     own_agent_.reset();
     stop_agents(ns());
+    // An agent killed hard leaves its file; /dev/shm/trainscope-<uid> is shared by every test.
+    std::error_code ec;
+    for (const std::string& dir : detail::namespace_dirs(namespace_env()))
+        std::filesystem::remove(detail::agent_file_path(dir, ns()), ec);
 }
 
 void AutostartTest::TearDown() {
@@ -84,6 +87,7 @@ ChildProcess::Env AutostartTest::trainer_env(const ChildProcess::Env& extra) con
     ChildProcess::Env env{
         {"TRAINSCOPE_NAMESPACE", ns()},
         {"XDG_DATA_HOME", xdg_.path()},
+        {"XDG_RUNTIME_DIR", runtime_.path()},
         {"TRAINSCOPE_PORT", "0"},
         {"TRAINSCOPE_AGENT", TS_AGENT_BIN},
         {"TRAINSCOPE_AUTOSTART", "1"},
@@ -109,7 +113,8 @@ ChildProcess& AutostartTest::start_with_trainer_env(const std::string& binary,
 unsigned short AutostartTest::start_own_agent() {
     own_agent_ = std::make_unique<ChildProcess>(
         TS_AGENT_BIN, std::vector<std::string>{"--port=0", "--namespace=" + ns(),
-                                               "--data-dir=" + data_dir(), "--plugins-dir="});
+                                               "--data-dir=" + data_dir(), "--plugins-dir="},
+        ChildProcess::Env{{"XDG_DATA_HOME", xdg_.path()}, {"XDG_RUNTIME_DIR", runtime_.path()}});
     auto url = own_agent_->wait_stdout(
         [](const std::string& l) { return starts_with(l, kListening); }, 15s);
     auto port = url ? port_of_url(url->substr(std::string(kListening).size())) : std::nullopt;
@@ -122,18 +127,32 @@ unsigned short AutostartTest::start_own_agent() {
     return *port;
 }
 
-long AutostartTest::lock_holder() const { return detail::agent_pid(ns()); }
+long AutostartTest::lock_holder() const {
+    return detail::find_agent(ns(), detail::namespace_dirs(namespace_env())).pid;
+}
 
 std::string AutostartTest::lock_url() const {
-    std::ifstream in(detail::agent_lock_path(ns()));
-    std::string pid, url;
-    in >> pid >> url;
-    return url;
+    return detail::find_agent(ns(), detail::namespace_dirs(namespace_env())).url;
 }
 
 bool AutostartTest::lock_file_exists() const {
     std::error_code ec;
-    return std::filesystem::exists(detail::agent_lock_path(ns()), ec);
+    for (const std::string& dir : detail::namespace_dirs(namespace_env()))
+        if (std::filesystem::exists(detail::agent_file_path(dir, ns()), ec)) return true;
+    return false;
+}
+
+AutostartTest::PrintUrl AutostartTest::print_url(const ChildProcess::Env& extra) const {
+    ChildProcess tool(TS_AGENT_BIN, {"--print-url", "--namespace=" + ns()}, trainer_env(extra));
+    PrintUrl said;
+    auto status = tool.wait_exit(10s);
+    auto never = [](const std::string&) { return false; };
+    tool.wait_stdout(never, 5s);
+    tool.wait_stderr(never, 5s);
+    if (status && WIFEXITED(*status)) said.exit_code = WEXITSTATUS(*status);
+    said.out = tool.stdout_lines();
+    said.err = tool.stderr_lines();
+    return said;
 }
 
 std::string AutostartTest::session_of(ChildProcess& trainer) {

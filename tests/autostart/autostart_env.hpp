@@ -1,4 +1,5 @@
-// The bench for autostart tests: a namespace and an $XDG_DATA_HOME of the test's own, trainers
+// The bench for autostart tests: a namespace, an $XDG_DATA_HOME and an $XDG_RUNTIME_DIR (where
+// the agent's lock and URL live) of the test's own, trainers
 // (ts-producer) spawned with the environment that lets the SDK start the built agent on a
 // free port, and the clean-up autostart needs: every agent of the namespace is stopped by pid
 // (they are not our children), its /dev/shm files and data directory removed.
@@ -7,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
+
+#include <trainscope/detail/namespace_dir.hpp>
 
 #include <memory>
 #include <optional>
@@ -51,7 +54,15 @@ protected:
     /// A path in the test's own temporary directory (for --finish_when files and the like).
     std::string scratch_path(const std::string& name) const { return xdg_.path() + "/" + name; }
 
-    /// The trainer environment: this namespace and data home, TRAINSCOPE_PORT=0, the built
+    /// $XDG_RUNTIME_DIR of the test's trainers and agents (0700, ours).
+    const std::string& runtime_dir() const { return runtime_.path(); }
+    /// What the SDK derives the places for the namespace files from, in this test's environment.
+    detail::NamespaceEnv namespace_env() const { return {runtime_dir(), data_dir(), "/dev/shm"}; }
+    /// Where the agent file of this namespace goes when nothing is amiss:
+    /// $XDG_RUNTIME_DIR/trainscope/<ns>.agent.
+    std::string agent_file() const { return detail::agent_file_path(runtime_dir() + "/trainscope", ns()); }
+
+    /// The trainer environment: this namespace, data home and runtime dir, TRAINSCOPE_PORT=0, the built
     /// agent, autostart on, rank 0 and no run id; then `extra` on top.
     ChildProcess::Env trainer_env(const ChildProcess::Env& extra = {}) const;
     /// Starts ts-producer with `args` and trainer_env(extra).
@@ -64,10 +75,19 @@ protected:
     /// waits for it to listen; returns its port (0 with a failure if it does not listen).
     unsigned short start_own_agent();
 
-    /// Pid holding the namespace's agent lock (0: none), and the URL written in the lock file.
+    /// Pid holding the namespace's agent lock (0: none), and the URL written in its agent
+    /// file, as a trainer of this test finds them.
     long lock_holder() const;
     std::string lock_url() const;
+    /// True if an agent file of the namespace exists in any of its places.
     bool lock_file_exists() const;
+
+    /// What `trainscope-agent --print-url --namespace=<ns>` says in the trainer environment.
+    struct PrintUrl {
+        int exit_code = -1;
+        std::vector<std::string> out, err;
+    };
+    PrintUrl print_url(const ChildProcess::Env& extra = {}) const;
 
     /// "session <id>" of a trainer; "" with a failure if it prints none.
     static std::string session_of(ChildProcess& trainer);
@@ -79,6 +99,7 @@ protected:
 private:
     ShmNamespace ns_;
     TempDir xdg_;
+    TempDir runtime_;
     std::unique_ptr<ChildProcess> own_agent_;
     std::vector<std::unique_ptr<ChildProcess>> trainers_;
 };

@@ -7,8 +7,6 @@
 
 #include <fstream>
 
-#include <trainscope/detail/agent_lock.hpp>
-
 #include "autostart/autostart_env.hpp"
 
 namespace trainscope::test {
@@ -17,8 +15,9 @@ namespace {
 /// Holds the namespace lock the way an agent does between starting and listening.
 class StartingAgent {
 public:
-    explicit StartingAgent(const std::string& ns) : path_(detail::agent_lock_path(ns)) {
-        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    StartingAgent(const std::string& dir, const std::string& path) : path_(path) {
+        if (!detail::check_private_dir(dir, true).empty()) return;
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         struct flock lock {};
         lock.l_type = F_WRLCK;
         lock.l_whence = SEEK_SET;
@@ -41,7 +40,7 @@ private:
 };
 
 TEST_F(AutostartTest, TrainerThatFindsAStartingAgentPrintsItsUrlOnceItListens) {
-    StartingAgent agent(ns());
+    StartingAgent agent(runtime_dir() + "/trainscope", agent_file());
     ASSERT_TRUE(agent.held());
     const std::string release = scratch_path("release");
     ChildProcess& trainer = start_trainer({"--steps", "300", "--finish_when", release});

@@ -1,6 +1,7 @@
 // Starting an agent when a trainer finds none serving its namespace (seed plan 6.1).
 //
-// Cheap and non-blocking: one F_GETLK probe; if no agent holds the namespace lock, one
+// Cheap and non-blocking: one F_GETLK probe per place (detail/namespace_dir.hpp); if no
+// agent holds the namespace lock, one
 // posix_spawn of trainscope-agent in a session of its own (it outlives the trainer), with
 // its output in <data-dir>/agent-<namespace>.log. A helper thread reaps the child and, if
 // the agent dies within a few seconds, says why once. If two trainers spawn at the same
@@ -26,7 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <trainscope/detail/agent_lock.hpp>
+#include <trainscope/detail/namespace_dir.hpp>
 
 extern char** environ;
 
@@ -64,6 +65,23 @@ inline void say_once(const std::string& text) {
     if (!said.exchange(true)) std::fprintf(stderr, "trainscope: %s\n", text.c_str());
 }
 
+/// Says once per process that a place for the namespace files was not trusted (another user
+/// could write it): its agent file is ignored, so no URL from it is ever printed.
+inline void say_refusals_once(const std::vector<Refusal>& refusals) {
+    static std::atomic<bool> said{false};
+    if (refusals.empty() || said.exchange(true)) return;
+    std::string text = "not trusting " + refusals.front().text();
+    for (std::size_t i = 1; i < refusals.size(); ++i) text += "; nor " + refusals[i].text();
+    std::fprintf(stderr, "trainscope: %s (another user could have written it); ignoring it\n", text.c_str());
+}
+
+/// The agent serving the namespace, from trusted places only; says once what it skipped.
+inline AgentFound find_trusted_agent(const std::string& name_space) {
+    AgentFound found = find_agent(name_space);
+    say_refusals_once(found.refusals);
+    return found;
+}
+
 /// Namespaces this process has started an agent for, while that start is being watched: a
 /// second Run a moment later finds no lock yet and must not start a second agent.
 inline std::mutex& spawning_mutex() {
@@ -79,9 +97,10 @@ inline std::set<std::string>& spawning() {
 /// announces it. For a trainer that found an agent still starting up.
 inline void announce_when_listening(std::string name_space) {
     std::thread([name_space = std::move(name_space)] {
-        for (int i = 0; i < 200 && agent_pid(name_space) != 0; ++i) {
-            std::string url = agent_url(name_space);
-            if (!url.empty()) return announce_url(url);
+        for (int i = 0; i < 200; ++i) {
+            AgentFound found = find_trusted_agent(name_space);
+            if (found.pid == 0) return;
+            if (!found.url.empty()) return announce_url(found.url);
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
     }).detach();
@@ -100,7 +119,7 @@ inline void watch_spawned_agent(pid_t pid, std::string name_space, std::string l
             int status = 0;
             if (::waitpid(pid, &status, WNOHANG) == pid) {
                 done_spawning();
-                if (agent_pid(name_space) != 0) {  // another trainer's agent won the race
+                if (find_trusted_agent(name_space).pid != 0) {  // another trainer's agent won the race
                     announce_when_listening(name_space);
                     return;
                 }
@@ -109,9 +128,9 @@ inline void watch_spawned_agent(pid_t pid, std::string name_space, std::string l
                          "); training goes on without a dashboard. See " + log_path);
                 return;
             }
-            std::string url = agent_pid(name_space) == pid ? agent_url(name_space) : "";
-            if (!url.empty()) {
-                announce_url(url);
+            AgentFound found = find_trusted_agent(name_space);
+            if (found.pid == pid && !found.url.empty()) {
+                announce_url(found.url);
                 break;
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -126,10 +145,10 @@ inline void watch_spawned_agent(pid_t pid, std::string name_space, std::string l
 inline void ensure_agent(const std::string& name_space) noexcept {
     try {
         if (!autostart_enabled()) return;
-        if (agent_pid(name_space) != 0) {
-            std::string url = agent_url(name_space);
-            if (url.empty()) announce_when_listening(name_space);
-            else announce_url(url);
+        AgentFound found = find_trusted_agent(name_space);
+        if (found.pid != 0) {
+            if (found.url.empty()) announce_when_listening(name_space);
+            else announce_url(found.url);
             return;
         }
         std::unique_lock<std::mutex> lock(spawning_mutex());
