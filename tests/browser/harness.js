@@ -59,8 +59,8 @@ function tempDir(prefix = 'tsweb-') {
 }
 
 /**
- * Removes what the tests left: temp data dirs, and each test namespace's files in /dev/shm
- * (the agent's lock file "<ns>.agent", which agents keep on purpose, and any segment).
+ * Removes what the tests left: temp dirs (data dirs, and the runtime dirs that hold the
+ * agents' lock files), and each test namespace's segments in /dev/shm.
  * Only call it once every process of ours has exited.
  */
 function removeLeftovers() {
@@ -166,9 +166,11 @@ async function stopChild(child, graceMs = 3000) {
 }
 
 class Agent {
-  constructor({ namespace, dataDir, port = 0 }) {
+  constructor({ namespace, dataDir, runtimeDir, port = 0 }) {
     this.namespace = namespace;
     this.dataDir = dataDir;
+    // $XDG_RUNTIME_DIR of the agent and its trainers: where its lock file lives (0700, ours).
+    this.runtimeDir = runtimeDir;
     this.port = port;
     this.process = null;
   }
@@ -185,7 +187,7 @@ class Agent {
   async start() {
     const args = [`--port=${this.port}`, `--namespace=${this.namespace}`, `--data-dir=${this.dataDir}`,
       `--web-dir=${webDir}`];
-    this.process = spawnChild(agentBin, args, {});
+    this.process = spawnChild(agentBin, args, { XDG_RUNTIME_DIR: this.runtimeDir });
     const m = await waitForLine(this.process, /listening on http:\/\/[\d.]+:(\d+)/, 10000, 'the agent to listen');
     this.port = Number(m[1]);
     return this;
@@ -236,6 +238,7 @@ async function startAgent(options = {}) {
   const agent = new Agent({
     namespace: options.namespace || newNamespace(),
     dataDir: options.dataDir || tempDir('tsweb-data-'),
+    runtimeDir: options.runtimeDir || tempDir('tsweb-run-'),
     port: options.port || 0,
   });
   return agent.start();
@@ -248,7 +251,8 @@ async function startAgent(options = {}) {
 async function startProducer(agent, { steps = 1000, rate = 0, name = 'browser-test', lossOnly = true, extra = [] } = {}) {
   const args = ['--name', name, '--steps', String(steps), '--rate', String(rate), ...extra];
   if (lossOnly) args.push('--loss_only');
-  const child = spawnChild(producerBin, args, { TRAINSCOPE_NAMESPACE: agent.namespace });
+  const child = spawnChild(producerBin, args,
+    { TRAINSCOPE_NAMESPACE: agent.namespace, XDG_RUNTIME_DIR: agent.runtimeDir });
   const m = await waitForLine(child, /session (\S+)/, 10000, 'the trainer to start');
   const done = child.exited.then(({ code, signal }) => {
     if (code !== 0) throw new Error(`ts-producer exited with ${code ?? signal}:\n${child.output}`);

@@ -150,9 +150,16 @@ class Agent:
 
 
 def remove_namespace_files(namespace: str) -> None:
-    """Segments and the agent's lock file left in /dev/shm by a namespace."""
+    """Segments left in /dev/shm by a namespace, and its agent's lock file (an agent killed
+    hard leaves it) in the places the SDK looks: $XDG_RUNTIME_DIR/trainscope and
+    /dev/shm/trainscope-<euid> (the data dir's run/ goes with the test's data dir)."""
     for entry in Path("/dev/shm").glob(f"{namespace}.*"):
         entry.unlink(missing_ok=True)
+    places = [Path(f"/dev/shm/trainscope-{os.geteuid()}")]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        places.append(Path(os.environ["XDG_RUNTIME_DIR"]) / "trainscope")
+    for place in places:
+        (place / f"{namespace}.agent").unlink(missing_ok=True)
 
 
 @pytest.fixture

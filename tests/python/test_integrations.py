@@ -50,7 +50,7 @@ def run_named(agent, name: str) -> dict:
 
 def segments(agent) -> list[Path]:
     """The shared-memory segments of the agent's namespace (runs started, not yet drained)."""
-    return [p for p in Path("/dev/shm").glob(f"{agent.namespace}.*") if p.name != f"{agent.namespace}.agent"]
+    return list(Path("/dev/shm").glob(f"{agent.namespace}.*"))
 
 
 def regression_data(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
