@@ -11,6 +11,8 @@
 
 #include <cerrno>
 
+#include <trainscope/detail/namespace_dir.hpp>
+
 namespace trainscope::test {
 
 namespace {
@@ -71,6 +73,9 @@ void remove_shm_files(const std::string& ns) {
     for (const std::string& name : shm_files(ns))
         if (::unlink(shm_path(name).c_str()) != 0 && errno == EISDIR)
             ::rmdir(shm_path(name).c_str());
+    // An agent killed hard leaves its lock file in the user's namespace dir.
+    for (const std::string& dir : detail::namespace_dirs())
+        ::unlink(detail::agent_file_path(dir, ns).c_str());
 }
 
 ShmNamespace::ShmNamespace() : name_(unique_namespace()) {

@@ -20,7 +20,7 @@ std::vector<std::string> shm_files(const std::string& ns);
 /// Only the trainer segments of ns: "<ns>.<pid>.<n>" with decimal pid and n, sorted.
 std::vector<std::string> trainer_segments(const std::string& ns);
 
-/// Removes every /dev/shm file of ns.
+/// Removes every /dev/shm file of ns, and the agent lock file of ns in its places.
 void remove_shm_files(const std::string& ns);
 
 /// A namespace for one test; its /dev/shm files are removed on construction and destruction.
