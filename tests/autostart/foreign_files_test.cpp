@@ -56,8 +56,10 @@ public:
         struct flock lock {};
         lock.l_type = F_WRLCK;
         lock.l_whence = SEEK_SET;
-        ok_ = fd_ >= 0 && ::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
-              ::fchown(fd_, owner, owner) == 0 && ::fchmod(fd_, mode) == 0 && ::fcntl(fd_, F_SETLK, &lock) == 0;
+        ok_ = fd_ >= 0 &&
+              ::pwrite(fd_, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&
+              ::fchown(fd_, owner, owner) == 0 && ::fchmod(fd_, mode) == 0 &&
+              ::fcntl(fd_, F_SETLK, &lock) == 0;
     }
     ~PlantedAgentFile() {
         if (fd_ >= 0) ::close(fd_);
@@ -72,7 +74,8 @@ private:
 class ForeignFiles : public AutostartTest {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root to make files owned by another user (nobody)";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root to make files owned by another user (nobody)";
     }
 
     /// A directory made 0700 and given to nobody, as another user would pre-create it.
@@ -85,12 +88,14 @@ protected:
     /// A trainer starts an agent that serves (not the planted URL), says once that it did not
     /// trust `refused`, and --print-url names the same agent. The agent's log names `refused`
     /// once. Returns the agent's port (0 on failure).
-    unsigned short expect_real_agent_despite(const std::string& refused, const ChildProcess::Env& env = {}) {
+    unsigned short expect_real_agent_despite(const std::string& refused,
+                                             const ChildProcess::Env& env = {}) {
         ChildProcess& trainer = start_trainer(kTwoSeconds, env);
         std::string session = session_of(trainer);
         auto pid = SdkSays::started_agent(trainer);
         auto port = SdkSays::dashboard_port(trainer);
-        EXPECT_TRUE(pid) << "the trainer started no agent (it trusted the planted file?):" << stderr_text(trainer);
+        EXPECT_TRUE(pid) << "the trainer started no agent (it trusted the planted file?):"
+                         << stderr_text(trainer);
         EXPECT_TRUE(port) << stderr_text(trainer);
         if (!pid || !port) return 0;
         EXPECT_NE(*port, kPlantedPort) << "the trainer printed the planted URL";
@@ -101,7 +106,8 @@ protected:
 
         for (const std::string& line : SdkSays::lines(trainer, "dashboard at"))
             EXPECT_EQ(line.find(kPlantedUrl + "/"), std::string::npos) << line;
-        EXPECT_EQ(SdkSays::lines(trainer, "not trusting " + refused).size(), 1u) << stderr_text(trainer);
+        EXPECT_EQ(SdkSays::lines(trainer, "not trusting " + refused).size(), 1u)
+            << stderr_text(trainer);
         EXPECT_EQ(count_lines_with(read_file(agent_log_path()), "not using " + refused, ns()), 1)
             << read_file(agent_log_path());
 
@@ -177,8 +183,8 @@ TEST_F(ForeignFiles, ShmUserDirOfAnotherUserIsRefusedAndTheDataDirIsUsed) {
     // a fresh tmpfs on /dev/shm (unshare -m), and no $XDG_RUNTIME_DIR.
     const std::string uid = std::to_string(::geteuid());
     const std::string shm_dir = "/dev/shm/trainscope-" + uid;
-    const std::string setup = "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mkdir -m 0700 " + shm_dir +
-                              " && chown 65534:65534 " + shm_dir;
+    const std::string setup = "mount -t tmpfs -o mode=1777 tmpfs /dev/shm && mkdir -m 0700 " +
+                              shm_dir + " && chown 65534:65534 " + shm_dir;
     {
         ChildProcess probe("/usr/bin/unshare", {"-m", "/bin/sh", "-c", setup});
         auto status = probe.wait_exit(10s);
@@ -186,15 +192,17 @@ TEST_F(ForeignFiles, ShmUserDirOfAnotherUserIsRefusedAndTheDataDirIsUsed) {
             GTEST_SKIP() << "cannot mount a private /dev/shm here (unshare -m)";
     }
     const ChildProcess::Env no_runtime{{"XDG_RUNTIME_DIR", ""}};
-    ChildProcess& trainer = start_with_trainer_env(
-        "/usr/bin/unshare",
-        {"-m", "/bin/sh", "-c", setup + " && exec \"$@\"", "sh", TS_PRODUCER_BIN, "--steps", "1000", "--rate", "500"},
-        no_runtime);
+    ChildProcess& trainer =
+        start_with_trainer_env("/usr/bin/unshare",
+                               {"-m", "/bin/sh", "-c", setup + " && exec \"$@\"", "sh",
+                                TS_PRODUCER_BIN, "--steps", "1000", "--rate", "500"},
+                               no_runtime);
     std::string session = session_of(trainer);
     auto pid = SdkSays::started_agent(trainer);
     auto port = SdkSays::dashboard_port(trainer);
     ASSERT_TRUE(pid && port) << stderr_text(trainer);
-    EXPECT_EQ(SdkSays::lines(trainer, "not trusting " + shm_dir).size(), 1u) << stderr_text(trainer);
+    EXPECT_EQ(SdkSays::lines(trainer, "not trusting " + shm_dir).size(), 1u)
+        << stderr_text(trainer);
     EXPECT_EQ(http_get(*port, "/healthz").status, 200);
     ASSERT_TRUE(finished_cleanly(trainer));
     EXPECT_TRUE(wait_run_stored(*port, session, "finished", 1000));
@@ -215,7 +223,8 @@ TEST_F(AutostartTest, PrintUrlSaysWhenNoAgentServesTheNamespace) {
     EXPECT_EQ(said.exit_code, 1);
     EXPECT_TRUE(said.out.empty());
     ASSERT_EQ(said.err.size(), 1u);
-    EXPECT_NE(said.err[0].find("no agent serves namespace " + ns()), std::string::npos) << said.err[0];
+    EXPECT_NE(said.err[0].find("no agent serves namespace " + ns()), std::string::npos)
+        << said.err[0];
 
     unsigned short port = start_own_agent();
     ASSERT_NE(port, 0);

@@ -66,8 +66,8 @@ inline std::string untrusted_reason(int fd, bool directory, mode_t mode) {
                std::to_string(::geteuid()) + ")";
     if ((st.st_mode & 07777) != mode) {
         char text[64];
-        std::snprintf(text, sizeof text, "mode %04o, not %04o", static_cast<unsigned>(st.st_mode & 07777),
-                      static_cast<unsigned>(mode));
+        std::snprintf(text, sizeof text, "mode %04o, not %04o",
+                      static_cast<unsigned>(st.st_mode & 07777), static_cast<unsigned>(mode));
         return text;
     }
     return "";
@@ -82,13 +82,15 @@ inline std::string open_failure(int error) {
 /// Checks directory `path` is ours alone (0700, owned by the effective user), making it if
 /// `create` and it is missing. Returns "" if usable, else why not; *missing tells a
 /// directory that does not exist (nothing refused: there is simply nothing there).
-inline std::string check_private_dir(const std::string& path, bool create, bool* missing = nullptr) {
+inline std::string check_private_dir(const std::string& path, bool create,
+                                     bool* missing = nullptr) {
     if (missing) *missing = false;
     int mkdir_error = 0;
     if (create) {
         if (::mkdir(path.c_str(), 0700) == 0) {
             // mkdir's mode is narrowed by the umask; ours must be exactly 0700.
-            if (::chmod(path.c_str(), 0700) != 0) return std::string("chmod failed: ") + std::strerror(errno);
+            if (::chmod(path.c_str(), 0700) != 0)
+                return std::string("chmod failed: ") + std::strerror(errno);
         } else {
             mkdir_error = errno;
         }
@@ -99,7 +101,8 @@ inline std::string check_private_dir(const std::string& path, bool create, bool*
         struct stat st {};
         if (::lstat(path.c_str(), &st) != 0) {  // nothing there (or a parent is no directory)
             if (missing) *missing = true;
-            return std::string("cannot be created: ") + std::strerror(mkdir_error ? mkdir_error : error);
+            return std::string("cannot be created: ") +
+                   std::strerror(mkdir_error ? mkdir_error : error);
         }
         if (S_ISLNK(st.st_mode)) return "it is a symbolic link";
         if (!S_ISDIR(st.st_mode)) return "not a directory";
@@ -167,7 +170,8 @@ inline std::string read_agent_url(int fd, long pid) {
 
 /// Looks for the agent serving `ns` in each place in turn, trusting only files and
 /// directories that are the user's alone; creates nothing. Never throws for I/O.
-inline AgentFound find_agent(const std::string& ns, const std::vector<std::string>& dirs = namespace_dirs()) {
+inline AgentFound find_agent(const std::string& ns,
+                             const std::vector<std::string>& dirs = namespace_dirs()) {
     AgentFound found;
     for (const std::string& dir : dirs) {
         bool missing = false;
@@ -203,8 +207,5 @@ inline AgentFound find_agent(const std::string& ns, const std::vector<std::strin
     }
     return found;
 }
-
-/// The pid of the agent serving the namespace, or 0 if none does.
-inline long agent_pid(const std::string& ns) { return find_agent(ns).pid; }
 
 }  // namespace trainscope::detail
