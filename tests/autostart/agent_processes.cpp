@@ -1,12 +1,12 @@
 #include "autostart/agent_processes.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include <trainscope/detail/process.hpp>
 
@@ -27,8 +27,15 @@ bool is_agent_of(pid_t pid, const std::string& ns) {
 }  // namespace
 
 std::vector<std::string> process_args(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Plain read(2): a process that exits while we read makes it fail with ESRCH, which
+    // std::ifstream turns into an exception (and, in a test's destructor, an abort).
+    std::string raw;
+    int fd = ::open(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[4096];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) raw.append(buf, static_cast<std::size_t>(n));
+        ::close(fd);
+    }
     std::vector<std::string> args;
     std::size_t start = 0;
     for (std::size_t i = 0; i < raw.size(); ++i)
