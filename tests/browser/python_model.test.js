@@ -17,14 +17,13 @@ const PYTHON = '/usr/bin/python3';  // Debian's torch imports only here
 const packageDir = path.join(h.buildDir, 'python');
 const exampleDir = path.join(h.repoRoot, 'sdk', 'examples', 'python');
 
-function whyNot() {
+/** Throws when what tools/bootstrap provides is missing: the tests fail rather than pass unrun. */
+function checkPrerequisites() {
   if (!fs.existsSync(path.join(packageDir, 'trainscope', 'watch.py'))) {
-    return `${packageDir}/trainscope (with watch.py) is missing: build the Python package`;
+    throw new Error(`${packageDir}/trainscope (with watch.py) is missing: build the Python package (tools/bootstrap)`);
   }
-  if (!fs.existsSync(PYTHON)) return `${PYTHON} is missing`;
-  return false;
+  if (!fs.existsSync(PYTHON)) throw new Error(`${PYTHON} is missing (tools/bootstrap installs python3-torch)`);
 }
-const skip = whyNot();
 
 // The trainer: 6 SGD steps, loss logged after each, then it prints what the test compares.
 const TRAINER = `
@@ -74,7 +73,7 @@ let trained;   // {session, total} as the trainer saw them
 let info;      // GET /api/model-info's reply
 
 before(async () => {
-  if (skip) return;
+  checkPrerequisites();
   agent = await h.startAgent();
   browser = await h.launchBrowser();
   trained = await runTrainer(agent);
@@ -112,7 +111,7 @@ async function selected(page, layerPath) {
     .map((e) => [e.dataset.testid.replace('model-info-', ''), e.textContent])));
 }
 
-test('the page draws the model a Python trainer watched', { skip }, async () => {
+test('the page draws the model a Python trainer watched', async () => {
   const { formatParams } = await m.layoutModule();
   assert.equal(info.total_params, trained.total, 'the tied weight is counted once, as model.parameters() does');
   const page = await m.openModelPage(browser, agent, trained.session);
@@ -154,7 +153,7 @@ test('the page draws the model a Python trainer watched', { skip }, async () => 
   assert.deepEqual(page.errors, []);
 });
 
-test('the watched model logs per-layer gradient norms every 2 steps', { skip }, async () => {
+test('the watched model logs per-layer gradient norms every 2 steps', async () => {
   const run = await agent.run(trained.session);
   const norms = run.metrics.filter((name) => name.startsWith('grad_norm/'));
   assert.equal(norms.length, 2 + 10 * 6 + 1, 'wte, wpe, six layers per block, ln_f (the head has no weight of its own)');

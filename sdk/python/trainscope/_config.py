@@ -1,15 +1,18 @@
 """A run's config (hyper-parameters) as the JSON object the agent stores.
 
-Accepts what trainers have at hand: a dict, an argparse.Namespace (`vars(args)` or the
-Namespace itself), a dataclass, or any object with a __dict__. Values JSON cannot hold are
+Accepts what trainers have at hand: a mapping, an argparse.Namespace (`vars(args)` or the
+Namespace itself), a dataclass, or any object with a __dict__; nested ones too, and enums. Values JSON cannot hold are
 made readable rather than refused: NaN and infinities become strings, tuples and sets lists,
 anything else its str().
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import enum
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from . import _native
@@ -19,8 +22,8 @@ def to_mapping(config: Any) -> dict:
     """The config as a plain dict (not yet JSON-safe)."""
     if config is None:
         return {}
-    if isinstance(config, dict):
-        return config
+    if isinstance(config, Mapping):
+        return dict(config)
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         return dataclasses.asdict(config)
     if hasattr(config, "to_dict") and callable(config.to_dict):  # transformers' configs
@@ -38,7 +41,11 @@ def json_safe(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)  # "nan", "inf", "-inf"
-    if isinstance(value, dict):
+    if isinstance(value, enum.Enum):
+        return json_safe(value.value, depth + 1)
+    if isinstance(value, argparse.Namespace):
+        value = vars(value)
+    if isinstance(value, Mapping):
         return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [json_safe(v, depth + 1) for v in value]

@@ -3,39 +3,17 @@ metrics and events."""
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import numbers
-from argparse import Namespace
 from collections.abc import Mapping
 from typing import Any
+
+from .._config import json_safe, to_mapping
 
 
 def config_dict(params: Any) -> dict:
     """Hyper-parameters (a mapping, an argparse Namespace or a dataclass, nested ones too) as
-    plain dicts and lists; the run makes the leaves JSON-safe when it stores the config."""
-    if params is None:
-        return {}
-    plain = _plain(params)
-    if not isinstance(plain, dict):
-        raise TypeError(
-            f"hyper-parameters must be a mapping, a Namespace or a dataclass, not {type(params).__name__}"
-        )
-    return plain
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Namespace):
-        value = vars(value)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, enum.Enum):
-        return _plain(value.value)
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    return value
+    the JSON-safe dict a run stores as its config (ValueError for anything else)."""
+    return json_safe(to_mapping(params))
 
 
 def _is_zero_dim(value: Any) -> bool:
