@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "access_token.hpp"
 #include "http_util.hpp"
 #include "plugin_host.hpp"
 #include "request_gate.hpp"
@@ -19,10 +20,12 @@ namespace {
 
 class Dispatcher : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit Dispatcher(const AgentContext& ctx) : ctx_(ctx) {}
+    Dispatcher(const AgentContext& ctx, bool set_cookie) : ctx_(ctx), set_cookie_(set_cookie) {}
 
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
+        // Opened with ?token=: later requests carry the cookie instead.
+        if (set_cookie_ && ctx_.access) ctx_.access->set_cookie(request, response);
         // Every failure below becomes a JSON error: a bad request never crashes the agent.
         try {
             const std::string& uri = request.getURI();
@@ -67,6 +70,7 @@ private:
         if (!response.sent()) send_error(response, status, message);
     }
     const AgentContext& ctx_;
+    bool set_cookie_;
 };
 
 /// A request the gate refused (a foreign Host or Origin): a JSON error, nothing else.
@@ -79,6 +83,28 @@ public:
 
 private:
     GateRefusal refusal_;
+};
+
+/// A request without the token: the sign-in page for a browser opening the dashboard, a
+/// JSON 401 for anything else.
+class Unauthorized : public Poco::Net::HTTPRequestHandler {
+public:
+    explicit Unauthorized(const AgentContext& ctx) : ctx_(ctx) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
+        const std::string& uri = request.getURI();
+        bool page = uri.substr(0, uri.find('?')) == "/" && request.getMethod() == "GET";
+        try {
+            if (page) return handle_sign_in(ctx_, request, response);
+        } catch (...) {  // the page file is missing: the JSON error below still says what to do
+        }
+        response.set("WWW-Authenticate", "Bearer realm=\"trainscope\"");
+        send_error(response, 401,
+                   "this agent needs its token: open the URL it printed (trainscope-agent --print-url "
+                   "shows it), or send 'Authorization: Bearer TOKEN'");
+    }
+
+private:
+    const AgentContext& ctx_;
 };
 
 class BadWebSocketRequest : public Poco::Net::HTTPRequestHandler {
@@ -95,13 +121,15 @@ public:
         const Poco::Net::HTTPServerRequest& request) override {
         if (ctx_.gate)
             if (auto refusal = ctx_.gate->check(request)) return new RefusedRequest(std::move(*refusal));
+        AccessCheck::Grant grant = ctx_.access ? ctx_.access->check(request) : AccessCheck::Grant::open;
+        if (grant == AccessCheck::Grant::refused) return new Unauthorized(ctx_);
         const std::string& uri = request.getURI();
         if (uri == "/ws" || uri.rfind("/ws?", 0) == 0) {
             bool upgrade = Poco::icompare(request.get("Upgrade", ""), "websocket") == 0;
             if (upgrade && ctx_.websocket) return ctx_.websocket();
             return new BadWebSocketRequest;
         }
-        return new Dispatcher(ctx_);
+        return new Dispatcher(ctx_, grant == AccessCheck::Grant::query);
     }
 
 private:

@@ -20,6 +20,7 @@ namespace trainscope::agent {
 class Collector;
 class PluginHost;
 class RequestGate;
+class AccessCheck;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -29,6 +30,7 @@ struct AgentContext {
     Collector* collector = nullptr;
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
     const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
+    const AccessCheck* access = nullptr;  ///< the token check after the gate; null: none
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
     /// Connected WebSocket clients, for /metrics.
@@ -40,6 +42,9 @@ void handle_api(const AgentContext& ctx, const std::vector<std::string>& segment
                 Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
 void handle_static(const AgentContext& ctx, const std::vector<std::string>& segments,
                    Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+/// The page shown instead of the dashboard to a browser without the token (401).
+void handle_sign_in(const AgentContext& ctx, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response);
 void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response);
 
 class HttpServer {

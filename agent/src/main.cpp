@@ -19,6 +19,7 @@
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
 
+#include "access_token.hpp"
 #include "agent_lock.hpp"
 #include "collector.hpp"
 #include "http_server.hpp"
@@ -57,6 +58,8 @@ protected:
         add("data-dir", "DIR", "where trainscope.db lives (default $XDG_DATA_HOME/trainscope)");
         add("namespace", "NAME", "segment namespace (default $TRAINSCOPE_NAMESPACE or trainscope-<uid>)");
         add("web-dir", "DIR", "dashboard files (default: the source tree's web/)");
+        add("token", "TOKEN", "the access token (default $TRAINSCOPE_TOKEN, else a new random one each start)");
+        add("auth", "MODE", "'token' (default) or 'none': no token at all, loopback binds only");
         add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
                               .required(false).repeatable(true).argument("NAME")
@@ -84,6 +87,12 @@ protected:
         else if (name == "namespace") name_space_ = value;
         else if (name == "web-dir") web_dir_ = value;
         else if (name == "plugins-dir") plugins_dir_ = value;
+        else if (name == "token") token_ = value;
+        else if (name == "auth") {
+            if (value != "token" && value != "none")
+                throw Poco::InvalidArgumentException("--auth wants 'token' or 'none', got " + value);
+            auth_none_ = value == "none";
+        }
         else if (name == "public-host") gate_options_.public_hosts.push_back(value);
         else if (name == "allow-origin") gate_options_.allowed_origins.push_back(value);
         else if (name == "print-url") print_url_ = true;
@@ -131,6 +140,7 @@ protected:
         Poco::AutoPtr<Poco::Channel> channel(new Poco::FormattingChannel(format, new Poco::ConsoleChannel));
         Poco::Logger& log = Poco::Logger::create("agent", channel, Poco::Message::PRIO_INFORMATION);
 
+        if (!choose_token(log)) return EXIT_USAGE;
         if (data_dir_.empty()) data_dir_ = detail::default_data_dir();
         NamespaceLock lock(name_space_, detail::namespace_dirs());
         for (const detail::Refusal& r : lock.refusals())
@@ -192,6 +202,8 @@ protected:
             gate_options_.bind = bind_;
             RequestGate gate(gate_options_, log);
             ctx.gate = &gate;
+            AccessCheck access(token_);
+            ctx.access = &access;
 
             // Bind first: if the port is taken this throws before any thread runs, so the
             // agent exits with its reason instead of racing its own threads on the way out.
@@ -200,9 +212,10 @@ protected:
             collector.start();
             hub.start();
             log.information("namespace %s, database %s, agent file %s", name_space_, db_path, lock.path());
-            std::string url = "http://" + bind_ + ":" + std::to_string(server.port());
+            std::string url = page_url(local_host(), server.port());
             lock.publish_url(url);
             std::cout << "trainscope-agent listening on " << url << std::endl;
+            if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
             waitForTerminationRequest();
             log.information("stopping");
             server.stop();
@@ -217,6 +230,58 @@ protected:
     }
 
 private:
+    /// Settles the token: --token, else $TRAINSCOPE_TOKEN, else a new one; none with
+    /// --auth=none, which only a loopback bind may have. False (logged) if it cannot be.
+    bool choose_token(Poco::Logger& log) {
+        bool loopback = RequestGate::is_loopback(RequestGate::host_name(bind_));
+        if (auth_none_) {
+            if (!loopback) {
+                log.error("--auth=none is for loopback binds only: --bind=%s would publish every run to the "
+                          "network without a token; drop --auth=none",
+                          bind_);
+                return false;
+            }
+            if (!token_.empty()) {
+                log.error("--auth=none and --token contradict each other; give one");
+                return false;
+            }
+            log.warning("--auth=none: every local user and process can read and change this agent's runs");
+            return true;
+        }
+        const char* from_env = std::getenv("TRAINSCOPE_TOKEN");
+        if (token_.empty() && from_env && *from_env) token_ = from_env;
+        if (token_.empty()) token_ = generate_token();
+        if (auto problem = token_problem(token_)) {
+            log.error("cannot use that token: %s", *problem);
+            return false;
+        }
+        return true;
+    }
+
+    /// The host the printed URL names: the bind address, or loopback for a wildcard bind.
+    std::string local_host() const {
+        if (bind_ == "0.0.0.0" || bind_.empty()) return "127.0.0.1";
+        if (bind_ == "::") return "[::1]";
+        return bind_.find(':') != std::string::npos ? "[" + bind_ + "]" : bind_;
+    }
+
+    /// The dashboard's address at `host`, with the token when there is one.
+    std::string page_url(const std::string& host, unsigned short port) const {
+        std::string url = "http://" + host + ":" + std::to_string(port) + "/";
+        return token_.empty() ? url : url + "?token=" + token_;
+    }
+
+    /// A non-loopback bind: where other machines reach the page, and what guards it.
+    void say_reachable(Poco::Logger& log, const RequestGate& gate, unsigned short port) const {
+        for (const std::string& host : gate.hosts())
+            if (!RequestGate::is_loopback(host) && host.find(':') == std::string::npos)
+                log.information("other machines reach the dashboard at http://%s:%s/ (with the token)", host,
+                                std::to_string(port));
+        log.warning("listening beyond this machine: the token is all that guards the runs, and the agent has no "
+                    "TLS, so the token crosses the network in clear; put a TLS reverse proxy in front (README, "
+                    "'Serving beyond this machine')");
+    }
+
     unsigned short port_ = 7070;
     std::string bind_ = "127.0.0.1";
     GateOptions gate_options_;
@@ -227,6 +292,8 @@ private:
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
     bool print_url_ = false;
+    std::string token_;
+    bool auth_none_ = false;
 };
 
 }  // namespace trainscope::agent

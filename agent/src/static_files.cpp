@@ -2,6 +2,7 @@
 //   /                 -> <web>/static/dashboard.html
 //   /static/<path>    -> <web>/static/<path>
 //   /vendor/<file>    -> an allow-listed file from <web>/node_modules
+//   / without token   -> <web>/static/sign_in.html, status 401
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
@@ -36,13 +37,14 @@ std::string content_type(const std::string& path) {
 }
 
 void send_file(const std::string& path, Poco::Net::HTTPServerRequest& request,
-               Poco::Net::HTTPServerResponse& response) {
+               Poco::Net::HTTPServerResponse& response, int status = 200) {
     Poco::File file(path);
     if (!file.exists() || !file.isFile()) throw HttpError{404, "no such file"};
     std::ifstream in(path, std::ios::binary);
     std::ostringstream body;
     body << in.rdbuf();
     std::string data = body.str();
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     response.setContentType(content_type(path));
     response.set("Cache-Control", "no-cache");
     response.setContentLength(static_cast<std::streamsize>(data.size()));
@@ -69,6 +71,11 @@ void handle_static(const AgentContext& ctx, const std::vector<std::string>& seg,
         path += "/" + seg[i];
     }
     send_file(path, request, response);
+}
+
+void handle_sign_in(const AgentContext& ctx, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response) {
+    send_file(ctx.web_dir + "/static/sign_in.html", request, response, 401);
 }
 
 }  // namespace trainscope::agent

@@ -55,7 +55,7 @@ inline std::string agent_binary() {
 inline void announce_url(const std::string& url) {
     static std::atomic<bool> said{false};
     if (!url.empty() && !said.exchange(true))
-        std::fprintf(stderr, "trainscope: dashboard at %s/\n", url.c_str());
+        std::fprintf(stderr, "trainscope: dashboard at %s\n", url.c_str());
 }
 
 /// Says something about starting the agent once per process: a trainer that creates many
