@@ -1,8 +1,10 @@
 """Fixtures for the Python SDK's tests: a real trainscope-agent per test.
 
-The agent runs as a direct child on a free loopback port, with a namespace and data dir of
-its own, and is stopped by pid. In-process runs find it through TRAINSCOPE_NAMESPACE (set
-here for the test's duration, with autostart off); child trainers get `agent.env()`.
+The agent runs as a direct child on a free loopback port, with a namespace, data dir and
+access token of its own, and is stopped by pid. In-process runs find it through
+TRAINSCOPE_NAMESPACE (set here for the test's duration, with autostart off); child trainers
+get `agent.env()`. Every REST call goes through `api_open`, which sends the token as
+`Authorization: Bearer`; a 401 fails the test at once rather than reading as "not there yet".
 
     TRAINSCOPE_BUILD_DIR   the build tree (default <repo>/build): bin/trainscope-agent and
                            python/trainscope (the importable package)
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -45,28 +48,74 @@ def new_namespace() -> str:
     return f"tspy-{os.getpid()}-{_counter}"
 
 
+def split_page_url(url: str) -> tuple[str, str | None]:
+    """The dashboard URL an agent prints or publishes (`http://HOST:PORT/?token=TOKEN`, or
+    `http://HOST:PORT/` without auth) as (`http://HOST:PORT`, the token or None)."""
+    parts = urllib.parse.urlsplit(url)
+    assert parts.scheme == "http" and parts.netloc and parts.path == "/" and not parts.fragment, \
+        f"not a dashboard URL: {url!r}"
+    query = urllib.parse.parse_qs(parts.query)
+    assert set(query) <= {"token"} and len(query.get("token", [])) <= 1, f"unexpected query in {url!r}"
+    return f"http://{parts.netloc}", query.get("token", [None])[0]
+
+
+def api_request(base_url: str, path: str, token: str | None) -> urllib.request.Request:
+    """GET base_url + path with `Authorization: Bearer token` (no header if token is None)."""
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return urllib.request.Request(base_url + path, headers=headers)
+
+
+def api_open(base_url: str, path: str, token: str | None, timeout: float = 30) -> Any:
+    """urlopen of api_request(...). A 401 while a token is sent is a wrong token, not a run
+    that is not there yet: it raises AssertionError, which wait_for does not swallow."""
+    try:
+        return urllib.request.urlopen(api_request(base_url, path, token), timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code == 401 and token is not None:
+            raise AssertionError(f"the agent at {base_url} refused the token for {path}: {e.read()!r}") from None
+        raise
+
+
+def status_of(base_url: str, path: str, token: str | None, timeout: float = 30) -> int:
+    """The HTTP status of api_request(...), 401 included."""
+    try:
+        with urllib.request.urlopen(api_request(base_url, path, token), timeout=timeout) as reply:
+            return reply.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
 class Agent:
-    """A trainscope-agent child process and a small REST client for it."""
+    """A trainscope-agent child process and a small REST client for it.
+
+    page_url   what the agent printed: http://127.0.0.1:PORT/?token=TOKEN
+    base_url   http://127.0.0.1:PORT, for REST paths
+    token      the access token (a fresh one per agent, given with --token)
+    """
 
     def __init__(self, namespace: str, data_dir: Path) -> None:
         self.namespace = namespace
         self.data_dir = data_dir
+        self.token = secrets.token_hex(24)
         self.log_path = data_dir / "agent.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
-            [str(AGENT_BIN), "--port=0", f"--namespace={namespace}", f"--data-dir={data_dir}"],
+            [str(AGENT_BIN), "--port=0", f"--namespace={namespace}", f"--data-dir={data_dir}",
+             f"--token={self.token}"],
             stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self.process.pid
-        self.port = self._read_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.page_url = self._read_url()
+        self.base_url, printed_token = split_page_url(self.page_url)
+        assert printed_token == self.token, f"the agent printed {self.page_url}, not its --token"
+        self.port = urllib.parse.urlsplit(self.page_url).port
 
-    def _read_port(self) -> int:
+    def _read_url(self) -> str:
         # Its output goes to a file (a pipe nobody drains could fill and stall it).
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.process.poll() is None:
-            found = re.search(r"listening on http://[^:/]+:(\d+)", self.log_path.read_text(errors="replace"))
+            found = re.search(r"listening on (http://\S+)\n", self.log_path.read_text(errors="replace"))
             if found:
-                return int(found.group(1))
+                return found.group(1)
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"the agent did not start; its log:\n{self.log_path.read_text(errors='replace')}")
@@ -83,16 +132,18 @@ class Agent:
 
     # --- REST ------------------------------------------------------------------------------
 
+    def open(self, path: str, timeout: float = 30) -> Any:
+        """urlopen of a REST path (`/api/...`), with the token."""
+        return api_open(self.base_url, path, self.token, timeout)
+
     def get_json(self, path: str) -> Any:
-        with urllib.request.urlopen(self.url + path, timeout=30) as reply:
+        with self.open(path) as reply:
             return json.load(reply)
 
     def status_of(self, path: str) -> int:
-        try:
-            with urllib.request.urlopen(self.url + path, timeout=30) as reply:
-                return reply.status
-        except urllib.error.HTTPError as e:
-            return e.code
+        code = status_of(self.base_url, path, self.token)
+        assert code != 401, f"the agent refused its own token for {path}"
+        return code
 
     def runs(self) -> list[dict]:
         return self.get_json("/api/runs")["runs"]

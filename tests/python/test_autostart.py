@@ -1,6 +1,7 @@
 """A Python trainer that finds no agent starts one, from the build tree it imported trainscope
-from, and prints the dashboard's URL; the run then appears there. The agent it started is
-stopped by its pid (it runs in a session of its own and outlives the trainer on purpose)."""
+from, and prints the dashboard's URL with the agent's access token; the run then appears
+there, to that token only. The agent it started is stopped by its pid (it runs in a session
+of its own and outlives the trainer on purpose)."""
 from __future__ import annotations
 
 import json
@@ -12,12 +13,11 @@ import subprocess
 import tempfile
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import PACKAGE_DIR, PYTHON, new_namespace, remove_namespace_files
+from conftest import AGENT_BIN, PACKAGE_DIR, PYTHON, api_open, new_namespace, remove_namespace_files, split_page_url, status_of
 
 
 def wait_gone(pid: int, timeout: float = 15) -> bool:
@@ -34,7 +34,10 @@ def wait_gone(pid: int, timeout: float = 15) -> bool:
 def test_a_python_trainer_starts_the_agent_and_prints_its_url():
     namespace = new_namespace()
     data_home = Path(tempfile.mkdtemp(prefix="tspy-autostart-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("TRAINSCOPE_AGENT", "TRAINSCOPE_AUTOSTART")}
+    # No TRAINSCOPE_TOKEN either: the agent makes its own, and the trainer's printed URL is
+    # the only place it is told.
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TRAINSCOPE_AGENT", "TRAINSCOPE_AUTOSTART", "TRAINSCOPE_TOKEN")}
     env.update(TRAINSCOPE_NAMESPACE=namespace, TRAINSCOPE_PORT="0", XDG_DATA_HOME=str(data_home),
                PYTHONPATH=str(PACKAGE_DIR))
     script = textwrap.dedent("""
@@ -52,25 +55,35 @@ def test_a_python_trainer_starts_the_agent_and_prints_its_url():
         started = re.search(r"started agent pid (\d+)", done.stderr)
         assert started, f"no agent started: {done.stderr}"
         agent_pid = int(started.group(1))
-        url = re.search(r"dashboard at (http://127\.0\.0\.1:\d+)/", done.stderr)
-        assert url, f"no dashboard URL printed: {done.stderr}"
+        printed = re.search(r"dashboard at (\S+)\n", done.stderr)
+        assert printed, f"no dashboard URL printed: {done.stderr}"
+        url = printed.group(1)
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?token=[0-9a-f]{48}", url), f"not a URL with a token: {url}"
+        base, token = split_page_url(url)
         sid = done.stdout.strip()
 
         def finished_run() -> dict | None:
             try:
-                with urllib.request.urlopen(f"{url.group(1)}/api/runs/{sid}", timeout=5) as reply:
+                with api_open(base, f"/api/runs/{sid}", token, timeout=5) as reply:
                     run = json.load(reply)
-            except OSError:
+            except OSError:  # 404 until the agent has the run (a 401 raises AssertionError)
                 return None
             return run if run["status"] == "finished" else None
 
         deadline = time.monotonic() + 30
         while not (run := finished_run()):
             if time.monotonic() > deadline:
-                pytest.fail(f"run {sid} never finished at {url.group(1)}")
+                pytest.fail(f"run {sid} never finished at {base}")
             time.sleep(0.1)
         assert run["name"] == "autostarted"
+        with api_open(base, "/api/runs", token) as reply:
+            assert sid in [r["session_id"] for r in json.load(reply)["runs"]]
+        assert status_of(base, "/api/runs", None) == 401, "the agent answered without its token"
+        assert status_of(base, "/api/runs", "0" * 48) == 401, "the agent took a wrong token"
         assert (data_home / "trainscope" / "trainscope.db").exists(), "the agent keeps its data in XDG_DATA_HOME"
+        asked = subprocess.run([str(AGENT_BIN), "--print-url", f"--namespace={namespace}"], env=env,
+                               capture_output=True, text=True, timeout=30)
+        assert (asked.returncode, asked.stdout.strip()) == (0, url), f"--print-url: {asked.stderr}"
     finally:
         if agent_pid is not None:
             os.kill(agent_pid, signal.SIGTERM)

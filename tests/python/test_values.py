@@ -6,7 +6,6 @@ import csv
 import fractions
 import io
 import math
-import urllib.request
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ import trainscope
 
 
 def export_rows(agent, session_id: str) -> list[dict]:
-    with urllib.request.urlopen(f"{agent.url}/api/runs/{session_id}/export.csv", timeout=30) as reply:
+    with agent.open(f"/api/runs/{session_id}/export.csv") as reply:
         return list(csv.DictReader(io.StringIO(reply.read().decode("utf-8"))))
 
 
