@@ -139,7 +139,11 @@ private:
 }  // namespace
 
 HttpServer::HttpServer(const AgentContext& ctx, const std::string& bind, unsigned short port) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(bind, port), 64);
+    // Not the (address, backlog) constructor: it sets SO_REUSEPORT too, and then a second agent
+    // binds the same port and the kernel deals the requests out between the two.
+    Poco::Net::ServerSocket socket;
+    socket.bind(Poco::Net::SocketAddress(bind, port), /*reuseAddress=*/true, /*reusePort=*/false);
+    socket.listen(64);
     auto* params = new Poco::Net::HTTPServerParams;
     // Each open WebSocket holds a thread for its lifetime: leave room for plain requests.
     params->setMaxThreads(64);

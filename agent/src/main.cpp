@@ -212,16 +212,20 @@ protected:
             collector.start();
             hub.start();
             log.information("namespace %s, database %s, agent file %s", name_space_, db_path, lock.path());
+            if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
             std::string url = page_url(local_host(), server.port());
             lock.publish_url(url);
             std::cout << "trainscope-agent listening on " << url << std::endl;
-            if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
             waitForTerminationRequest();
             log.information("stopping");
             server.stop();
             hub.stop();
             collector.stop();
             plugins.stop();
+        } catch (const Poco::Exception& e) {
+            // displayText(): what() alone is the class ("Net Exception"), not the reason.
+            log.fatal("cannot run: %s", e.displayText());
+            return EXIT_SOFTWARE;
         } catch (const std::exception& e) {
             log.fatal("cannot run: %s", std::string(e.what()));
             return EXIT_SOFTWARE;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "support/agent_token.hpp"
 #include "support/json.hpp"
 #include "support/wait.hpp"
 
@@ -27,11 +28,13 @@ AgentHarness::~AgentHarness() {
     if (agent_) agent_->stop(5s);
 }
 
-bool AgentHarness::start_agent(const std::vector<std::string>& extra_args) {
+bool AgentHarness::start_agent(const std::vector<std::string>& extra_args, const ChildProcess::Env& env) {
     if (agent_) agent_->stop(5s);
     std::vector<std::string> args{"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + data_dir_.path()};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
+    ChildProcess::Env full = env;
+    full.emplace("TRAINSCOPE_TOKEN", test_token());  // unless `env` has its own
+    agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args, full);
     auto rest = agent_->wait_stdout_prefix(kListening, 15s);
     if (!rest) {
         std::string log;
@@ -40,6 +43,7 @@ bool AgentHarness::start_agent(const std::vector<std::string>& extra_args) {
         return false;
     }
     port_ = static_cast<unsigned short>(std::stoi(*rest));
+    url_ = "http://127.0.0.1:" + *rest;
     return port_ != 0;
 }
 

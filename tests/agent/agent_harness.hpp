@@ -28,13 +28,15 @@ public:
     const std::string& name_space() const { return ns_.name(); }
     std::string db_path() const { return data_dir_.path() + "/trainscope.db"; }
 
-    /// Starts the agent (with `extra_args`) and waits for its "listening" line; false (with a
-    /// failure) if not.
-    bool start_agent(const std::vector<std::string>& extra_args = {});
+    /// Starts the agent (with `extra_args`, and TRAINSCOPE_TOKEN=test_token() unless `env` says
+    /// otherwise) and waits for its "listening" line; false (with a failure) if not.
+    bool start_agent(const std::vector<std::string>& extra_args = {}, const ChildProcess::Env& env = {});
     ChildProcess& agent() { return *agent_; }
     /// SIGKILL the agent and reap it.
     void kill_agent();
     unsigned short port() const { return port_; }
+    /// The URL of the agent's "listening on" line.
+    const std::string& url() const { return url_; }
 
     /// Starts ts-producer in this namespace with `args`, plus `env`.
     ChildProcess& start_producer(const std::vector<std::string>& args,
@@ -71,6 +73,7 @@ private:
     TempDir data_dir_;
     std::unique_ptr<ChildProcess> agent_;
     unsigned short port_ = 0;
+    std::string url_;
     std::vector<std::unique_ptr<ChildProcess>> producers_;
 };
 

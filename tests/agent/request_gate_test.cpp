@@ -7,6 +7,7 @@
 
 #include "agent/agent_harness.hpp"
 #include "request_gate.hpp"
+#include "support/agent_token.hpp"
 #include "support/json.hpp"
 
 namespace trainscope::test {
@@ -17,7 +18,7 @@ protected:
     /// A raw request for `target` with the given Host (and extra header lines).
     HttpResponse ask(const std::string& target, const std::string& host, const std::string& extra = "") {
         return raw_http_exchange(h_.port(), "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n" + extra +
-                                                "Connection: close\r\n\r\n",
+                                                authorization() + "Connection: close\r\n\r\n",
                                  5s);
     }
     /// A WebSocket upgrade of /ws, with an Origin header line unless `origin` is empty.
@@ -26,9 +27,10 @@ protected:
             "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
         if (!origin.empty()) headers += "Origin: " + origin + "\r\n";
         return raw_http_exchange(h_.port(), "GET /ws HTTP/1.1\r\nHost: " + own_host() +
-                                                "\r\nConnection: Upgrade\r\n" + headers + "\r\n",
+                                                "\r\nConnection: Upgrade\r\n" + authorization() + headers + "\r\n",
                                  3s);
     }
+    static std::string authorization() { return "Authorization: Bearer " + test_token() + "\r\n"; }
     std::string own_host() const { return "127.0.0.1:" + std::to_string(h_.port()); }
 
     AgentHarness h_;
@@ -54,7 +56,7 @@ TEST_F(RequestGateTest, LoopbackNamesAndThisMachinesNameAreServed) {
     for (const std::string& host : {own_host(), "localhost" + port, "LocalHost" + port, "[::1]" + port,
                                     "127.0.0.2" + port, "localhost." + port, std::string(name) + port})
         EXPECT_EQ(ask("/api/runs", host).status, 200) << host;
-    EXPECT_EQ(raw_http_exchange(h_.port(), "GET /api/runs HTTP/1.0\r\n\r\n", 5s).status, 200)
+    EXPECT_EQ(raw_http_exchange(h_.port(), "GET /api/runs HTTP/1.0\r\n" + authorization() + "\r\n", 5s).status, 200)
         << "an HTTP/1.0 request without Host has nothing to rebind";
 }
 

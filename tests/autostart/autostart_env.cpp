@@ -8,6 +8,7 @@
 
 
 #include "autostart/agent_processes.hpp"
+#include "support/agent_token.hpp"
 
 namespace trainscope::test {
 
@@ -34,12 +35,16 @@ std::optional<unsigned short> port_of_url(const std::string& url) {
     const std::string prefix = "http://127.0.0.1:";
     if (!starts_with(url, prefix)) return std::nullopt;
     std::string rest = url.substr(prefix.size());
-    if (!rest.empty() && rest.back() == '/') rest.pop_back();
+    rest = rest.substr(0, rest.find('/'));
     if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
     int port = std::stoi(rest);
     if (port <= 0 || port > 65535) return std::nullopt;
     return static_cast<unsigned short>(port);
+}
+
+std::string own_agent_url(unsigned short port) {
+    return "http://127.0.0.1:" + std::to_string(port) + "/?token=" + test_token();
 }
 
 std::optional<pid_t> SdkSays::started_agent(ChildProcess& trainer, std::chrono::milliseconds timeout) {
@@ -92,6 +97,7 @@ ChildProcess::Env AutostartTest::trainer_env(const ChildProcess::Env& extra) con
         {"TRAINSCOPE_AGENT", TS_AGENT_BIN},
         {"TRAINSCOPE_AUTOSTART", "1"},
         {"TRAINSCOPE_RUN_ID", ""},  // the SDK treats empty as unset
+        {"TRAINSCOPE_TOKEN", test_token()},
         {"RANK", "0"},
     };
     for (const auto& [key, value] : extra) env[key] = value;
@@ -114,7 +120,9 @@ unsigned short AutostartTest::start_own_agent() {
     own_agent_ = std::make_unique<ChildProcess>(
         TS_AGENT_BIN, std::vector<std::string>{"--port=0", "--namespace=" + ns(),
                                                "--data-dir=" + data_dir(), "--plugins-dir="},
-        ChildProcess::Env{{"XDG_DATA_HOME", xdg_.path()}, {"XDG_RUNTIME_DIR", runtime_.path()}});
+        ChildProcess::Env{{"XDG_DATA_HOME", xdg_.path()},
+                          {"XDG_RUNTIME_DIR", runtime_.path()},
+                          {"TRAINSCOPE_TOKEN", test_token()}});
     auto url = own_agent_->wait_stdout(
         [](const std::string& l) { return starts_with(l, kListening); }, 15s);
     auto port = url ? port_of_url(url->substr(std::string(kListening).size())) : std::nullopt;

@@ -37,8 +37,11 @@ struct SdkSays {
 /// Every stderr line of a process so far, one per indented line: for failure messages.
 std::string stderr_text(const ChildProcess& process);
 
-/// PORT of "http://127.0.0.1:PORT" (with or without a trailing slash); nullopt otherwise.
+/// PORT of "http://127.0.0.1:PORT" (with or without a path and query after it); nullopt otherwise.
 std::optional<unsigned short> port_of_url(const std::string& url);
+
+/// The URL an agent of these tests publishes: "http://127.0.0.1:PORT/?token=<test_token()>".
+std::string own_agent_url(unsigned short port);
 
 class AutostartTest : public ::testing::Test {
 protected:

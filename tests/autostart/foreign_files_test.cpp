@@ -113,7 +113,7 @@ protected:
 
         PrintUrl said = print_url(env);
         EXPECT_EQ(said.exit_code, 0);
-        EXPECT_EQ(said.out, std::vector<std::string>{"http://127.0.0.1:" + std::to_string(*port)});
+        EXPECT_EQ(said.out, std::vector<std::string>{own_agent_url(*port)});
         return *port;
     }
 };
@@ -136,7 +136,7 @@ TEST_F(ForeignFiles, LockFilePlantedAtTheOldShmPathIsIgnored) {
 
     PrintUrl said = print_url();
     EXPECT_EQ(said.exit_code, 0);
-    EXPECT_EQ(said.out, std::vector<std::string>{"http://127.0.0.1:" + std::to_string(*port)});
+    EXPECT_EQ(said.out, std::vector<std::string>{own_agent_url(*port)});
 }
 
 TEST_F(ForeignFiles, NamespaceDirOfAnotherUserIsRefusedAndTheAgentServesFromTheNextPlace) {
@@ -215,7 +215,7 @@ TEST_F(ForeignFiles, ShmUserDirOfAnotherUserIsRefusedAndTheDataDirIsUsed) {
     EXPECT_TRUE(std::filesystem::exists(detail::agent_file_path(run_dir, ns())));
     PrintUrl said = print_url(no_runtime);
     EXPECT_EQ(said.exit_code, 0);
-    EXPECT_EQ(said.out, std::vector<std::string>{"http://127.0.0.1:" + std::to_string(*port)});
+    EXPECT_EQ(said.out, std::vector<std::string>{own_agent_url(*port)});
 }
 
 TEST_F(AutostartTest, PrintUrlSaysWhenNoAgentServesTheNamespace) {
@@ -230,8 +230,8 @@ TEST_F(AutostartTest, PrintUrlSaysWhenNoAgentServesTheNamespace) {
     ASSERT_NE(port, 0);
     said = print_url();
     EXPECT_EQ(said.exit_code, 0);
-    EXPECT_EQ(said.out, std::vector<std::string>{"http://127.0.0.1:" + std::to_string(port)});
-    // Only the user can read it: the URL will carry the agent's token.
+    EXPECT_EQ(said.out, std::vector<std::string>{own_agent_url(port)});
+    // Only the user can read it: the URL carries the agent's token.
     struct stat st {};
     ASSERT_EQ(::stat(agent_file().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/agent_token.hpp"
 #include "support/process.hpp"
 #include "support/shm_names.hpp"
 #include "support/temp_dir.hpp"
@@ -20,7 +21,7 @@ protected:
         std::vector<std::string> args = {"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + dir_.path(),
                                          "--plugins-dir=" + plugins_dir};
         args.insert(args.end(), extra.begin(), extra.end());
-        agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
+        agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args, ChildProcess::Env{{"TRAINSCOPE_TOKEN", test_token()}});
         auto url = agent_->wait_stdout_prefix("trainscope-agent listening on http://127.0.0.1:");
         ASSERT_TRUE(url) << "agent did not start";
         port_ = static_cast<unsigned short>(std::stoi(*url));

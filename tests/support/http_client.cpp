@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include "support/agent_token.hpp"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -41,20 +43,30 @@ void parse_reply(const std::string& reply, HttpResponse& out) {
 
 }  // namespace
 
+Headers bearer_header() { return {{"Authorization", "Bearer " + test_token()}}; }
+
 HttpResponse http_request(unsigned short port, const std::string& method, const std::string& target,
                           std::chrono::milliseconds timeout) {
+    return http_request_with(port, method, target, bearer_header(), timeout);
+}
+
+HttpResponse http_request_with(unsigned short port, const std::string& method, const std::string& target,
+                               const Headers& headers, std::chrono::milliseconds timeout) {
     HttpResponse out;
     try {
         Poco::Net::HTTPClientSession session("127.0.0.1", port);
         session.setTimeout(timespan(timeout));
         Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
         if (method == "POST" || method == "PUT") request.setContentLength(0);
+        for (const auto& [name, value] : headers) request.set(name, value);
         session.sendRequest(request);
         Poco::Net::HTTPResponse response;
         std::istream& body = session.receiveResponse(response);
         out.status = static_cast<int>(response.getStatus());
         out.content_type = response.getContentType();
         out.content_disposition = response.get("Content-Disposition", "");
+        out.set_cookie = response.get("Set-Cookie", "");
+        out.www_authenticate = response.get("WWW-Authenticate", "");
         Poco::StreamCopier::copyToString(body, out.body);
     } catch (const Poco::Exception& e) {
         out.error = e.displayText();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 namespace trainscope::test {
@@ -15,11 +16,24 @@ struct HttpResponse {
     std::string content_type;
     std::string content_disposition;
     std::string error;  ///< transport failure, if any
+
+    std::string set_cookie;  ///< the first Set-Cookie header, if any
+    std::string www_authenticate;
 };
 
-/// Sends `method target HTTP/1.1` to 127.0.0.1:port and reads the whole response.
+using Headers = std::map<std::string, std::string>;
+
+/// Sends `method target HTTP/1.1` to 127.0.0.1:port with exactly `headers` and reads the whole
+/// response.
+HttpResponse http_request_with(unsigned short port, const std::string& method, const std::string& target,
+                               const Headers& headers, std::chrono::milliseconds timeout = 10s);
+
+/// The same with the tests' agent token as "Authorization: Bearer" (see agent_token.hpp).
 HttpResponse http_request(unsigned short port, const std::string& method, const std::string& target,
                           std::chrono::milliseconds timeout = 10s);
+
+/// The header that carries the tests' agent token.
+Headers bearer_header();
 
 inline HttpResponse http_get(unsigned short port, const std::string& target,
                              std::chrono::milliseconds timeout = 10s) {
