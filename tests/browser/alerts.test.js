@@ -27,7 +27,7 @@ function markers(page) {
 
 test('a NaN loss: banner with the step, chart marker at that step, dismissable; loaded again on open', async () => {
   const nanAt = 900;
-  const page = await h.openPage(browser, agent.url);
+  const page = await h.openPage(browser, agent.pageUrl());
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   const trainer = await h.startProducer(agent, { steps: 1500, rate: 300, name: 'alert-nan', extra: ['--nan_at', String(nanAt)] });
   await h.waitForRunLoaded(page, trainer.sessionId);
@@ -85,7 +85,7 @@ test('a NaN loss: banner with the step, chart marker at that step, dismissable; 
   assert.equal(await page.locator('#alerts').getAttribute('data-total'), '1');
 
   // A page opened later (another browser profile): the past alert is loaded with the run.
-  const later = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
+  const later = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
   await h.waitForRunLoaded(later, trainer.sessionId);
   await later.locator(`[data-testid=alert][data-kind=nan][data-step="${nanAt}"]`).waitFor({ state: 'visible', timeout: 5000 });
   await later.context().close();
@@ -102,7 +102,7 @@ test('several alerts stack with a count; "Dismiss all" clears them', async () =>
   }
   await Promise.all(trainers.map((t) => t.done));
   await agent.waitFinished(runId);
-  const page = await h.openPage(browser, `${agent.url}/?run=${runId}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${runId}`));
   await h.waitForRunLoaded(page, runId);
   await page.waitForFunction(() => document.getElementById('alerts').dataset.count === '3', null, { timeout: 10000 });
 

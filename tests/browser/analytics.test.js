@@ -18,7 +18,7 @@ h.useAgentAndBrowser((a, b) => {
 const TRAIN_BADGE = '[data-testid=trend-badge][data-series="train/loss"][data-rank="0"]';
 
 test('trend indicator: a loss that falls and then rises shows decreasing, then increasing', async () => {
-  const page = await h.openPage(browser, agent.url);
+  const page = await h.openPage(browser, agent.pageUrl());
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   const trainer = await h.startProducer(agent, { steps: 3000, rate: 300, name: 'trend-rise', extra: ['--rise_at', '1200'] });
   await h.waitForRunLoaded(page, trainer.sessionId);
@@ -86,7 +86,7 @@ test('statistics panel: rate, ETA, best val loss and progress agree with the RES
     extra: ['--config', JSON.stringify({ max_iters: maxIters, tokens_per_iter: tokensPerIter })],
   });
   const id = trainer.sessionId;
-  const page = await h.openPage(browser, `${agent.url}/?run=${id}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${id}`));
   await h.waitForRunLoaded(page, id);
   await page.waitForFunction(() => /left$/.test(document.querySelector('[data-testid=stat-eta]').textContent),
     null, { timeout: 10000 });

@@ -31,7 +31,7 @@ async function assertChartEqualsRest(page, sessionId, metric) {
 
 test('chart equals REST for a run within the cap, live and after the fact', async () => {
   const steps = 900;  // under the 1000-point cap: the chart must hold every point
-  const live = await h.openPage(browser, agent.url);
+  const live = await h.openPage(browser, agent.pageUrl());
   // The page follows the newest run: it switches to the trainer's run when it starts.
   const trainer = await h.startProducer(agent, { steps, rate: 400, name: 'chart-equals-rest' });
   await h.waitForRunLoaded(live, trainer.sessionId);
@@ -50,7 +50,7 @@ test('chart equals REST for a run within the cap, live and after the fact', asyn
   await h.screenshot(live, 'chart_matches_rest_live');
 
   // A page opened after the run: the REST snapshot alone.
-  const later = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
+  const later = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
   await h.waitForRunLoaded(later, trainer.sessionId);
   await later.waitForFunction(() => {
     const chart = Chart.getChart(document.getElementById('loss-chart'));
@@ -90,7 +90,7 @@ test('records the trainer dropped (full ring) are shown in the status bar', asyn
   const run = await agent.waitFinished(trainer.sessionId);
   assert.equal(run.dropped, dropped);
 
-  const page = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
   await h.waitForRunLoaded(page, trainer.sessionId);
   const shown = (n) => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   await page.waitForFunction((text) => document.querySelector('[data-testid=stat-dropped]').textContent === text,

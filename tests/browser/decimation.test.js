@@ -24,7 +24,7 @@ function checkSeries(points, { cap, first, last, slack }) {
 
 test('20,000 steps stay within 1000 points per series, first to last step', async () => {
   const steps = 20000;
-  const live = await h.openPage(browser, agent.url);
+  const live = await h.openPage(browser, agent.pageUrl());
   const trainer = await h.startProducer(agent, { steps, rate: 5000, name: 'decimation' });
   await h.waitForRunLoaded(live, trainer.sessionId);
 
@@ -73,14 +73,14 @@ test('20,000 steps stay within 1000 points per series, first to last step', asyn
   assert.match(await live.getByTestId('stat-heap').textContent(), /^(\d+\.\d MB|n\/a)$/);
 
   // A page opened afterwards gets the agent's min/max-downsampled snapshot: also within the cap.
-  const later = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
+  const later = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
   await h.waitForRunLoaded(later, trainer.sessionId);
   const snapshot = (await h.chartData(later)).find((d) => d.metric === 'train/loss');
   // The agent's first/last bucket holds the extremes of ~40 steps, not necessarily the ends.
   checkSeries(snapshot.points, { cap: 1000, first: 0, last: steps - 1, slack: 2 * steps / 1000 });
 
   // The cap is a setting: ?max_points=300.
-  const small = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}&max_points=300`);
+  const small = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}&max_points=300`));
   await h.waitForRunLoaded(small, trainer.sessionId);
   const smallTrain = (await h.chartData(small)).find((d) => d.metric === 'train/loss');
   checkSeries(smallTrain.points, { cap: 300, first: 0, last: steps - 1, slack: 2 * steps / 300 });

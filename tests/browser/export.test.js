@@ -166,7 +166,7 @@ async function exportState(page) {
 }
 
 async function openRun(sessionId, { query = '', ...options } = {}) {
-  const page = await h.openPage(browser, `${agent.url}/?run=${sessionId}${query}`, options);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${sessionId}${query}`), options);
   await h.waitForRunLoaded(page, sessionId);
   await page.waitForFunction(() => document.getElementById('export-csv').getAttribute('aria-disabled') === 'false');
   return page;
@@ -295,7 +295,7 @@ test('model export: standalone SVG with every label (even when zoomed out), and 
 });
 
 test('buttons are unavailable, saying why on hover and on a tap, when there is no data or no model', async () => {
-  const page = await h.openPage(browser, `${agent.url}/?run=${emptyRun}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${emptyRun}`));
   await h.waitForRunLoaded(page, emptyRun);
   await m.waitForPanel(page, 'none', emptyRun);
   await page.evaluate(() => window.trainscope.exports.toolbar.update());
@@ -335,7 +335,7 @@ for (const [label, device] of [['phone 390×844', PHONE], ['tablet 768×1024', T
     checkFullCsv(await download(page, 'export-csv', { tap: true }));
     const png = await download(page, 'export-png', { tap: true });
     assert.ok(isPng(png.bytes), 'PNG signature');
-    await page.goto(`${agent.url}/?run=${modelRun}`);
+    await page.goto(agent.pageUrl(`/?run=${modelRun}`));
     await m.waitForPanel(page, 'ready', modelRun);
     const svg = await download(page, 'model-export-svg', { tap: true });
     await h.screenshot(page, `export_${label.split(' ')[0]}_model`);
@@ -353,7 +353,8 @@ test('agent without the run: a clear error and no file; agent gone: the page\'s 
   // The agent comes back on the same port with an empty data dir: it no longer has the run.
   const port = agent.port;
   await agent.stop();
-  const fresh = new h.Agent({ namespace: agent.namespace, dataDir: h.tempDir('tsweb-data-'), port });
+  // Same token: the open page keeps its cookie (a new token would send it to the sign-in screen).
+  const fresh = new h.Agent({ namespace: agent.namespace, dataDir: h.tempDir('tsweb-data-'), port, token: agent.token });
   await fresh.start();
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected',
     null, { timeout: 15000 });
@@ -365,7 +366,7 @@ test('agent without the run: a clear error and no file; agent gone: the page\'s 
   assert.deepEqual(downloads, [], 'no file');
 
   // A page on this agent (no runs at all): nothing to export, and the titles say so.
-  const empty = await h.openPage(browser, fresh.url);
+  const empty = await h.openPage(browser, fresh.pageUrl());
   await empty.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   await empty.waitForFunction(() => document.getElementById('chart-empty').textContent === 'Waiting for a run to start…');
   const titles = await empty.evaluate(() => ['export-csv', 'export-png', 'model-export-svg', 'model-export-png']

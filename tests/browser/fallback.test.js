@@ -24,7 +24,7 @@ async function row(page, metric) {
 
 test('blocked Chart.js: a visible error and a live text table', async () => {
   const trainer = await h.startProducer(agent, { steps: 3000, rate: 300, name: 'fallback' });
-  const page = await h.openPage(browser, agent.url, {
+  const page = await h.openPage(browser, agent.pageUrl(), {
     setup: (p) => p.route('**/vendor/chart.umd.js', (route) => route.abort()),
   });
   await h.waitForRunLoaded(page, trainer.sessionId);

@@ -1,8 +1,13 @@
 // Shared harness for the browser end-to-end tests and bench/e2e_latency.js.
 //
 // Starts real processes as direct children and stops them by pid: a trainscope-agent on a
-// free port with its own namespace and a fresh data dir, ts-producer trainers in that
-// namespace, and headless Debian chromium through playwright-core.
+// free port with its own namespace, a fresh data dir and a known access token, ts-producer
+// trainers in that namespace, and headless Debian chromium through playwright-core.
+//
+// Access: each agent gets a random token (--token=), kept across restarts so an open page
+// reconnects. Pages open agent.pageUrl(...) (the token in the query, as the agent's printed
+// URL has it: the agent answers with a cookie and the page drops the token from its
+// address); node-side requests go through agent.fetch(), which sends Authorization: Bearer.
 //
 //   TRAINSCOPE_BUILD_DIR  build tree holding bin/trainscope-agent and bin/ts-producer
 //                         (default: <repo>/build)
@@ -165,9 +170,19 @@ async function stopChild(child, graceMs = 3000) {
   clearTimeout(timer);
 }
 
+/** A fresh access token: 128 random bits as hex. */
+function newToken() {
+  return crypto.randomBytes(16).toString('hex');
+}
+
 class Agent {
-  constructor({ namespace, dataDir, runtimeDir, port = 0 }) {
+  constructor({ namespace, dataDir, runtimeDir, port = 0, token = newToken() }) {
     this.namespace = namespace;
+    // The agent's access token, passed as --token=: assign a new one before start() to
+    // restart the agent as if it had made a fresh token.
+    this.token = token;
+    /** The URL the agent printed when it last started (it carries the token). */
+    this.printedUrl = null;
     this.dataDir = dataDir;
     // $XDG_RUNTIME_DIR of the agent and its trainers: where its lock file lives (0700, ours).
     this.runtimeDir = runtimeDir;
@@ -183,13 +198,36 @@ class Agent {
     return `ws://127.0.0.1:${this.port}/ws`;
   }
 
+  /** Authorization header for node-side requests (REST, WebSocket upgrades). */
+  get authHeaders() {
+    return { Authorization: `Bearer ${this.token}` };
+  }
+
+  /**
+   * The dashboard's address with the token in its query, the way the agent prints it:
+   * pageUrl('/?run=ID') -> http://127.0.0.1:PORT/?run=ID&token=TOKEN.
+   */
+  pageUrl(pathAndQuery = '/') {
+    const url = new URL(pathAndQuery, this.url);
+    url.searchParams.set('token', this.token);
+    return url.href;
+  }
+
+  /** fetch() on this agent with the token in an Authorization header (never in the URL). */
+  fetch(pathAndQuery, init = {}) {
+    return fetch(this.url + pathAndQuery, { ...init, headers: { ...this.authHeaders, ...init.headers } });
+  }
+
   /** Starts (or restarts, on the same port, namespace and data dir) the agent. */
   async start() {
     const args = [`--port=${this.port}`, `--namespace=${this.namespace}`, `--data-dir=${this.dataDir}`,
-      `--web-dir=${webDir}`];
+      `--web-dir=${webDir}`, `--token=${this.token}`];
+    // TRAINSCOPE_TOKEN from the caller's environment must not matter: --token wins anyway.
     this.process = spawnChild(agentBin, args, { XDG_RUNTIME_DIR: this.runtimeDir });
-    const m = await waitForLine(this.process, /listening on http:\/\/[\d.]+:(\d+)/, 10000, 'the agent to listen');
-    this.port = Number(m[1]);
+    // "trainscope-agent listening on http://127.0.0.1:PORT/?token=TOKEN"
+    const m = await waitForLine(this.process, /listening on (http:\/\/[\d.]+:(\d+)\/\S*)/, 10000, 'the agent to listen');
+    this.printedUrl = m[1];
+    this.port = Number(m[2]);
     return this;
   }
 
@@ -206,7 +244,7 @@ class Agent {
   }
 
   async getJson(pathAndQuery) {
-    const response = await fetch(this.url + pathAndQuery);
+    const response = await this.fetch(pathAndQuery);
     const body = await response.json();
     if (!response.ok) throw new Error(`GET ${pathAndQuery}: ${response.status} ${JSON.stringify(body)}`);
     return body;
@@ -240,6 +278,7 @@ async function startAgent(options = {}) {
     dataDir: options.dataDir || tempDir('tsweb-data-'),
     runtimeDir: options.runtimeDir || tempDir('tsweb-run-'),
     port: options.port || 0,
+    token: options.token || newToken(),
   });
   return agent.start();
 }
@@ -399,10 +438,11 @@ function theilSenSlope(xs, ys) {
 }
 
 /**
- * Opens a raw WebSocket client on a net socket (no library): does the upgrade handshake,
- * then lets the caller send frames. Used for clients that stop reading.
+ * Opens a raw WebSocket client on a net socket (no library): does the upgrade handshake
+ * (with Authorization: Bearer `token`, if given), then lets the caller send frames. Used for
+ * clients that stop reading.
  */
-function rawWebSocket(port) {
+function rawWebSocket(port, { token } = {}) {
   const net = require('node:net');
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
@@ -410,8 +450,9 @@ function rawWebSocket(port) {
     let head = '';
     socket.once('error', reject);
     socket.on('connect', () => {
+      const auth = token ? `Authorization: Bearer ${token}\r\n` : '';
       socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\n` +
-        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+        `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${auth}\r\n`);
     });
     const onData = (chunk) => {
       head += chunk.toString('latin1');
@@ -474,6 +515,7 @@ module.exports = {
   artifactsDir,
   requireWeb,
   newNamespace,
+  newToken,
   tempDir,
   sleep,
   waitFor,

@@ -144,7 +144,7 @@ const mb = (bytes) => `${(bytes / 1048576).toFixed(2)} MB`;
 
 test(`a ${TOTAL.toLocaleString('en')}-point session keeps the page's points and heap bounded`, async () => {
   // Three of the eight series drawn, the rest held (hidden datasets are updated too).
-  const page = await h.openPage(browser, `${agent.url}/?metrics=t0/m0,t0/m1,t1/m0`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?metrics=t0/m0,t0/m1,t1/m0`));
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   await installProbe(page);
   const cdp = await h.cdpSession(page);

@@ -53,7 +53,7 @@ const TOUCH = { isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 /** A touch device's page on the run, loaded: chart drawn, alert banner and model info in. */
 async function openTouchPage(viewport) {
   await makeRun();
-  const page = await h.openPage(browser, `${agent.url}/?run=${run}`, { viewport, contextOptions: TOUCH });
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${run}`), { viewport, contextOptions: TOUCH });
   await h.waitForRunLoaded(page, run);
   await page.waitForFunction(() => document.getElementById('alerts').dataset.count === '1', null, { timeout: 10000 });
   await m.waitForPanel(page, 'ready', run);
@@ -359,7 +359,7 @@ test('phone: a tap on a layer shows its details, a pinch zooms the diagram', asy
 test('phone: ten series keep their chips on one row that scrolls by itself, and the chart on the first screen', async () => {
   const trainer = await h.startProducer(agent, { steps: 300, name: 'ten-series', lossOnly: false, extra: ['--metrics', '10'] });
   await trainer.done;
-  const page = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`, { viewport: PHONE, contextOptions: TOUCH });
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`), { viewport: PHONE, contextOptions: TOUCH });
   await h.waitForRunLoaded(page, trainer.sessionId);
   await page.waitForFunction(() => document.querySelectorAll('#series-chips .chip').length >= 10);
   const strip = () => page.evaluate(() => {
@@ -418,7 +418,7 @@ test('tablet 768x1024 and phone 360x740: no sideways scroll, 44 px targets; desk
   await small.context().close();
 
   // Desktop: no fold toggles, every panel whole, even with "folded" stored.
-  const desktop = await h.openPage(browser, `${agent.url}/?run=${run}`, { viewport: { width: 1280, height: 800 } });
+  const desktop = await h.openPage(browser, agent.pageUrl(`/?run=${run}`), { viewport: { width: 1280, height: 800 } });
   await h.waitForRunLoaded(desktop, run);
   await desktop.evaluate(() => {
     localStorage.setItem('trainscope.panel.stats.collapsed', '1');

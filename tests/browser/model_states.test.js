@@ -60,7 +60,7 @@ test('loading is shown while the model info is on its way', async () => {
   const gate = new Promise((resolve) => {
     release = resolve;
   });
-  const page = await h.openPage(browser, `${agent.url}/?run=${run.sessionId}`, {
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${run.sessionId}`), {
     setup: (p) => p.route('**/api/model-info*', async (route) => {
       await gate;
       await route.continue();
@@ -78,7 +78,7 @@ test('loading is shown while the model info is on its way', async () => {
 
 test('the panel follows the run shown: a new newest run reloads it', async () => {
   const first = await m.startModelRun(agent, 'follow-6', m.gptModelInfo(m.SIX_LAYERS));
-  const page = await h.openPage(browser, agent.url);  // follow the newest run
+  const page = await h.openPage(browser, agent.pageUrl());  // follow the newest run
   await m.waitForPanel(page, 'ready', first.sessionId);
   assert.equal(await page.evaluate(() => document.getElementById('model-panel').dataset.blocks), '6');
 

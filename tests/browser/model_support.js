@@ -40,7 +40,7 @@ async function startModelRun(agent, name, modelInfo, { expectStatus = 200, steps
   await trainer.done;
   await agent.waitFinished(trainer.sessionId);
   const reply = await h.waitFor(async () => {
-    const r = await fetch(`${agent.url}/api/model-info?session=${trainer.sessionId}`);
+    const r = await agent.fetch(`/api/model-info?session=${trainer.sessionId}`);
     return r.status === expectStatus ? { status: r.status, body: await r.json() } : null;
   }, { timeoutMs: 10000, what: `/api/model-info of ${name} to answer ${expectStatus}` });
   return { sessionId: trainer.sessionId, reply };
@@ -56,7 +56,7 @@ async function waitForPanel(page, state, sessionId, timeoutMs = 10000) {
 
 /** Opens the dashboard on a run and waits for its model panel; scrolls the panel into view. */
 async function openModelPage(browser, agent, sessionId, { state = 'ready', viewport = { width: 1280, height: 800 } } = {}) {
-  const page = await h.openPage(browser, `${agent.url}/?run=${sessionId}`, { viewport });
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${sessionId}`), { viewport });
   await waitForPanel(page, state, sessionId);
   await page.evaluate(() => document.getElementById('model-panel').scrollIntoView({ block: 'start' }));
   return page;

@@ -100,7 +100,7 @@ test('a two-finger pinch zooms around the fingers, and a one-finger drag pans (t
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${agent.url}/?run=${run.sessionId}`);
+  await page.goto(agent.pageUrl(`/?run=${run.sessionId}`));
   await m.waitForPanel(page, 'ready', run.sessionId);
   await page.evaluate(() => document.getElementById('model-panel').scrollIntoView({ block: 'start' }));
   const cdp = await context.newCDPSession(page);

@@ -80,7 +80,7 @@ before(async () => {
   await agent.waitFinished(trained.session);
   // The shapes come with the second report, after the first forward pass.
   info = await h.waitFor(async () => {
-    const r = await fetch(`${agent.url}/api/model-info?session=${trained.session}`);
+    const r = await agent.fetch(`/api/model-info?session=${trained.session}`);
     const body = r.status === 200 ? await r.json() : null;
     return body && body.tree.input_shape ? body : null;
   }, { what: 'the model info with shapes' });

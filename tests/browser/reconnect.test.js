@@ -16,7 +16,7 @@ h.useAgentAndBrowser((a, b) => {
 
 test('agent killed and restarted mid-run: reconnects, no gap, no duplicate', async () => {
   const steps = 800;  // 8 s at 100/s, under the 1000-point cap: the chart holds every point
-  const page = await h.openPage(browser, agent.url);
+  const page = await h.openPage(browser, agent.pageUrl());
   const connection = page.getByTestId('connection-status');
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   const trainer = await h.startProducer(agent, { steps, rate: 100, name: 'reconnect' });
@@ -73,7 +73,7 @@ test('agent killed and restarted mid-run: reconnects, no gap, no duplicate', asy
 });
 
 test('browser offline: the status says offline, and reconnects when back online', async () => {
-  const page = await h.openPage(browser, agent.url);
+  const page = await h.openPage(browser, agent.pageUrl());
   const state = () => page.evaluate(() => document.getElementById('connection-status').dataset.state);
   await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
   await page.context().setOffline(true);

@@ -75,7 +75,7 @@ test('the run list shows each session with its status; picking one shows its dat
   // Still running while the page looks: 4000 steps at 200/s.
   const beta = await h.startProducer(agent, { steps: 4000, rate: 200, name: 'sess-beta', extra: ['--start_step', '1000'] });
 
-  const page = await h.openPage(browser, agent.url);
+  const page = await h.openPage(browser, agent.pageUrl());
   await h.waitForRunLoaded(page, beta.sessionId);  // follows the newest run
 
   await openRunList(page);
@@ -109,7 +109,7 @@ test('the run list shows each session with its status; picking one shows its dat
   await waitForDataset(page, { metric: 'train/loss', overlay: false }, 600);
 
   // A bookmark of the crashed run opens it (not the newest run), browsable from the database.
-  const later = await h.openPage(browser, `${agent.url}/?run=${crashed.sessionId}`);
+  const later = await h.openPage(browser, agent.pageUrl(`/?run=${crashed.sessionId}`));
   await h.waitForRunLoaded(later, crashed.sessionId);
   await waitForDataset(later, { metric: 'train/loss' }, 300);
   train = (await datasets(later)).find((d) => d.metric === 'train/loss');
@@ -134,7 +134,7 @@ test('runs overlaid to compare: each overlay equals its run\'s REST data, live o
   await agent.waitFinished(one.sessionId);
   await agent.waitFinished(two.sessionId);
 
-  const page = await h.openPage(browser, `${agent.url}/?run=${one.sessionId}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${one.sessionId}`));
   await h.waitForRunLoaded(page, one.sessionId);
   await openRunList(page);
   // The run shown cannot be compared with itself.
@@ -211,7 +211,7 @@ test('a distributed run: one run, a rank selector, each rank\'s series equal to 
   assert.equal(runs.length, 1, 'both ranks are one run');
   assert.deepEqual(runs[0].ranks, [0, 1]);
 
-  const page = await h.openPage(browser, `${agent.url}/?run=${runId}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${runId}`));
   await h.waitForRunLoaded(page, runId);
   await waitForDataset(page, { metric: 'train/loss', rank: 1 }, 600);
   await waitForDataset(page, { metric: 'train/loss', rank: 0 }, 800);

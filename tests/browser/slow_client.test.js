@@ -29,7 +29,7 @@ after(async () => {
 /** A ws client that records, per point, its seq and latency (arrival - t_ms). */
 function measuringClient(url, sessionId) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers: agent.authHeaders });
     const client = { ws, latencies: [], seqs: new Set(), duplicates: 0, subscribedAt: 0, messages: 0 };
     ws.on('error', reject);
     ws.on('message', (data) => {
@@ -68,7 +68,7 @@ test('stalled WebSocket clients do not delay a healthy one', async () => {
 
   // Three clients that subscribe to the backlog and to the live run, and never read a byte.
   for (let i = 0; i < 3; ++i) {
-    const raw = await h.rawWebSocket(agent.port);
+    const raw = await h.rawWebSocket(agent.port, { token: agent.token });
     raw.socket.pause();
     raw.socket.on('close', () => { raw.closed = true; });
     raw.sendText(JSON.stringify({ type: 'subscribe', session_id: backlog.sessionId, since_seq: 0 }));
@@ -125,7 +125,7 @@ test('70 stalled WebSocket clients: the agent caps them, drops the stalled, stay
     for (let i = 0; i < 70; ++i) {
       // Beyond the agent's WebSocket cap the upgrade is refused with a 503, never hung.
       const raw = await Promise.race([
-        h.rawWebSocket(agent.port).catch((e) => {
+        h.rawWebSocket(agent.port, { token: agent.token }).catch((e) => {
           assert.match(e.message, /503/, `client ${i}: ${e.message}`);
           return 'refused';
         }),
@@ -147,7 +147,7 @@ test('70 stalled WebSocket clients: the agent caps them, drops the stalled, stay
     // Each stalled client falls behind the 200,000-point replay and is dropped by the agent's
     // flush deadline (5 s); the agent's own gauge says when none is left.
     const clientsLeft = async () => {
-      const text = await (await fetch(`${agent.url}/metrics`)).text();
+      const text = await (await agent.fetch('/metrics')).text();
       const m = /^trainscope_websocket_clients (\d+)$/m.exec(text);
       return m ? Number(m[1]) : -1;
     };
@@ -159,7 +159,7 @@ test('70 stalled WebSocket clients: the agent caps them, drops the stalled, stay
       left = await clientsLeft();
     }
     assert.equal(left, 0, `${left} stalled clients still connected after 30 s`);
-    const after = await fetch(`${agent.url}/api/runs`, { signal: AbortSignal.timeout(3000) });
+    const after = await agent.fetch('/api/runs', { signal: AbortSignal.timeout(3000) });
     assert.equal(after.status, 200);
   } finally {
     for (const c of clients) c.socket.destroy();

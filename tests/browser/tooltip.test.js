@@ -21,7 +21,7 @@ test('tooltip shows iteration, loss, timestamp and elapsed time', async () => {
   const run = await agent.waitFinished(trainer.sessionId);
   const rest = await agent.series(trainer.sessionId, 'train/loss');
 
-  const page = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`);
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
   await h.waitForRunLoaded(page, trainer.sessionId);
   const step = 357;  // ~1.8 s in; not a multiple of 100, so no val/loss point shares the step
   const target = await page.waitForFunction((s) => {

@@ -20,7 +20,7 @@ test('drag-zoom shows the visible range at full resolution; reset returns to the
   await agent.waitFinished(trainer.sessionId);
 
   const requests = [];
-  const page = await h.openPage(browser, `${agent.url}/?run=${trainer.sessionId}`, {
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`), {
     setup: (p) => p.on('request', (r) => requests.push(r.url())),
   });
   await h.waitForRunLoaded(page, trainer.sessionId);

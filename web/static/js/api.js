@@ -1,5 +1,12 @@
 // REST client for the agent's /api routes. Every function resolves to parsed JSON or throws
 // an ApiError carrying the HTTP status and the agent's {"error": ...} message.
+//
+// Access: requests carry no token. The agent set an HttpOnly cookie when the page was opened
+// with ?token=, and a same-origin fetch sends it (credentials: 'same-origin', the default,
+// spelled out below so nobody "fixes" it to 'omit'). A 401 means the cookie went stale (the
+// agent restarted with a new token): every request is answered here, so this is where the
+// page learns it and leaves for the sign-in screen.
+import { accessLost } from './access_lost.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -13,7 +20,9 @@ export class ApiError extends Error {
 export async function getJson(path, { signal } = {}) {
   let response;
   try {
-    response = await fetch(path, { signal, headers: { Accept: 'application/json' }, cache: 'no-store' });
+    response = await fetch(path, {
+      signal, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin',
+    });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, `network error: ${e.message}`);
@@ -24,6 +33,7 @@ export async function getJson(path, { signal } = {}) {
   } catch {
     // Not JSON: keep body null and report the status below.
   }
+  if (response.status === 401) accessLost();
   if (!response.ok) {
     throw new ApiError(response.status, (body && body.error) || `HTTP ${response.status}`);
   }
@@ -86,4 +96,18 @@ export async function getLatestPoint(sessionId, metric, { rank, signal } = {}) {
 export async function listPlugins(options) {
   const body = await getJson('/api/plugins', options);
   return (body && body.plugins) || [];
+}
+
+/**
+ * Asks the agent whether it still accepts the page's cookie; a 401 sends the page to the
+ * sign-in screen (getJson). For the WebSocket's reconnect path: a refused upgrade looks to
+ * the page like any failed connection, only an HTTP answer tells a 401 apart. /api/plugins
+ * is small and needs the token. Never throws: an agent that is down is the socket's business.
+ */
+export async function checkAccess() {
+  try {
+    await getJson('/api/plugins');
+  } catch {
+    // 401 handled in getJson; anything else (agent down, 5xx) is not an access problem.
+  }
 }

@@ -8,6 +8,11 @@
 //                     retryAt: ms timestamp of the next attempt or null, failures}
 //   'message' detail: the parsed server message (hello, run_started, run_ended,
 //                     training_update, error, pong, analytics, alert, ...)
+//
+// Access: the upgrade carries no token; the browser sends the agent's HttpOnly cookie with
+// it. An upgrade the agent refuses (401: the cookie went stale) reaches JS as a bare close,
+// the same as an agent that is down, so each failed attempt calls `onAttemptFailed` (the
+// page probes a REST route there, whose 401 it can see) before backing off.
 
 /** Backoff policy: 0.5 s doubling to a 30 s cap, each delay scaled by 1 ± 30 %. */
 export const BACKOFF = { baseMs: 500, capMs: 30000, jitter: 0.3 };
@@ -25,10 +30,14 @@ const PING_INTERVAL_MS = 15000;
 const SILENCE_LIMIT_MS = 40000;
 
 export class LiveSocket extends EventTarget {
-  /** @param url ws:// URL of the agent's /ws endpoint. */
-  constructor(url) {
+  /**
+   * @param url ws:// URL of the agent's /ws endpoint (never with a token in it).
+   * @param options.onAttemptFailed called after each attempt that closed without opening.
+   */
+  constructor(url, { onAttemptFailed = null } = {}) {
     super();
     this.url = url;
+    this.onAttemptFailed = onAttemptFailed;
     this.ws = null;
     this.state = 'connecting';
     this.failures = 0;
@@ -176,7 +185,10 @@ export class LiveSocket extends EventTarget {
       if (this.ws !== ws) return;  // a socket we already abandoned
       this.ws = null;
       this.stopPings();
-      if (!opened) ++this.failures;
+      if (!opened) {
+        ++this.failures;
+        if (this.onAttemptFailed) this.onAttemptFailed();
+      }
       this.scheduleReconnect();
     };
     ws.onerror = () => {

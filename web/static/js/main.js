@@ -5,6 +5,8 @@
 // series (max_points = the cap) -> merge: REST points for everything up to the response's
 // seq, pushed points after it. A reconnect resubscribes from the last complete flush; the
 // store drops anything it already holds, so the chart has no gap and no duplicate.
+// First: takes ?token= out of the address bar before any other module runs.
+import './address_token.js';
 import * as api from './api.js';
 import { readConfig, rememberRun } from './config.js';
 import { ConnectionBadge } from './connection_badge.js';
@@ -32,7 +34,10 @@ const $ = (id) => document.getElementById(id);
 const app = $('app');
 const config = readConfig();
 const store = new SeriesStore(config.maxPoints);
-const socket = new LiveSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+// No token in the URL: the upgrade carries the agent's cookie. A failed attempt asks a REST
+// route whether the agent still takes that cookie (a refused upgrade cannot say so itself).
+const socket = new LiveSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`,
+  { onAttemptFailed: () => api.checkAccess() });
 const events = new EventTarget();
 
 const state = {
