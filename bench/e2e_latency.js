@@ -34,9 +34,9 @@ function stats(values) {
   };
 }
 
-function wsClient(url, sessionId, measureFrom) {
+function wsClient(url, headers, sessionId, measureFrom) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers });
     const client = { ws, latencies: [] };
     ws.on('error', reject);
     ws.on('message', (data) => {
@@ -62,7 +62,7 @@ async function main() {
     // --text: the page without Chart.js (its text fallback), to see what drawing costs.
     const textOnly = process.argv.includes('--text');
     const fps = arg('fps', null);  // the page's ?fps= setting (most chart redraws per second)
-    const page = await h.openPage(browser, `${agent.url}/${fps ? `?fps=${fps}` : ''}`, {
+    const page = await h.openPage(browser, agent.pageUrl(fps ? `/?fps=${fps}` : '/'), {
       setup: textOnly ? (p) => p.route('**/vendor/chart.umd.js', (r) => r.abort()) : undefined,
     });
     await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
@@ -91,7 +91,7 @@ async function main() {
     // Skip the first half second: page load, run switch and the REST snapshot.
     const measureFrom = Date.now() + 500;
     await page.evaluate((from) => { window.__bench.from = from; }, measureFrom);
-    const client = await wsClient(agent.wsUrl, trainer.sessionId, () => measureFrom);
+    const client = await wsClient(agent.wsUrl, agent.authHeaders, trainer.sessionId, () => measureFrom);
     const dropped = await trainer.done;
     await agent.waitFinished(trainer.sessionId);
     await h.sleep(500);

@@ -92,7 +92,7 @@ async function main() {
   try {
     const query = new URLSearchParams({ metrics: 't0/m0,t0/m1,t1/m0' });
     if (maxPoints) query.set('max_points', String(maxPoints));
-    const page = await h.openPage(browser, `${agent.url}/?${query}`);
+    const page = await h.openPage(browser, agent.pageUrl(`/?${query}`));
     await page.waitForFunction(() => document.getElementById('connection-status').dataset.state === 'connected');
     await installProbe(page);
     const cdp = await h.cdpSession(page);
