@@ -8,6 +8,7 @@
 #include "plugin_host.hpp"
 #include "http_server.hpp"
 #include "http_util.hpp"
+#include "json_in.hpp"
 #include "json_out.hpp"
 #include "model_info.hpp"
 #include "queries.hpp"
@@ -71,12 +72,13 @@ void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServ
     // Add the trainer's config as parsed JSON when it is valid, else as a string.
     std::string config = q.run_text(id, "config").value_or("");
     rapidjson::Document doc;
-    bool valid = !config.empty() && !doc.Parse(config.c_str()).HasParseError() && doc.IsObject();
+    std::string problem = config.empty() ? "" : parse_json(doc, config, kConfigJsonLimits);
+    if (problem.empty() && !config.empty() && !doc.IsObject()) problem = "is not a JSON object";
     body.pop_back();
     body += ",\"config\":";
-    if (valid) body += config;
-    else if (config.empty()) body += "null";
-    else body += "{\"error\":\"config is not a JSON object\"}";
+    if (config.empty()) body += "null";
+    else if (problem.empty()) body += config;
+    else body += error_json("config " + problem);
     body += "}";
     send_json(response, 200, body);
 }
@@ -96,22 +98,47 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
         throw HttpError{400, "last=1 returns the newest point: it takes no from, to or max_points"};
 
     Queries q(ctx.db_path);
-    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
-    SeriesResult s = q.series(req);
-    if (!s.found) throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
-                                           (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
+    if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};
+    // Streamed: points go out in chunks as SQLite yields them, so an answer of millions of
+    // points costs the agent one chunk of memory, not the whole answer.
+    constexpr std::size_t kChunkBytes = 64 * 1024;
     rapidjson::StringBuffer buf;
     JsonWriter w(buf);
-    w.StartObject();
-    w.Key("session_id"); write_string(w, id);
-    w.Key("metric"); write_string(w, metric);
+    std::ostream* out = nullptr;
+    auto flush = [&] {
+        out->write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
+        buf.Clear();
+    };
+    auto head = [&](const SeriesResult&) {
+        response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+        response.setContentType("application/json");
+        response.set("Cache-Control", "no-store");
+        response.setChunkedTransferEncoding(true);
+        out = &response.send();
+        w.StartObject();
+        w.Key("session_id"); write_string(w, id);
+        w.Key("metric"); write_string(w, metric);
+        w.Key("points");
+        w.StartArray();
+    };
+    auto point = [&](const StoredPoint& p) {
+        w.StartArray();
+        w.Int64(p.step);
+        write_ms(w, p.t_ms);
+        write_number(w, p.value);
+        w.EndArray();
+        if (buf.GetSize() >= kChunkBytes) flush();
+    };
+    SeriesResult s = q.series(req, head, point);
+    if (!s.found) throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
+                                           (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
+    w.EndArray();
     w.Key("rank"); w.Int(s.rank);
-    w.Key("points"); write_points(w, s.points);
     w.Key("downsampled"); w.Bool(s.downsampled);
     w.Key("total"); w.Int64(s.total);
     w.Key("seq"); w.Int64(s.seq);
     w.EndObject();
-    send_json(response, 200, buf.GetString());
+    flush();
 }
 
 void list_plugins(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {

@@ -11,12 +11,20 @@
 #include <vector>
 
 #include "types.hpp"
+#include "utf8.hpp"
 
 namespace trainscope::agent {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
+/// Text is checked here as well as at ingest: a plugin's names and messages, or a database an
+/// older agent filled, may hold invalid UTF-8, and one bad string closes a browser's socket.
 inline void write_string(JsonWriter& w, std::string_view s) {
+    if (!is_valid_utf8(s)) {
+        std::string fixed = valid_utf8(s);
+        w.String(fixed.data(), static_cast<rapidjson::SizeType>(fixed.size()));
+        return;
+    }
     w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 

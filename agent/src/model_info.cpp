@@ -1,9 +1,10 @@
 #include "model_info.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "json_in.hpp"
 
 namespace trainscope::agent {
 
@@ -66,11 +67,8 @@ struct Checker {
 ModelInfoResult normalise_model_info(const std::string& text) {
     ModelInfoResult r;
     rapidjson::Document doc;
-    if (doc.Parse(text.c_str(), text.size()).HasParseError()) {
-        r.error = std::string("is not valid JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                  " at byte " + std::to_string(doc.GetErrorOffset());
-        return r;
-    }
+    r.error = parse_json(doc, text, kModelInfoJsonLimits);
+    if (!r.error.empty()) return r;
     if (!doc.IsObject()) {
         r.error = "must be a JSON object with \"config\" and \"tree\"";
         return r;

@@ -70,6 +70,13 @@ std::optional<RunInfo> Queries::run(const std::string& session_id) {
     return r;
 }
 
+std::optional<std::int64_t> Queries::last_seq(const std::string& session_id) {
+    Stmt q(db_, "SELECT last_seq FROM runs WHERE session_id=?");
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    return q.int64(0);
+}
+
 std::optional<std::string> Queries::newest_session() {
     Stmt q(db_, "SELECT session_id FROM runs ORDER BY started_ms DESC LIMIT 1");
     if (!q.step()) return std::nullopt;
@@ -85,6 +92,16 @@ std::optional<std::string> Queries::run_text(const std::string& session_id, cons
 }
 
 SeriesResult Queries::series(const SeriesRequest& req) {
+    SeriesResult collected;
+    SeriesResult figures = series(
+        req, [](const SeriesResult&) {}, [&collected](const StoredPoint& p) { collected.points.push_back(p); });
+    figures.points = std::move(collected.points);
+    return figures;
+}
+
+SeriesResult Queries::series(const SeriesRequest& req,
+                             const std::function<void(const SeriesResult&)>& head,
+                             const std::function<void(const StoredPoint&)>& point) {
     SeriesResult result;
     // One read transaction: the series' figures, the points and the run's seq come from the
     // same snapshot, so a live client can tell which pushed points the response already holds.
@@ -115,10 +132,12 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         // the series is.
         Stmt newest(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
         newest.bind(1, series);
-        if (newest.step())
-            result.points.push_back(StoredPoint{newest.int64(0), newest.int64(1),
-                                                static_cast<double>(newest.int64(2)) / 1000.0, value_of(newest, 3)});
-        result.total = static_cast<std::int64_t>(result.points.size());
+        bool any = newest.step();
+        result.total = any ? 1 : 0;
+        head(result);
+        if (any)
+            point(StoredPoint{newest.int64(0), newest.int64(1),
+                              static_cast<double>(newest.int64(2)) / 1000.0, value_of(newest, 3)});
         return result;
     }
 
@@ -165,30 +184,32 @@ SeriesResult Queries::series(const SeriesRequest& req) {
         last_step = count.int64(2);
     }
     result.total = total;
+    bool fits = static_cast<std::size_t>(result.total) <= req.max_points;
+    result.downsampled = !fits;
+    head(result);
     if (result.total == 0) return result;
 
     // At full resolution: step order for the chart (a trainer may log steps out of order),
-    // seq breaking ties. Downsampled: the table's own (series_id, seq) order, no sort of the
-    // whole range; the buckets take points in any order and hand them back in step order.
-    bool fits = static_cast<std::size_t>(result.total) <= req.max_points;
-    Stmt q(db_, fits ? "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
-                       "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY step, seq"
-                     : "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
-                       "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY seq");
+    // seq breaking ties; a series whose steps never go down is in that order by seq already
+    // (no sort). Downsampled: the table's own (series_id, seq) order, no sort of the whole
+    // range; the buckets take points in any order and hand them back in step order.
+    Stmt q(db_, fits && !steps_ordered
+                    ? "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY step, seq"
+                    : "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY seq");
     q.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
     auto row = [&q] {
         return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
                            value_of(q, 3)};
     };
     if (fits) {
-        result.points.reserve(static_cast<std::size_t>(result.total));
-        while (q.step()) result.points.push_back(row());
+        while (q.step()) point(row());  // streamed: a 5M-point answer is never held
         return result;
     }
-    result.downsampled = true;
-    MinMaxBuckets buckets(first_step, last_step, req.max_points);
+    MinMaxBuckets buckets(first_step, last_step, std::min(req.max_points, kMaxDownsampledPoints));
     while (q.step()) buckets.add(row());
-    result.points = buckets.take();
+    for (const StoredPoint& p : buckets.take()) point(p);
     return result;
 }
 

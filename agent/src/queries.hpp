@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ struct SeriesRequest {
     bool last_only = false;  ///< only the newest point (highest seq): an index lookup, no scan
 };
 
+/// A downsampled answer holds at most this many points, whatever max_points asks: its
+/// buckets are held in memory (about 50 bytes a point), and a chart needs far fewer.
+inline constexpr std::size_t kMaxDownsampledPoints = 200'000;
+
 struct SeriesResult {
     bool found = false;  ///< false: no such metric in this run
     int rank = 0;
@@ -39,12 +44,22 @@ public:
 
     std::vector<RunInfo> runs();
     std::optional<RunInfo> run(const std::string& session_id);
+    /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
+    std::optional<std::int64_t> last_seq(const std::string& session_id);
     /// The newest run's id, if any.
     std::optional<std::string> newest_session();
     /// Raw JSON text the trainer set (config or model_info); nullopt if the run is unknown,
     /// an empty string if it never set it.
     std::optional<std::string> run_text(const std::string& session_id, const char* column);
 
+    /// Streams a series, holding at most a downsampled answer's buckets, never the range's
+    /// points: `head` gets the figures (found, rank, total, downsampled, seq) before any
+    /// point, then `point` each point in step order. `head` is not called for an unknown
+    /// series. Returns the figures (without points).
+    SeriesResult series(const SeriesRequest& request,
+                        const std::function<void(const SeriesResult&)>& head,
+                        const std::function<void(const StoredPoint&)>& point);
+    /// The same, collected into the result's points.
     SeriesResult series(const SeriesRequest& request);
 
     /// Points of a session with since < seq <= upto, grouped per series, in seq order.

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "sigbus_guard.hpp"
+#include "utf8.hpp"
 
 namespace trainscope::agent {
 
@@ -19,8 +20,10 @@ using layout::Header;
 
 namespace {
 
+/// Text of a fixed-size field: up to its NUL, made valid UTF-8 (a hostile or old trainer may
+/// have cut it mid-character).
 std::string bounded_string(const char* p, std::size_t n) {
-    return std::string(p, strnlen(p, n));
+    return valid_utf8(std::string_view(p, strnlen(p, n)));
 }
 
 template <std::size_t N>
@@ -33,7 +36,7 @@ bool read_blob(const layout::Blob<N>& blob, std::uint32_t* generation, std::stri
     std::atomic_thread_fence(std::memory_order_acquire);
     if (blob.generation.load(std::memory_order_relaxed) != g1) return false;
     *generation = g1;
-    *out = std::move(copy);
+    *out = valid_utf8(copy);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "http_util.hpp"
+#include "json_in.hpp"
 #include "json_out.hpp"
 #include "queries.hpp"
 
@@ -126,7 +127,7 @@ public:
             // this timeout and the client is dropped, blocking nobody but this thread.
             ws->setSendTimeout(Poco::Timespan(0, hub_.options_.send_timeout_ms * 1000));
             ws->setReceiveTimeout(Poco::Timespan(5, 0));
-            ws->setMaxPayloadSize(64 * 1024);
+            ws->setMaxPayloadSize(static_cast<int>(sizeof buffer_));
             Queries q(hub_.db_path_);
             {
                 BusyScope busy(client->busy_since_ms);
@@ -151,7 +152,7 @@ private:
         while (!hub_.stopping_ && !client.closing) {
             auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_flush - Clock::now());
             if (wait.count() > 0 && ws.poll(Poco::Timespan(wait.count()), Poco::Net::Socket::SELECT_READ)) {
-                if (!receive(ws, client)) return;
+                if (!receive(ws, client, q)) return;
                 continue;
             }
             if (Clock::now() >= next_flush) {
@@ -162,9 +163,20 @@ private:
     }
 
     /// Handles one incoming frame; false when the peer closed.
-    bool receive(WebSocket& ws, WebSocketHub::Client& client) {
+    bool receive(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
         int flags = 0;
-        int n = ws.receiveFrame(buffer_, sizeof buffer_, flags);
+        int n = 0;
+        try {
+            n = ws.receiveFrame(buffer_, sizeof buffer_, flags);
+        } catch (const Poco::Net::WebSocketException& e) {
+            if (e.code() != WebSocket::WS_ERR_PAYLOAD_TOO_BIG) throw;
+            // The rest of the frame is still unread, so the connection cannot go on: say
+            // why, then close with 1009 (message too big).
+            send(ws, simple_json("error", "error", "message is over the size limit of " +
+                                                       std::to_string(sizeof buffer_) + " bytes"));
+            ws.shutdown(WebSocket::WS_PAYLOAD_TOO_BIG, "message too big");
+            return false;
+        }
         int op = flags & WebSocket::FRAME_OP_BITMASK;
         if (n == 0 && flags == 0) return false;
         if (op == WebSocket::FRAME_OP_CLOSE) {
@@ -177,8 +189,12 @@ private:
         }
         if (op != WebSocket::FRAME_OP_TEXT) return true;
         rapidjson::Document doc;
-        doc.Parse(buffer_, static_cast<std::size_t>(n));
-        if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") || !doc["type"].IsString()) {
+        std::string problem = parse_json(doc, std::string_view(buffer_, static_cast<std::size_t>(n)), kFrameJsonLimits);
+        if (!problem.empty()) {
+            send(ws, simple_json("error", "error", "message " + problem));
+            return true;
+        }
+        if (!doc.IsObject() || !doc.HasMember("type") || !doc["type"].IsString()) {
             send(ws, simple_json("error", "error", "expected a JSON object with a string 'type'"));
             return true;
         }
@@ -196,7 +212,8 @@ private:
             }
             bool has_since = doc.HasMember("since_seq") && doc["since_seq"].IsInt64();
             std::int64_t since = has_since ? doc["since_seq"].GetInt64() : 0;
-            hub_.subscribe(client, session, std::max<std::int64_t>(0, since), has_since);
+            if (!hub_.subscribe(client, q, session, std::max<std::int64_t>(0, since), has_since))
+                send(ws, simple_json("error", "error", "subscribe: unknown session_id '" + session + "'"));
         } else if (type == "ping") {
             send(ws, "{\"type\":\"pong\"}");
         } else {
@@ -278,7 +295,7 @@ private:
     }
 
     WebSocketHub& hub_;
-    char buffer_[64 * 1024];
+    char buffer_[kFrameJsonLimits.max_bytes];
 };
 
 WebSocketHub::WebSocketHub(std::string db_path, std::string version, Poco::Logger& log,
@@ -359,20 +376,19 @@ void WebSocketHub::remove(const std::shared_ptr<Client>& c) {
     clients_.erase(c);
 }
 
-void WebSocketHub::subscribe(Client& c, const std::string& session, std::int64_t since, bool has_since) {
+bool WebSocketHub::subscribe(Client& c, Queries& q, const std::string& session, std::int64_t since,
+                             bool has_since) {
     // After an agent restart the hub has seen no points yet: start from the stored count.
-    std::int64_t stored = 0;
-    {
-        Queries q(db_path_);
-        if (auto run = q.run(session)) stored = run->last_seq;
-    }
+    std::optional<std::int64_t> stored = q.last_seq(session);
+    if (!stored) return false;  // unknown: no state grows for made-up ids
     std::lock_guard<std::mutex> lock(mutex_);
     std::int64_t& newest = published_[session];
-    newest = std::max(newest, stored);
+    newest = std::max(newest, *stored);
     Client::Subscription& sub = c.subs[session];
     sub.queue.clear();
     sub.delivered = has_since ? std::min(since, newest) : newest;
     sub.replay = sub.delivered < newest;
+    return true;
 }
 
 void WebSocketHub::unsubscribe(Client& c, const std::string& session) {

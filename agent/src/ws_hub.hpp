@@ -38,6 +38,8 @@ class Logger;
 
 namespace trainscope::agent {
 
+class Queries;
+
 struct HubOptions {
     std::size_t max_queued_points = 50'000;  ///< per client; beyond it, replay from the store
     int flush_interval_ms = 16;
@@ -80,7 +82,10 @@ private:
     friend class WebSocketSession;
     void add(const std::shared_ptr<Client>& c);
     void remove(const std::shared_ptr<Client>& c);
-    void subscribe(Client& c, const std::string& session_id, std::int64_t since_seq, bool has_since);
+    /// False (and nothing kept) for a session the store does not know. `q` is the calling
+    /// client's own connection: a subscribe opens none.
+    bool subscribe(Client& c, Queries& q, const std::string& session_id, std::int64_t since_seq,
+                   bool has_since);
     void unsubscribe(Client& c, const std::string& session_id);
 
     void watchdog();
