@@ -41,19 +41,6 @@ inline void write_ms(JsonWriter& w, double ms) {
     w.RawValue(buf, static_cast<std::size_t>(n), rapidjson::kNumberType);
 }
 
-/// [[step, t_ms, value], ...]
-inline void write_points(JsonWriter& w, const std::vector<StoredPoint>& points) {
-    w.StartArray();
-    for (const StoredPoint& p : points) {
-        w.StartArray();
-        w.Int64(p.step);
-        write_ms(w, p.t_ms);
-        write_number(w, p.value);
-        w.EndArray();
-    }
-    w.EndArray();
-}
-
 /// A run object as GET /api/runs lists it.
 void write_run(JsonWriter& w, const RunInfo& run, std::uint64_t live_dropped);
 
