@@ -31,7 +31,7 @@
 // later threads share lane 0. /dev/shm is tmpfs and sparse: a lane no thread writes costs no
 // memory, so the segment's size is virtual until used. Lanes start page-aligned.
 //
-// Protocol (see DESIGN.md, "Shared-memory contract"):
+// Protocol (see docs/design.md, "Shared-memory protocol"):
 //  * The creator fills the header, then stores `version` with release. A reader treats 0 as
 //    "not ready yet" and any other value than kLayoutVersion as a mismatch.
 //  * Owned lane (k >= 1): the owner fills slot p % slot_count (only while
