@@ -12,35 +12,16 @@
 #include "json_out.hpp"
 #include "model_info.hpp"
 #include "queries.hpp"
+#include "series_params.hpp"
 
 namespace trainscope::agent {
 
 namespace {
 
-constexpr std::int64_t kMaxPointsLimit = 5'000'000;
-
-using Params = std::map<std::string, std::string>;
+using Params = QueryParams;
 
 Params query_params(const Poco::Net::HTTPServerRequest& request) {
-    Params out;
-    try {
-        for (auto& [k, v] : Poco::URI(request.getURI()).getQueryParameters()) out[k] = v;
-    } catch (const Poco::SyntaxException&) {
-        throw HttpError{400, "bad percent-encoding in query string"};
-    }
-    return out;
-}
-
-std::int64_t int_param(const Params& params, const std::string& name, std::int64_t fallback,
-                       std::int64_t lo, std::int64_t hi) {
-    auto it = params.find(name);
-    if (it == params.end() || it->second.empty()) return fallback;
-    auto v = parse_int(it->second);
-    if (!v) throw HttpError{400, name + " must be an integer, got '" + it->second + "'"};
-    if (*v < lo || *v > hi)
-        throw HttpError{400, name + " must be between " + std::to_string(lo) + " and " +
-                                 std::to_string(hi) + ", got " + it->second};
-    return *v;
+    return parse_query_params(request.getURI());
 }
 
 std::map<std::string, std::uint64_t> live_dropped(const AgentContext& ctx) {
@@ -85,17 +66,7 @@ void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServ
 
 void get_series(const AgentContext& ctx, const std::string& id, const std::string& metric,
                 const Params& params, Poco::Net::HTTPServerResponse& response) {
-    SeriesRequest req;
-    req.session_id = id;
-    req.metric = metric;
-    req.from = int_param(params, "from", req.from, INT64_MIN, INT64_MAX);
-    req.to = int_param(params, "to", req.to, INT64_MIN, INT64_MAX);
-    if (req.from > req.to) throw HttpError{400, "from must not be greater than to"};
-    req.max_points = static_cast<std::size_t>(int_param(params, "max_points", 2000, 1, kMaxPointsLimit));
-    req.rank = static_cast<int>(int_param(params, "rank", -1, 0, 1 << 20));
-    req.last_only = int_param(params, "last", 0, 0, 1) == 1;
-    if (req.last_only && (params.count("from") || params.count("to") || params.count("max_points")))
-        throw HttpError{400, "last=1 returns the newest point: it takes no from, to or max_points"};
+    SeriesRequest req = parse_series_request(id, metric, params);
 
     Queries q(ctx.db_path);
     if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <chrono>
 
+#include "client_message.hpp"
 #include "http_util.hpp"
 #include "json_in.hpp"
 #include "json_out.hpp"
@@ -188,36 +189,21 @@ private:
             return true;
         }
         if (op != WebSocket::FRAME_OP_TEXT) return true;
-        rapidjson::Document doc;
-        std::string problem = parse_json(doc, std::string_view(buffer_, static_cast<std::size_t>(n)), kFrameJsonLimits);
-        if (!problem.empty()) {
-            send(ws, simple_json("error", "error", "message " + problem));
-            return true;
-        }
-        if (!doc.IsObject() || !doc.HasMember("type") || !doc["type"].IsString()) {
-            send(ws, simple_json("error", "error", "expected a JSON object with a string 'type'"));
-            return true;
-        }
-        std::string type = doc["type"].GetString();
-        std::string session = doc.HasMember("session_id") && doc["session_id"].IsString()
-                                  ? doc["session_id"].GetString() : "";
-        if (type == "subscribe" || type == "unsubscribe") {
-            if (session.empty()) {
-                send(ws, simple_json("error", "error", type + " needs a session_id"));
-                return true;
-            }
-            if (type == "unsubscribe") {
-                hub_.unsubscribe(client, session);
-                return true;
-            }
-            bool has_since = doc.HasMember("since_seq") && doc["since_seq"].IsInt64();
-            std::int64_t since = has_since ? doc["since_seq"].GetInt64() : 0;
-            if (!hub_.subscribe(client, q, session, std::max<std::int64_t>(0, since), has_since))
-                send(ws, simple_json("error", "error", "subscribe: unknown session_id '" + session + "'"));
-        } else if (type == "ping") {
-            send(ws, "{\"type\":\"pong\"}");
-        } else {
-            send(ws, simple_json("error", "error", "unknown message type '" + type + "'"));
+        ClientMessage m = parse_client_message(buffer_, static_cast<std::size_t>(n));
+        switch (m.type) {
+            case ClientMessage::Type::subscribe:
+                if (!hub_.subscribe(client, q, m.session_id, m.since_seq, m.has_since))
+                    send(ws, simple_json("error", "error", "subscribe: unknown session_id '" + m.session_id + "'"));
+                break;
+            case ClientMessage::Type::unsubscribe:
+                hub_.unsubscribe(client, m.session_id);
+                break;
+            case ClientMessage::Type::ping:
+                send(ws, "{\"type\":\"pong\"}");
+                break;
+            case ClientMessage::Type::invalid:
+                send(ws, simple_json("error", "error", m.error));
+                break;
         }
         return true;
     }
