@@ -46,7 +46,9 @@ struct Checker {
                 std::int64_t p = 0;
                 if (!node(children->value[i], where + ".children[" + std::to_string(i) + "]", depth + 1, &p))
                     return false;
-                sum += p;
+                // Each count fits an int64 but their sum need not (signed overflow is UB).
+                if (__builtin_add_overflow(sum, p, &sum))
+                    return fail(where + ".children", "hold more params in all than 2^63 - 1");
             }
         }
         auto params = n.FindMember("params");
@@ -99,7 +101,11 @@ ModelInfoResult normalise_model_info(const std::string& text) {
     doc.AddMember("node_count", rapidjson::Value(static_cast<uint64_t>(check.nodes)), doc.GetAllocator());
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    doc.Accept(w);
+    // RapidJSON reads 1e999 as infinity but cannot write it back: the reply would be broken JSON.
+    if (!doc.Accept(w)) {
+        r.error = "holds a number too large for JSON (such as 1e999)";
+        return r;
+    }
     r.ok = true;
     r.json = buf.GetString();
     return r;

@@ -309,7 +309,10 @@ bool SegmentReader::read_model_info(std::uint32_t* generation, std::string* out)
 void SegmentReader::drain_events(std::vector<EventRecord>& out) {
     std::uint64_t pos = header_->event_read.load(std::memory_order_relaxed);
     std::uint64_t end = header_->event_write.load(std::memory_order_acquire);
-    if (end - pos > layout::kEventSlots) pos = end - layout::kEventSlots;  // corrupt counters
+    // Corrupt counters. A read cursor ahead of the write cursor must not be stored back as
+    // it is: the producer would see its event ring full forever and drop every event.
+    if (end < pos) pos = end;
+    else if (end - pos > layout::kEventSlots) pos = end - layout::kEventSlots;
     for (; pos < end; ++pos) {
         const layout::EventSlot& e = header_->events[pos % layout::kEventSlots];
         if (e.publish.load(std::memory_order_acquire) != static_cast<std::uint32_t>(pos + 1)) break;
