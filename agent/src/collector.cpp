@@ -13,6 +13,7 @@ namespace trainscope::agent {
 
 using Clock = std::chrono::steady_clock;
 
+
 struct Collector::Attached {
     std::unique_ptr<SegmentReader> reader;
     ProducerKey key;
@@ -21,8 +22,11 @@ struct Collector::Attached {
     LaneCursors cursor;     ///< per lane: drained up to here
     LaneCursors committed;  ///< per lane: stored (and released) up to here
     std::vector<std::int64_t> series_ids;  ///< metric id -> series id, -1 if not yet known
-    std::uint32_t config_generation = 0;
-    std::uint32_t model_generation = 0;
+    // Blob generations and the event position: read up to here, and stored up to here.
+    // Only a commit moves the stored ones; a failed one rewinds to them.
+    std::uint32_t config_generation = 0, stored_config_generation = 0;
+    std::uint32_t model_generation = 0, stored_model_generation = 0;
+    std::uint64_t event_cursor = 0, stored_event_cursor = 0;
     bool dead = false;
     Clock::time_point next_liveness{};
     std::uint64_t lost = 0;
@@ -48,19 +52,34 @@ std::map<std::string, std::uint64_t> Collector::live_dropped() const {
 }
 
 void Collector::loop() {
+    bool failing = false;  // the last store write failed
     while (!stop_) {
         Clock::time_point now = Clock::now();
-        if (now >= next_scan_) {
-            scan();
-            next_scan_ = now + options_.scan_interval;
-        }
         bool moved = false;
-        try {
-            moved = pass();
-        } catch (const std::exception& e) {
-            ++stats_.store_errors;
-            log_.error("collector: %s; retrying", std::string(e.what()));
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (outage_.may_try(now)) {
+            try {
+                if (now >= next_scan_) {
+                    scan();
+                    next_scan_ = now + options_.scan_interval;
+                }
+                moved = pass();
+                if (failing) {
+                    StorageOutage::Snapshot was = outage_.snapshot();
+                    outage_.succeeded();
+                    failing = false;
+                    log_.information("storage: writing again after %.1f s; the waiting points are stored",
+                                     was.outage_seconds);
+                }
+            } catch (const std::exception& e) {
+                // Disk full, I/O error, read-only file: nothing read since the last commit was
+                // handed back, so the points wait in the rings. Once per outage in the log.
+                ++stats_.store_errors;
+                failing = true;
+                if (outage_.failed(e.what(), now))
+                    log_.error("storage: cannot write (%s); points wait in the trainers' rings (a "
+                               "trainer drops only once its ring is full); retrying with backoff",
+                               std::string(e.what()));
+            }
         }
         if (!moved) std::this_thread::sleep_for(options_.idle_sleep);
     }
@@ -91,12 +110,12 @@ void Collector::scan() {
 
     if (!first_scan_done_) {
         // Runs an earlier agent left "running" whose trainer segment is gone ended unseen.
-        first_scan_done_ = true;
         CommitBatch batch;
         for (const std::string& session : store_.running_sessions())
             if (!producers_per_session_.count(session))
                 batch.runs.push_back(RunUpdate{session, "crashed", "", "", 0});
         if (!batch.runs.empty()) store_.commit(batch);
+        first_scan_done_ = true;  // only once committed: a failed commit is tried again
     }
 }
 
@@ -146,6 +165,7 @@ void Collector::attach(const std::string& name, std::uint64_t inode) {
         resumed += start;
     }
     a->committed = a->cursor;
+    a->event_cursor = a->stored_event_cursor = reader->event_read_pos();
     a->series_ids.assign(layout::kMaxMetrics, -1);
     a->reader = std::move(reader);
     ++stats_.segments_attached;
@@ -201,9 +221,21 @@ void Collector::take_injected(CommitBatch& batch) {
 }
 
 bool Collector::pass() {
+    std::vector<std::unique_ptr<Attached>> closing;
+    PassTally tally;
+    try {
+        return drain_and_commit(closing, tally);
+    } catch (...) {
+        // Nothing was stored: read the same again next pass.
+        rewind_uncommitted(closing, tally.first_injected_event);
+        outage_.set_waiting(tally.unread + tally.uncommitted);
+        throw;
+    }
+}
+
+bool Collector::drain_and_commit(std::vector<std::unique_ptr<Attached>>& closing, PassTally& tally) {
     CommitBatch& batch = batch_;
     batch.clear();
-    std::vector<std::unique_ptr<Attached>> closing;
     Clock::time_point now = Clock::now();
     std::size_t budget = options_.max_records_per_pass;
 
@@ -222,6 +254,11 @@ bool Collector::pass() {
         bool finished = a.reader->finished();
         a.reader->drain(a.cursor, budget, a.dead, records_, &a.lost);
         budget -= std::min(budget, records_.size());
+        for (std::uint32_t k = 0; k < a.cursor.size(); ++k) {
+            std::uint64_t written = a.reader->write_pos(k);
+            tally.unread += written > a.cursor[k] ? written - a.cursor[k] : 0;
+            tally.uncommitted += a.cursor[k] - a.committed[k];
+        }
         for (const Record& r : records_) {
             std::int64_t series = series_for(a, r.metric_id);
             if (series < 0) {
@@ -238,7 +275,7 @@ bool Collector::pass() {
         if (!run.config.empty() || !run.model_info.empty()) batch.runs.push_back(std::move(run));
 
         events_.clear();
-        a.reader->drain_events(events_);
+        a.reader->read_events(a.event_cursor, events_);
         for (const EventRecord& e : events_)
             batch.events.push_back(StoredEvent{a.session_id, a.rank,
                                                static_cast<double>(e.unix_ns) / 1e6, e.kind, e.text});
@@ -263,28 +300,44 @@ bool Collector::pass() {
         if (closes) end_producer(ap, finished, batch, closing);
     }
     attached_.erase(std::remove(attached_.begin(), attached_.end(), nullptr), attached_.end());
+    tally.first_injected_event = batch.events.size();
     take_injected(batch);
+    outage_.set_waiting(tally.unread + tally.uncommitted);
     if (batch.empty()) return false;
 
-    std::vector<SeriesUpdate> updates;
-    try {
-        updates = store_.commit(batch);
-    } catch (...) {
-        // Nothing was stored: drain the same records again next pass.
-        for (auto& a : attached_) a->cursor = a->committed;
-        for (auto& a : closing) {
-            a->cursor = a->committed;
-            ++producers_per_session_[a->session_id];
-            attached_.push_back(std::move(a));
-        }
-        throw;
-    }
+    std::vector<SeriesUpdate> updates = store_.commit(batch);
+    outage_.set_waiting(tally.unread);
     ++stats_.commits;
     stats_.points_stored += batch.points.size();
     for (auto& a : attached_) release_committed(*a);
     for (const auto& listener : listeners_) listener->on_points(updates);
     close_finished(closing);
     return !batch.points.empty();
+}
+
+void Collector::rewind_uncommitted(std::vector<std::unique_ptr<Attached>>& closing,
+                                   std::size_t first_injected_event) {
+    // An exception part way through the loop leaves moved-out (null) entries behind.
+    attached_.erase(std::remove(attached_.begin(), attached_.end(), nullptr), attached_.end());
+    for (auto& a : closing) {
+        ++producers_per_session_[a->session_id];
+        attached_.push_back(std::move(a));
+    }
+    closing.clear();
+    for (auto& a : attached_) {
+        a->cursor = a->committed;
+        a->config_generation = a->stored_config_generation;
+        a->model_generation = a->stored_model_generation;
+        a->event_cursor = a->stored_event_cursor;
+    }
+    if (first_injected_event == PassTally::kNotTaken) return;
+    // Plugins' points and events go back to the front of their queues, in order.
+    std::lock_guard<std::mutex> lock(inject_mutex_);
+    injected_points_.insert(injected_points_.begin(), injected_swap_.begin(), injected_swap_.end());
+    injected_swap_.clear();
+    auto first = batch_.events.begin() + static_cast<std::ptrdiff_t>(first_injected_event);
+    injected_events_.insert(injected_events_.begin(), std::make_move_iterator(first),
+                            std::make_move_iterator(batch_.events.end()));
 }
 
 void Collector::end_producer(std::unique_ptr<Attached>& ap, bool finished, CommitBatch& batch,
@@ -318,6 +371,12 @@ void Collector::release_committed(Attached& a) {
             a.reader->release(k, a.cursor[k]);
             a.committed[k] = a.cursor[k];
         }
+    if (a.event_cursor != a.stored_event_cursor) {
+        a.reader->release_events(a.event_cursor);
+        a.stored_event_cursor = a.event_cursor;
+    }
+    a.stored_config_generation = a.config_generation;
+    a.stored_model_generation = a.model_generation;
 }
 
 void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) {

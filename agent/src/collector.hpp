@@ -29,6 +29,7 @@
 #include <trainscope/detail/clock.hpp>
 
 #include "segment_reader.hpp"
+#include "storage_outage.hpp"
 #include "store.hpp"
 #include "types.hpp"
 
@@ -78,6 +79,8 @@ public:
     void stop();
 
     const CollectorStats& stats() const { return stats_; }
+    /// Whether commits go through; while they do not, points wait in the rings.
+    const StorageOutage& storage() const { return outage_; }
     /// Queues a derived point (from a plugin) for series (session, rank 0, name); stored with
     /// the next commit. Thread-safe, never blocks on the store.
     void inject_point(const std::string& session, const std::string& name, std::int64_t step, double value);
@@ -94,7 +97,15 @@ private:
     void scan();
     /// inode: the directory entry's, as scan() saw it (see refused_).
     void attach(const std::string& name, std::uint64_t inode);
+    /// One pass; after a store error, rewinds to what is committed and rethrows.
     bool pass();
+    struct PassTally {
+        static constexpr std::size_t kNotTaken = static_cast<std::size_t>(-1);
+        std::uint64_t unread = 0;       ///< in the rings, not drained yet
+        std::uint64_t uncommitted = 0;  ///< drained, not stored yet
+        std::size_t first_injected_event = kNotTaken;  ///< where plugins' events start in the batch
+    };
+    bool drain_and_commit(std::vector<std::unique_ptr<Attached>>& closing, PassTally& tally);
     void check_liveness(Attached& a, std::chrono::steady_clock::time_point now);
     std::int64_t series_for(Attached& a, std::uint32_t metric_id);
     /// The producer is done (or its segment is damaged): settles its run's status once its
@@ -104,6 +115,10 @@ private:
     void close_finished(std::vector<std::unique_ptr<Attached>>& closing);
     /// After a commit: hands each lane's newly stored slots back to the producer.
     void release_committed(Attached& a);
+    /// After a failed commit (or a store error before it): forgets everything read since the
+    /// last commit, so the next pass reads it again; nothing is handed back to a producer.
+    void rewind_uncommitted(std::vector<std::unique_ptr<Attached>>& closing,
+                            std::size_t first_injected_event);
     void notify_run(const std::string& kind, const std::string& session_id);
 
     Store& store_;
@@ -123,6 +138,7 @@ private:
     std::chrono::steady_clock::time_point next_scan_{};
     bool first_scan_done_ = false;
     CollectorStats stats_;
+    StorageOutage outage_;
     mutable std::mutex dropped_mutex_;
     std::map<std::string, std::uint64_t> dropped_;
     struct Injected {

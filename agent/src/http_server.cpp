@@ -38,7 +38,7 @@ public:
             else if (segments[0] == "api" && !plugin_route(segments, request, response))
                 handle_api(ctx_, segments, request, response);
             else if (segments.size() == 1 && segments[0] == "healthz")
-                send_json(response, 200, "{\"status\":\"ok\",\"version\":\"" + ctx_.version + "\"}");
+                send_json(response, 200, healthz_json(ctx_));
             else if (segments.size() == 1 && segments[0] == "metrics")
                 handle_prometheus(ctx_, response);
             else

@@ -46,6 +46,8 @@ void handle_static(const AgentContext& ctx, const std::vector<std::string>& segm
 void handle_sign_in(const AgentContext& ctx, Poco::Net::HTTPServerRequest& request,
                     Poco::Net::HTTPServerResponse& response);
 void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response);
+/// The /healthz body: liveness (always "ok" with 200) and the store's health.
+std::string healthz_json(const AgentContext& ctx);
 
 class HttpServer {
 public:

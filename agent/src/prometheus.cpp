@@ -34,6 +34,14 @@ void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& r
             << "trainscope_records_corrupt_total " << s.records_corrupt << "\n"
             << "# TYPE trainscope_store_errors_total counter\n"
             << "trainscope_store_errors_total " << s.store_errors << "\n";
+        StorageOutage::Snapshot storage = ctx.collector->storage().snapshot();
+        out << "# HELP trainscope_storage_ok 1 while commits to the store go through (0: disk full, "
+               "I/O error; points wait in the trainers' rings).\n"
+               "# TYPE trainscope_storage_ok gauge\n"
+            << "trainscope_storage_ok " << (storage.ok ? 1 : 0) << "\n"
+            << "# HELP trainscope_storage_waiting_points Points in the trainers' rings not stored yet.\n"
+               "# TYPE trainscope_storage_waiting_points gauge\n"
+            << "trainscope_storage_waiting_points " << storage.waiting_points << "\n";
     }
     if (ctx.websocket_clients)
         out << "# HELP trainscope_websocket_clients Connected dashboard clients.\n"

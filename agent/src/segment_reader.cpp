@@ -306,8 +306,8 @@ bool SegmentReader::read_model_info(std::uint32_t* generation, std::string* out)
     return read_blob(header_->model_info, generation, out);
 }
 
-void SegmentReader::drain_events(std::vector<EventRecord>& out) {
-    std::uint64_t pos = header_->event_read.load(std::memory_order_relaxed);
+void SegmentReader::read_events(std::uint64_t& cursor, std::vector<EventRecord>& out) const {
+    std::uint64_t pos = cursor;
     std::uint64_t end = header_->event_write.load(std::memory_order_acquire);
     // Corrupt counters. A read cursor ahead of the write cursor must not be stored back as
     // it is: the producer would see its event ring full forever and drop every event.
@@ -319,7 +319,15 @@ void SegmentReader::drain_events(std::vector<EventRecord>& out) {
         out.push_back(EventRecord{e.unix_ns, bounded_string(e.kind, sizeof e.kind),
                                   bounded_string(e.text, sizeof e.text)});
     }
-    header_->event_read.store(pos, std::memory_order_release);
+    cursor = pos;
+}
+
+void SegmentReader::release_events(std::uint64_t position) {
+    header_->event_read.store(position, std::memory_order_release);
+}
+
+std::uint64_t SegmentReader::event_read_pos() const {
+    return header_->event_read.load(std::memory_order_relaxed);
 }
 
 void SegmentReader::remove() {

@@ -98,8 +98,12 @@ public:
     bool read_config(std::uint32_t* generation, std::string* out) const;
     bool read_model_info(std::uint32_t* generation, std::string* out) const;
 
-    /// Moves published events out of the event ring.
-    void drain_events(std::vector<EventRecord>& out);
+    /// Appends the events published from *cursor on, advancing it. Their slots stay the
+    /// producer's until release_events: only once they are stored.
+    void read_events(std::uint64_t& cursor, std::vector<EventRecord>& out) const;
+    /// Hands the event slots below `position` back to the producer.
+    void release_events(std::uint64_t position);
+    std::uint64_t event_read_pos() const;
 
     /// Unlinks the segment's file if its name still refers to it (the mapping stays valid
     /// until destruction).

@@ -102,7 +102,9 @@ TEST_F(SegmentFileChecksTest, TruncatedWhileMappedIsReportedAndReadsDoNotFault) 
     std::string text;
     EXPECT_FALSE(reader->read_config(&generation, &text));
     std::vector<agent::EventRecord> events;
-    reader->drain_events(events);
+    std::uint64_t event_cursor = 0;
+    reader->read_events(event_cursor, events);
+    reader->release_events(event_cursor);
     EXPECT_TRUE(events.empty());
     reader->release(1, 10);
     EXPECT_TRUE(reader->faulted());
