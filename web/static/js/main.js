@@ -17,6 +17,7 @@ import { FOLLOW, RunPicker } from './run_picker.js';
 import { SeriesChips } from './series_chips.js';
 import { Series, SeriesStore } from './series_store.js';
 import { StatusBar } from './status_bar.js';
+import { watchStorage } from './storage_watch.js';
 import { ZoomDetail } from './zoom_detail.js';
 import { AlertCenter } from './alerts.js';
 import { RunAnalytics } from './analytics.js';
@@ -546,6 +547,9 @@ setInterval(tickStatus, 1000);
 setInterval(() => {
   if (state.run && state.run.status === 'running') refreshCurrentRun();
 }, 2000);
+
+// Whether the agent can store (a full disk): /healthz, polled, shown in the status bar.
+watchStorage((storage) => statusBar.showStorage(storage));
 
 // ---- start ----
 

@@ -1,6 +1,6 @@
 // The status bar: what the page holds and how the run is doing. Points held in memory, the
 // JS heap (performance.memory where the browser has it, else "n/a"), records the trainer
-// dropped (a full ring), the newest step, and the live point rate.
+// dropped (a full ring), the newest step, the live point rate, and whether the agent can store.
 import { formatAge, formatBytes, formatCount } from './format.js';
 
 export class StatusBar {
@@ -18,6 +18,22 @@ export class StatusBar {
     if (!el) return;
     if (el.textContent !== text) el.textContent = text;
     for (const [k, v] of Object.entries(attrs)) el.parentElement.dataset[k] = v;
+  }
+
+  /**
+   * The agent's store, from /healthz: hidden while it takes writes; while commits fail (disk
+   * full, I/O error) "storage full: N points waiting" (the points wait in the trainers' rings).
+   * @param storage {ok, error, waiting_points} or null when unknown
+   */
+  showStorage(storage) {
+    const el = this.fields.storage;
+    if (!el) return;
+    const failing = Boolean(storage && storage.ok === false);
+    el.parentElement.hidden = !failing;
+    if (!failing) return;
+    const what = /full/i.test(storage.error || '') ? 'storage full' : 'storage failing';
+    this.set('storage', `${what}: ${formatCount(Number(storage.waiting_points) || 0)} points waiting`, { warn: 'true' });
+    el.parentElement.title = storage.error || '';
   }
 
   /** Counts live points for the rate display. */
