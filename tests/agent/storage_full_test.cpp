@@ -21,6 +21,7 @@ namespace {
 
 constexpr long kBefore = 1000;   // points stored before the disk fills
 constexpr long kDuring = 20000;  // points logged while it is full (fit one lane's ring)
+constexpr long kLate = 1000;     // points of a metric first logged while it is full
 
 struct Storage {
     bool ok = false;
@@ -62,7 +63,7 @@ protected:
     void touch(const std::string& name) const { std::ofstream(control_.path() + "/" + name) << "go"; }
 
     /// Trainer logs kBefore points (stored), the disk fills, the trainer sets its config,
-    /// model info and an event and logs kDuring points; returns once the agent reports the
+    /// model info and an event and logs kDuring + kLate points; returns once the agent reports the
     /// outage with those points waiting and has retried a few times. Then frees the disk.
     void run_through_outage() {
         trainer_ = std::make_unique<ChildProcess>(
@@ -90,15 +91,15 @@ protected:
         Storage during;
         EXPECT_TRUE(wait_until([&] {
             during = storage();
-            return !during.ok && during.waiting_points >= kDuring;
-        }, 10s)) << "healthz never showed the outage with " << kDuring
+            return !during.ok && during.waiting_points >= kDuring + kLate;
+        }, 10s)) << "healthz never showed the outage with " << kDuring + kLate
                  << " points waiting; last: ok=" << during.ok << " waiting=" << during.waiting_points;
         EXPECT_NE(during.error.find("full"), std::string::npos) << during.error;
         EXPECT_EQ(metric("trainscope_storage_ok"), 0);
-        EXPECT_GE(metric("trainscope_storage_waiting_points"), kDuring);
+        EXPECT_GE(metric("trainscope_storage_waiting_points"), kDuring + kLate);
 
         std::filesystem::remove(data_dir_ + "/filler");
-        ASSERT_TRUE(h_.wait_points(session_, kBefore + kDuring, 20s))
+        ASSERT_TRUE(h_.wait_points(session_, kBefore + kDuring + kLate, 20s))
             << "the agent did not store the waiting points by itself once space returned";
         Storage after;
         EXPECT_TRUE(wait_until([&] { return (after = storage()).ok; }, 10s))
@@ -125,12 +126,15 @@ TEST_F(StorageFullTest, PointsWaitInTheRingAndAreStoredExactlyOnceWhenSpaceRetur
     finish_trainer();
 
     SqliteReader db(h_.db_path());
-    std::vector<std::int64_t> r = db.row(
-        "SELECT COUNT(*), COUNT(DISTINCT p.step), MIN(p.step), MAX(p.step) FROM points p "
-        "JOIN series s ON s.id = p.series_id WHERE s.session_id = ? AND s.name = 'm'",
-        {session_});
-    EXPECT_EQ(r, (std::vector<std::int64_t>{kBefore + kDuring, kBefore + kDuring, 0,
-                                            kBefore + kDuring - 1}));
+    auto figures = [&](const char* metric) {
+        return db.row("SELECT COUNT(*), COUNT(DISTINCT p.step), MIN(p.step), MAX(p.step) FROM "
+                      "points p JOIN series s ON s.id = p.series_id WHERE s.session_id = ? AND "
+                      "s.name = ?", {session_, metric});
+    };
+    EXPECT_EQ(figures("m"), (std::vector<std::int64_t>{kBefore + kDuring, kBefore + kDuring, 0,
+                                                       kBefore + kDuring - 1}));
+    // Its series could not even be created while the disk was full.
+    EXPECT_EQ(figures("late"), (std::vector<std::int64_t>{kLate, kLate, 0, kLate - 1}));
     EXPECT_EQ(metric("trainscope_storage_waiting_points"), 0);
     // One line when the outage starts and one when it ends, however many retries between.
     EXPECT_EQ(h_.agent_log_lines_naming("storage: cannot write").size(), 1u);

@@ -3,8 +3,10 @@
 //
 //   ts-outage-trainer --dir DIR [--before N] [--during N]
 // Logs N (--before, default 1000) points of metric "m" at steps 0.., prints "before N", then
-// waits for DIR/outage. Then sets a config, a model info and an event and logs --during
-// (default 20000) more points of "m", prints "during N", waits for DIR/finish and finishes.
+// waits for DIR/outage. Then logs 1000 points of a new metric "late" (steps 0..999: its
+// series is created while the storage fails), sets a config, a model info and an event, and
+// logs --during (default 20000) more points of "m"; prints "during N" (the steps of "m"),
+// waits for DIR/finish and finishes.
 // Every file wait gives up after 120 s (exit 3), so a failed test leaves no trainer behind.
 // Prints "session <id>" first and "done <dropped>" last, on stdout.
 #include <trainscope/trainscope.hpp>
@@ -55,6 +57,9 @@ int main(int argc, char** argv) {
     say("before", step);
 
     if (!wait_for_file(dir + "/outage")) return 3;
+    // The new metric first: the agent's first write after the disk filled creates its series.
+    trainscope::Metric late = run.metric("late");
+    for (long s = 0; s < 1000; ++s) late.log(s, static_cast<double>(s));
     run.set_config(R"({"lr":0.001,"set_during":"outage"})");
     run.set_model_info(R"({"config":{"n_layer":2},"tree":{"name":"model","type":"Net","params":10,"children":[]}})");
     run.event("checkpoint", "saved during the outage");
