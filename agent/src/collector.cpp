@@ -13,7 +13,6 @@ namespace trainscope::agent {
 
 using Clock = std::chrono::steady_clock;
 
-
 struct Collector::Attached {
     std::unique_ptr<SegmentReader> reader;
     ProducerKey key;
@@ -67,7 +66,7 @@ void Collector::loop() {
                     StorageOutage::Snapshot was = outage_.snapshot();
                     outage_.succeeded();
                     failing = false;
-                    log_.information("storage: writing again after %.1f s; the waiting points are stored",
+                    log_.information("storage: writing again after %.1f s of failed commits",
                                      was.outage_seconds);
                 }
             } catch (const std::exception& e) {
@@ -81,7 +80,8 @@ void Collector::loop() {
                                std::string(e.what()));
             }
         }
-        if (!moved) std::this_thread::sleep_for(options_.idle_sleep);
+        // Backing off: no need to wake every idle_sleep just to find it is not time yet.
+        if (!moved) std::this_thread::sleep_for(failing ? std::chrono::milliseconds(10) : options_.idle_sleep);
     }
 }
 
