@@ -182,7 +182,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             case 2: {
                 events.clear();
-                reader->drain_events(events);
+                std::uint64_t cursor = reader->event_read_pos();
+                reader->read_events(cursor, events);
+                reader->release_events(cursor);  // as the collector does once the events are stored
                 FUZZ_CHECK(events.size() <= L::kEventSlots, "more events than the ring holds");
                 std::uint64_t r = 0, w = 0;
                 if (::pread(fd, &r, 8, offsetof(L::Header, event_read)) != 8) std::abort();
