@@ -102,6 +102,29 @@ TEST_F(LaneAssignmentTest, ALaneIsHandedOnOnceItsThreadHasExited) {
     for (std::size_t i = 0; i < lane1.size(); ++i) EXPECT_EQ(lane1[i].position, i);
 }
 
+TEST_F(LaneAssignmentTest, AnExitedThreadsUndrainedLaneIsNotHandedOnWhileLaneZeroHasMoreRoom) {
+    // One owned lane of 64 slots. A fills 40 of them and exits before anyone drains (a burst
+    // logged before the agent attached). C, started next, would drop 16 of its 40 records
+    // on A's lane; lane 0 has room for all of them.
+    trainscope::Run run("lanes", options(64, OverflowPolicy::drop, 2));
+    auto reader = open_reader();
+    ASSERT_TRUE(reader);
+    std::atomic<long> a_tid{0};
+    std::thread a([&] {
+        a_tid = detail::current_tid();
+        for (int s = 0; s < 40; ++s) run.log("a", s, 1.0);
+    });
+    a.join();
+    ASSERT_TRUE(wait_until([&] { return !detail::thread_alive(a_tid); }));
+    std::thread([&] { for (int s = 0; s < 40; ++s) run.log("c", s, 3.0); }).join();
+
+    EXPECT_EQ(run.dropped(), 0u);
+    std::vector<agent::Record> all = drain_all(*reader);
+    ASSERT_EQ(all.size(), 80u);
+    EXPECT_EQ(lanes_of(*reader, all, "a"), std::set<std::uint32_t>{1});
+    EXPECT_EQ(lanes_of(*reader, all, "c"), std::set<std::uint32_t>{0});
+}
+
 TEST_F(LaneAssignmentTest, OneLaneMeansEveryThreadSharesLaneZero) {
     trainscope::Run run("lanes", options(64, OverflowPolicy::drop, 1));
     auto reader = open_reader();

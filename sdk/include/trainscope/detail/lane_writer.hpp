@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <thread>
 
+#include <trainscope/detail/agent_watch.hpp>
 #include <trainscope/detail/clock.hpp>
 #include <trainscope/layout.hpp>
 #include <trainscope/options.hpp>
@@ -43,31 +44,42 @@ struct alignas(layout::kCacheLine) LaneWriter {
     layout::LaneControl* control = nullptr;
     layout::Slot* slots = nullptr;
     layout::Header* header = nullptr;  ///< for the shared drop counter
-    std::uint64_t mask = 0;            ///< slot_count - 1
     /// Owned lanes: positions below this are known to be free (read_pos + slot_count as last
     /// read). Refreshed from read_pos only when reached, so the agent's cache line is read
     /// about once per lap, not once per record. Conservative: read_pos only grows.
     std::uint64_t limit = 0;
-    WallClock clock;
+    std::uint32_t mask = 0;            ///< slot_count - 1 (slot_count <= kMaxSlots = 2^28)
     std::uint32_t index = 0;           ///< lane number; 0 is the shared lane
-    bool block = false;
+    WallClock clock;
+    AgentWatch* block = nullptr;       ///< the block policy's agent watch; null: drop policy
 };
+static_assert(sizeof(LaneWriter) == layout::kCacheLine, "one cache line per lane writer");
+
+/// The lane has no room: true when the record is to be dropped (and counts it): always under
+/// the drop policy, and under the block policy once the agent is gone (agent_watch.hpp).
+/// False: wait a little and look again.
+TRAINSCOPE_COLD inline bool drop_instead_of_waiting(const LaneWriter& w, AgentWait& wait,
+                                                    unsigned* spins) noexcept {
+    if (!w.block || wait.give_up(*w.block)) {
+        w.header->dropped.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    backoff(spins);
+    return false;
+}
 
 /// The ring has no room at `pos`: refresh `limit`, and under the block policy wait for the
 /// agent. False: the record is dropped (and counted). Kept out of line: the hot path only
 /// pays for the comparison that leads here.
 TRAINSCOPE_COLD inline bool make_room(LaneWriter& w, std::uint64_t pos) noexcept {
     unsigned spins = 0;
+    AgentWait wait;
     for (;;) {
         // Acquire pairs with the agent's release of read_pos: its reads of the slot we are
         // about to reuse are complete.
         w.limit = w.control->read_pos.load(std::memory_order_acquire) + w.mask + 1;
         if (pos < w.limit) return true;
-        if (!w.block) {
-            w.header->dropped.fetch_add(1, std::memory_order_relaxed);
-            return false;
-        }
-        backoff(&spins);
+        if (drop_instead_of_waiting(w, wait, &spins)) return false;
     }
 }
 
@@ -93,30 +105,52 @@ inline LogStatus push_owned(LaneWriter& w, std::uint32_t metric_id, std::int64_t
     return LogStatus::ok;
 }
 
+/// Slots claimed on lane 0 but not yet released. read_pos is loaded first (acquire), then
+/// write_pos: every position below a released read_pos was claimed (the agent releases only
+/// published slots, and their claims happen-before its release), so the write_pos loaded
+/// after it is never behind it and the difference never wraps. Loaded the other way round, a
+/// thread preempted between the two loads compares an old write_pos with a newer read_pos
+/// and sees a "full" lane that has room.
+inline std::uint64_t shared_lane_used(const layout::LaneControl& c, std::uint64_t* pos,
+                                      std::uint64_t* read) noexcept {
+    *read = c.read_pos.load(std::memory_order_acquire);
+    *pos = c.write_pos.load(std::memory_order_relaxed);
+    return *pos - *read;
+}
+
+/// Lane 0 looked full. True once it has room (the caller claims again); false when the
+/// record is dropped (counted). A drop is counted only if the lane is full for certain:
+/// read_pos did not move while write_pos was read, so write_pos - read_pos was the lane's
+/// use at that moment.
+TRAINSCOPE_COLD inline bool wait_shared_lane(const LaneWriter& w) noexcept {
+    const layout::LaneControl& c = *w.control;
+    unsigned spins = 0;
+    AgentWait wait;
+    for (;;) {
+        std::uint64_t pos, read;
+        if (shared_lane_used(c, &pos, &read) <= w.mask) return true;
+        if (c.read_pos.load(std::memory_order_acquire) != read) continue;  // it moved: look again
+        if (drop_instead_of_waiting(w, wait, &spins)) return false;
+    }
+}
+
 /// Lane 0, shared by any number of threads: claim a position with a CAS.
 inline LogStatus push_shared(const LaneWriter& w, std::uint32_t metric_id, std::int64_t step,
                              double value, std::int64_t unix_ns) noexcept {
     layout::LaneControl& c = *w.control;
-    const std::uint64_t capacity = w.mask + 1;
-    std::uint64_t pos = c.write_pos.load(std::memory_order_relaxed);
-    unsigned spins = 0;
     for (;;) {
-        std::uint64_t read = c.read_pos.load(std::memory_order_acquire);
-        if (pos - read >= capacity) {
-            if (!w.block) {
-                w.header->dropped.fetch_add(1, std::memory_order_relaxed);
-                return LogStatus::full;
-            }
-            backoff(&spins);
-            pos = c.write_pos.load(std::memory_order_relaxed);
+        std::uint64_t pos, read;
+        if (shared_lane_used(c, &pos, &read) > w.mask) {
+            if (!wait_shared_lane(w)) return LogStatus::full;
             continue;
         }
         if (c.write_pos.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
-                                              std::memory_order_relaxed))
-            break;
+                                              std::memory_order_relaxed)) {
+            write_slot(w.slots[pos & w.mask], pos, metric_id, step, value, unix_ns);
+            return LogStatus::ok;
+        }
+        // Lost the race for pos: look at both positions again.
     }
-    write_slot(w.slots[pos & w.mask], pos, metric_id, step, value, unix_ns);
-    return LogStatus::ok;
 }
 
 /// One record into lane `w`, stamped now.
