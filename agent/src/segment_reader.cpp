@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -304,6 +305,17 @@ bool SegmentReader::read_config(std::uint32_t* generation, std::string* out) con
 }
 bool SegmentReader::read_model_info(std::uint32_t* generation, std::string* out) const {
     return read_blob(header_->model_info, generation, out);
+}
+
+void SegmentReader::beat() {
+    // CLOCK_MONOTONIC ns: it moves between any two passes. Trainers only compare it for change.
+    auto now = std::chrono::steady_clock::now().time_since_epoch();
+    header_->agent_beat.store(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),
+        std::memory_order_relaxed);
+}
+std::uint64_t SegmentReader::agent_beat() const {
+    return header_->agent_beat.load(std::memory_order_relaxed);
 }
 
 void SegmentReader::read_events(std::uint64_t& cursor, std::vector<EventRecord>& out) const {

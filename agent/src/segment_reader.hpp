@@ -98,6 +98,11 @@ public:
     bool read_config(std::uint32_t* generation, std::string* out) const;
     bool read_model_info(std::uint32_t* generation, std::string* out) const;
 
+    /// The agent's heartbeat: a new value in the segment on every pass, so that a trainer
+    /// blocked on a full ring can tell a live agent from a dead one (agent_watch.hpp).
+    void beat();
+    std::uint64_t agent_beat() const;
+
     /// Appends the events published from *cursor on, advancing it. Their slots stay the
     /// producer's until release_events: only once they are stored.
     void read_events(std::uint64_t& cursor, std::vector<EventRecord>& out) const;

@@ -47,7 +47,8 @@ TEST_F(LayoutTest, SegmentMatchesTheDocumentedTable) {
     const Region documented[] = {
         {"identity", 0, 256},         {"dropped", 256, 8},           {"finished", 264, 4},
         {"metric_count", 268, 4},     {"event_write", 272, 8},       {"events_dropped", 280, 8},
-        {"lanes_claimed", 288, 4},    {"event_read", 320, 64},       {"metric names", 384, 32768},
+        {"lanes_claimed", 288, 4},    {"event_read", 320, 8},        {"agent_beat", 328, 56},
+        {"metric names", 384, 32768},
         {"config blob", 33152, 65544}, {"model-info blob", 98696, 524296},
         {"event ring", 623040, 32768}, {"lane table", 655808, 8192},
     };
@@ -59,7 +60,8 @@ TEST_F(LayoutTest, SegmentMatchesTheDocumentedTable) {
         {&h.event_write, sizeof h.event_write},
         {&h.events_dropped, sizeof h.events_dropped},
         {&h.lanes_claimed, sizeof h.lanes_claimed},
-        {&h.event_read, offsetof(Header, metric_names) - offsetof(Header, event_read)},
+        {&h.event_read, sizeof h.event_read},
+        {&h.agent_beat, offsetof(Header, metric_names) - offsetof(Header, agent_beat)},
         {&h.metric_names, sizeof h.metric_names},
         {&h.config, sizeof h.config},
         {&h.model_info, sizeof h.model_info},
@@ -120,7 +122,7 @@ TEST_F(LayoutTest, IdentityIsFilledAndVersionPublished) {
     EXPECT_EQ(id.rank, 3);
     EXPECT_EQ(id.overflow_policy, 1u);
     EXPECT_NE(id.anchor_unix_ns, 0);
-    EXPECT_EQ(id.version.load(), 2u);
+    EXPECT_EQ(id.version.load(), 3u);  // v3: agent_beat
     EXPECT_EQ(id.clock_kind, layout::kClockRealtimeCoarse) << "the default";
     EXPECT_GT(id.clock_resolution_ns, 0u);
     EXPECT_EQ(reader->session_id(), run.session_id());

@@ -51,7 +51,7 @@ TEST(ValidateSegmentTest, RefusesALayoutVersionOneSegmentAsAVersionMismatch) {
     SegmentImage image;
     image.header().id.version.store(1);
     Verdict v = validate(image.data(), image.size());
-    EXPECT_EQ(v.why, "layout version 1, expected 2");
+    EXPECT_EQ(v.why, "layout version 1, expected 3");
     EXPECT_FALSE(v.not_ready);
 }
 

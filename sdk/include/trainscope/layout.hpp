@@ -12,7 +12,7 @@
 //   │      │        │ published.                                                          │
 //   │  256 │     64 │ dropped, finished, metric_count, event_write, events_dropped,       │
 //   │      │        │ lanes_claimed                          (producers, atomic)          │
-//   │  320 │     64 │ event_read                             (agent, atomic)              │
+//   │  320 │     64 │ event_read, agent_beat                 (agent, atomic)              │
 //   │  384 │  32768 │ metric names: kMaxMetrics × 64-byte NUL-terminated names            │
 //   │33152 │  65544 │ config blob   (seqlock: generation, length, bytes)                  │
 //   │98696 │ 524296 │ model-info blob (seqlock)                                           │
@@ -47,6 +47,9 @@
 //  * Timestamps are wall-clock Unix nanoseconds taken by the producer (Identity::clock_kind
 //    says which clock); the agent uses them as they are.
 //  * Names and blobs are written on the slow path, under a lock private to the producer.
+//  * Heartbeat: the agent stores a new value into agent_beat (its CLOCK_MONOTONIC ns) on every
+//    pass while it reads the segment. A producer only compares it for change: under the block
+//    policy a wait in which it does not change for a bound gives up (see agent_watch.hpp).
 #pragma once
 
 #include <atomic>
@@ -55,12 +58,12 @@
 
 namespace trainscope {
 namespace layout {
-inline namespace v2 {
+inline namespace v3 {
 
 /// "TSCOPE\0\1" read as a little-endian integer.
 constexpr std::uint64_t kMagic = 0x0100'4550'4f43'5354ULL;
 /// Bumped on any change to the structures below. 0 is reserved for "not ready".
-constexpr std::uint32_t kLayoutVersion = 2;
+constexpr std::uint32_t kLayoutVersion = 3;
 
 constexpr std::size_t kCacheLine = 64;
 constexpr std::size_t kPageSize = 4096;         ///< lanes start on page boundaries
@@ -154,6 +157,7 @@ struct Header {
     std::atomic<std::uint64_t> events_dropped;
     std::atomic<std::uint32_t> lanes_claimed;  ///< owned lanes handed out so far (informational)
     alignas(kCacheLine) std::atomic<std::uint64_t> event_read;
+    std::atomic<std::uint64_t> agent_beat;     ///< changes on every agent pass (heartbeat)
     alignas(kCacheLine) char metric_names[kMaxMetrics][kMetricNameSize];
     Blob<kConfigBlobSize> config;
     Blob<kModelInfoBlobSize> model_info;
@@ -203,7 +207,7 @@ static_assert(offsetof(Identity, session_id) == 72 && offsetof(Identity, run_nam
 static_assert(offsetof(Header, dropped) == 256 && offsetof(Header, finished) == 264);
 static_assert(offsetof(Header, metric_count) == 268 && offsetof(Header, event_write) == 272);
 static_assert(offsetof(Header, events_dropped) == 280 && offsetof(Header, lanes_claimed) == 288);
-static_assert(offsetof(Header, event_read) == 320);
+static_assert(offsetof(Header, event_read) == 320 && offsetof(Header, agent_beat) == 328);
 static_assert(offsetof(Header, metric_names) == 384);
 static_assert(offsetof(Header, config) == 384 + kMaxMetrics * kMetricNameSize);
 static_assert(offsetof(Header, config) == 33152 && sizeof(Blob<kConfigBlobSize>) == 65544);
@@ -216,6 +220,6 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "shared atomics m
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free, "shared atomics must be lock-free");
 static_assert(sizeof(std::atomic<std::uint64_t>) == 8 && sizeof(std::atomic<std::uint32_t>) == 4);
 
-}  // namespace v2
+}  // namespace v3
 }  // namespace layout
 }  // namespace trainscope

@@ -1,6 +1,7 @@
 // The SDK's small vocabulary types: log() statuses, overflow policies, run options.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -22,7 +23,8 @@ enum class RunEnd {
 /// What log() does when the ring is full.
 enum class OverflowPolicy {
     drop,   ///< never block the trainer: drop the record and count it (default)
-    block,  ///< wait until the agent has stored enough to make room
+    block,  ///< wait until the agent has stored enough to make room (while an agent beats;
+            ///< see RunOptions::agent_timeout)
 };
 
 /// Which clock stamps each record (wall-clock Unix nanoseconds either way).
@@ -47,6 +49,10 @@ struct RunOptions {
     /// gets a lane of its own (no atomic read-modify-write per record); threads beyond that
     /// share lane 0 (one CAS per record). Unused lanes cost no memory (tmpfs is sparse).
     std::uint32_t lanes = 8;
+    /// Block policy only: a wait for room in which the agent's heartbeat does not move for
+    /// this long gives up (once, on stderr); the Run then drops and counts, like the drop
+    /// policy, until an agent beats again. Bounds the wait of a trainer whose agent is gone.
+    std::chrono::milliseconds agent_timeout{2000};
 };
 
 }  // namespace trainscope

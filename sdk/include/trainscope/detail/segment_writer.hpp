@@ -207,7 +207,8 @@ private:
 
         try {
             lanes_ = std::make_unique<LaneSet>(h, lane_count, slot_count,
-                                               options.overflow == OverflowPolicy::block, clock);
+                                               options.overflow == OverflowPolicy::block, clock,
+                                               options.agent_timeout);
         } catch (...) {  // bad_alloc: this run logs nothing, like any other setup failure
             warn("out of memory setting up segment '" + name_ + "'; this run's metrics are not recorded");
             return;
