@@ -51,13 +51,19 @@ std::map<std::string, std::uint64_t> Collector::live_dropped() const {
 }
 
 void Collector::loop() {
+    shm_watch_ = std::make_unique<ShmWatch>(options_.shm_dir, detail::segment_prefix(options_.name_space));
+    if (!shm_watch_->active())
+        log_.warning("collector: %s; new segments are found by scanning every %s ms instead",
+                     shm_watch_->error(), std::to_string(options_.scan_interval.count()));
     bool failing = false;  // the last store write failed
     while (!stop_) {
         Clock::time_point now = Clock::now();
+        // Beats even while storage backs off: a blocking trainer must not give its agent up.
+        beat();
         bool moved = false;
         if (outage_.may_try(now)) {
             try {
-                if (now >= next_scan_) {
+                if (scan_due(now)) {
                     scan();
                     next_scan_ = now + options_.scan_interval;
                 }
@@ -83,6 +89,16 @@ void Collector::loop() {
         // Backing off: no need to wake every idle_sleep just to find it is not time yet.
         if (!moved) std::this_thread::sleep_for(failing ? std::chrono::milliseconds(10) : options_.idle_sleep);
     }
+}
+
+bool Collector::scan_due(Clock::time_point now) {
+    bool appeared = shm_watch_ && shm_watch_->appeared();  // always read: drains its queue
+    return appeared || !pending_.empty() || now >= next_scan_;
+}
+
+void Collector::beat() {
+    for (const auto& a : attached_)
+        if (a && a->damage.empty()) a->reader->beat();
 }
 
 void Collector::scan() {

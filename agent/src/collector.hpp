@@ -29,6 +29,7 @@
 #include <trainscope/detail/clock.hpp>
 
 #include "segment_reader.hpp"
+#include "shm_watch.hpp"
 #include "storage_outage.hpp"
 #include "store.hpp"
 #include "types.hpp"
@@ -94,6 +95,11 @@ private:
     struct Attached;
 
     void loop();
+    /// Whether to scan now: the interval is up, inotify saw a new segment, or one found
+    /// earlier is still being filled in by its creator (pending_: looked at every pass).
+    bool scan_due(std::chrono::steady_clock::time_point now);
+    /// The heartbeat every attached segment's trainer watches (block policy).
+    void beat();
     void scan();
     /// inode: the directory entry's, as scan() saw it (see refused_).
     void attach(const std::string& name, std::uint64_t inode);
@@ -136,6 +142,7 @@ private:
     std::set<std::string> crashed_sessions_;
     std::set<std::string> failed_sessions_;  ///< a rank finished its run as failed
     std::chrono::steady_clock::time_point next_scan_{};
+    std::unique_ptr<ShmWatch> shm_watch_;  ///< new segments at once; null or inactive: scans only
     bool first_scan_done_ = false;
     CollectorStats stats_;
     StorageOutage outage_;
