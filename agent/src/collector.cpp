@@ -120,6 +120,10 @@ void Collector::scan() {
         it = found != present.end() && found->second == it->second ? std::next(it)
                                                                    : refused_.erase(it);
     }
+    // A segment that went away before its creator published it is no longer waited for
+    // (pending_ makes every pass scan).
+    for (auto it = pending_.begin(); it != pending_.end();)
+        it = present.count(it->first) ? std::next(it) : pending_.erase(it);
     for (const auto& a : attached_) present.erase(a->reader->name());
     for (const auto& [name, inode] : present)
         if (!refused_.count(name)) attach(name, inode);

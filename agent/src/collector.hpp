@@ -1,7 +1,8 @@
 // The collector: finds trainer segments in its namespace, drains their rings into the store,
 // hands the slots back once stored, and tells listeners (WebSocket hub, plugins) what arrived.
 //
-// One thread. Each pass: discover new segments (every scan interval), drain every lane of
+// One thread. Each pass: discover new segments (at once through inotify, see shm_watch.hpp;
+// else every scan interval), beat in each attached segment, drain every lane of
 // every attached segment, commit one transaction (points plus each lane's new position),
 // release the drained slots lane by lane, notify listeners. Listeners must not block: they
 // copy and return. Records carry wall-clock time from the trainer: no conversion here.
