@@ -22,11 +22,23 @@ using ForeignSegmentsTest = AgentProcessTest;
 constexpr uid_t kNobody = 65534;
 
 /// A valid, published segment whose run would be `session` if the agent attached it (its
-/// producer pid 999999 is dead: the run would end "crashed" at once).
-void plant_segment(const std::string& path, const char* session) {
+/// producer pid 999999 is dead: the run would end "crashed" at once), with `mode` (and
+/// `owner`, unless -1). Written
+/// under another name and renamed into place: the agent sees new files at once (inotify),
+/// and must see this one only as it is meant to be, not half written or not yet chmod-ed.
+void plant_segment(const std::string& path, const char* session, mode_t mode = 0600,
+                   uid_t owner = static_cast<uid_t>(-1)) {
     SegmentImage image;
     std::strcpy(image.header().id.session_id, session);
-    image.write_file(path);
+    std::string staging = path + ".staging";
+    std::size_t slash = staging.rfind('/');
+    staging.insert(slash + 1, "staging-");  // outside the namespace's prefix
+    image.write_file(staging);
+    ASSERT_EQ(::chmod(staging.c_str(), mode), 0);
+    if (owner != static_cast<uid_t>(-1)) {
+        ASSERT_EQ(::chown(staging.c_str(), owner, owner), 0);
+    }
+    ASSERT_EQ(::rename(staging.c_str(), path.c_str()), 0);
 }
 
 std::vector<std::string> run_ids(const AgentHarness& h) {
@@ -41,8 +53,7 @@ TEST_F(ForeignSegmentsTest, PlantedFilesAreIgnoredOnceEachWhileARealRunArrives) 
     const std::string base = h_.name_space() + ".999999.";
     // name -> a piece of the reason its log line must give
     std::vector<std::pair<std::string, std::string>> planted;
-    plant_segment(shm_path(base + "1"), "planted-0644");
-    ASSERT_EQ(::chmod(shm_path(base + "1").c_str(), 0644), 0);
+    plant_segment(shm_path(base + "1"), "planted-0644", 0644);
     planted.emplace_back(base + "1", "mode 0644");
     TempDir elsewhere;
     plant_segment(elsewhere.path() + "/target", "planted-symlink");
@@ -53,8 +64,7 @@ TEST_F(ForeignSegmentsTest, PlantedFilesAreIgnoredOnceEachWhileARealRunArrives) 
     ASSERT_EQ(::mkfifo(shm_path(base + "4").c_str(), 0600), 0);
     planted.emplace_back(base + "4", "FIFO");
     if (::geteuid() == 0) {  // CI runs as root; another user's file needs chown
-        plant_segment(shm_path(base + "5"), "planted-foreign");
-        ASSERT_EQ(::chown(shm_path(base + "5").c_str(), kNobody, kNobody), 0);
+        plant_segment(shm_path(base + "5"), "planted-foreign", 0600, kNobody);
         planted.emplace_back(base + "5", "owned by uid 65534");
     }
 
@@ -83,8 +93,7 @@ TEST_F(ForeignSegmentsTest, PlantedFilesAreIgnoredOnceEachWhileARealRunArrives) 
 
 TEST_F(ForeignSegmentsTest, PlantedFileReplacedByTheUsersOwnSegmentIsLookedAtAfresh) {
     const std::string name = h_.name_space() + ".999999.1";
-    plant_segment(shm_path(name), "planted-0644");
-    ASSERT_EQ(::chmod(shm_path(name).c_str(), 0644), 0);
+    plant_segment(shm_path(name), "planted-0644", 0644);
     ASSERT_TRUE(wait_until([&] { return !h_.agent_log_lines_naming(name).empty(); }));
     // Replaced at once (within one scan) by the user's own segment: a new file, attached.
     ASSERT_EQ(::unlink(shm_path(name).c_str()), 0);
