@@ -13,6 +13,9 @@ native = Pybind11Extension(
     "trainscope._native",
     sorted(str(p.relative_to(here)) for p in (here / "src").glob("*.cpp")),
     include_dirs=[str(sdk_include)],
+    # The headers too: setuptools rebuilds only what `depends` names, and a build/ left from an
+    # older SDK (say, an older segment layout) would otherwise be installed as it is.
+    depends=sorted(str(p) for p in [*sdk_include.rglob("*.hpp"), *(here / "src").glob("*.hpp")]),
     cxx_std=17,
 )
 setup(ext_modules=[native], cmdclass={"build_ext": build_ext})

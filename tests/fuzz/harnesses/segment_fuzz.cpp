@@ -194,9 +194,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
             case 3: {
                 std::string text;
-                if (reader->read_config(&config_gen, &text)) FUZZ_CHECK(text.size() <= L::kConfigBlobSize, "config too long");
+                if (reader->read_config(&config_gen, &text)) FUZZ_CHECK(text.size() <= 3 * L::kConfigBlobSize, "config too long");
                 if (reader->read_model_info(&model_gen, &text))
-                    FUZZ_CHECK(text.size() <= L::kModelInfoBlobSize, "model info too long");
+                    FUZZ_CHECK(text.size() <= 3 * L::kModelInfoBlobSize, "model info too long");
                 break;
             }
             case 4:
@@ -211,8 +211,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 (void)reader->dropped();
                 (void)reader->finished();
                 (void)reader->failed();
-                FUZZ_CHECK(reader->session_id().size() <= L::kSessionIdSize, "session id unbounded");
-                FUZZ_CHECK(reader->run_name().size() <= L::kRunNameSize, "run name unbounded");
+                // Text fields come back as valid UTF-8: each invalid byte becomes U+FFFD (3 bytes).
+                FUZZ_CHECK(reader->session_id().size() <= 3 * L::kSessionIdSize, "session id unbounded");
+                FUZZ_CHECK(reader->run_name().size() <= 3 * L::kRunNameSize, "run name unbounded");
                 FUZZ_CHECK(reader->metric_count() <= L::kMaxMetrics, "metric count unbounded");
                 for (std::uint32_t m = 0; m < reader->metric_count(); ++m) (void)reader->metric_name(m);
                 FUZZ_CHECK(reader->damage().empty(), "an intact segment reported damaged");
