@@ -1,5 +1,8 @@
 #include "ws_hub.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -8,8 +11,10 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
-#include <sys/socket.h>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <stdexcept>
 
 #include "client_message.hpp"
 #include "http_util.hpp"
@@ -146,13 +151,25 @@ public:
     }
 
 private:
+    /// Whether the socket has input within `wait`. One ppoll(2): Poco 1.11's Socket::poll makes,
+    /// fills and closes an epoll instance per call, which at one call per client per flush
+    /// interval was a quarter of the agent's CPU under fan-out (perf).
+    static bool readable_within(int fd, std::chrono::microseconds wait) {
+        pollfd p{fd, POLLIN, 0};
+        timespec timeout{static_cast<time_t>(wait.count() / 1'000'000),
+                         static_cast<long>(wait.count() % 1'000'000) * 1000};
+        int n = ::ppoll(&p, 1, &timeout, nullptr);
+        if (n < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+        return n > 0;
+    }
+
     void serve(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
         using Clock = std::chrono::steady_clock;
         auto interval = std::chrono::milliseconds(hub_.options_.flush_interval_ms);
         Clock::time_point next_flush = Clock::now() + interval;
         while (!hub_.stopping_ && !client.closing) {
             auto wait = std::chrono::duration_cast<std::chrono::microseconds>(next_flush - Clock::now());
-            if (wait.count() > 0 && ws.poll(Poco::Timespan(wait.count()), Poco::Net::Socket::SELECT_READ)) {
+            if (wait.count() > 0 && readable_within(client.fd, wait)) {
                 if (!receive(ws, client, q)) return;
                 continue;
             }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <random>
@@ -56,8 +57,13 @@ void write_shm_file(const std::string& name, const void* bytes, std::size_t n) {
 }
 
 void write_file_at(const std::string& path, const void* bytes, std::size_t n) {
-    int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot create " + path);
+    // Written under a name no namespace matches, then renamed into place whole: the agent
+    // sees a new file at once (inotify) and must never find it half written.
+    static std::atomic<unsigned> serial{0};
+    std::string dir = path.substr(0, path.rfind('/') + 1);
+    std::string staging = dir + ".staging-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
+    int fd = ::open(staging.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot create " + staging);
     const char* p = static_cast<const char*>(bytes);
     std::size_t left = n;
     while (left > 0) {
@@ -70,6 +76,10 @@ void write_file_at(const std::string& path, const void* bytes, std::size_t n) {
         left -= static_cast<std::size_t>(w);
     }
     ::close(fd);
+    if (::rename(staging.c_str(), path.c_str()) != 0) {
+        ::unlink(staging.c_str());
+        throw std::runtime_error("cannot rename into " + path);
+    }
 }
 
 }  // namespace trainscope::test
