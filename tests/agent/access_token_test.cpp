@@ -137,6 +137,7 @@ TEST_F(AccessTokenTest, AuthNoneServesEveryoneOnLoopbackWithAWarning) {
     EXPECT_EQ(h_.url(), "http://127.0.0.1:" + std::to_string(h_.port()) + "/");
     EXPECT_EQ(get_with("/api/runs").status, 200);
     EXPECT_EQ(get_with("/").status, 200);
+    EXPECT_TRUE(h_.agent().wait_stderr([](const std::string& l) { return l.find("--auth=none") != std::string::npos; }, 5s));
     EXPECT_EQ(h_.agent_log_lines_naming("--auth=none").size(), 1u);
 }
 
@@ -174,6 +175,8 @@ TEST_F(AccessTokenTest, ABindBeyondLoopbackSaysThatTheTokenGuardsItAndThereIsNoT
     ASSERT_TRUE(h_.start_agent({"--bind=0.0.0.0"}));
     EXPECT_EQ(h_.url(), "http://127.0.0.1:" + std::to_string(h_.port()) + "/?token=" + test_token())
         << "trainers on this machine get a loopback URL";
+    // stderr is read on its own thread: the warning may arrive after the "listening" line.
+    EXPECT_TRUE(h_.agent().wait_stderr([](const std::string& l) { return l.find("no TLS") != std::string::npos; }, 5s));
     EXPECT_EQ(h_.agent_log_lines_naming("TLS").size(), 1u);
     EXPECT_EQ(get_with("/api/runs").status, 401);
     EXPECT_EQ(get_with("/api/runs", bearer_header()).status, 200);
