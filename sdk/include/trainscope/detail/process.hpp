@@ -21,6 +21,22 @@ inline std::string default_namespace() {
 /// Segments of namespace ns are named "<ns>.<pid>.<n>": the agent lists /dev/shm by prefix.
 inline std::string segment_prefix(const std::string& ns) { return ns + "."; }
 
+/// Whether `name`, which starts with segment_prefix(ns), is a segment of a longer namespace
+/// ("<ns>.sub.<pid>.<n>" is namespace "<ns>.sub"'s), which the agent of ns must leave alone.
+inline bool of_longer_namespace(const std::string& name, const std::string& ns) {
+    auto digits = [](const std::string& s, std::size_t from, std::size_t to) {
+        if (from >= to) return false;
+        for (std::size_t i = from; i < to; ++i)
+            if (s[i] < '0' || s[i] > '9') return false;
+        return true;
+    };
+    std::size_t last = name.rfind('.');
+    if (last == std::string::npos || last <= ns.size()) return false;
+    std::size_t before = name.rfind('.', last - 1);
+    return before != std::string::npos && before > ns.size() && digits(name, last + 1, name.size()) &&
+           digits(name, before + 1, last);
+}
+
 /// Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or 0 if
 /// the process does not exist or is a zombie. Together with the pid it names one process for good.
 inline std::uint64_t process_start_time(long pid) {
