@@ -89,8 +89,9 @@ public:
     bool event(std::string_view kind, std::string_view text) noexcept {
         return writer_ && writer_->event(kind, text);
     }
-    /// Mark the run finished (or failed). The first call wins. Later log() calls still land
-    /// until the Run is destroyed.
+    /// Mark the run finished (or failed). The first call wins. Log everything first: the agent
+    /// closes a finished run's segment as soon as it has drained it, so a point logged after
+    /// finish() may never be stored.
     void finish(RunEnd end = RunEnd::finished) noexcept {
         if (writer_) writer_->finish(end);
     }
