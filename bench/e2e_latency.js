@@ -88,6 +88,7 @@ async function main() {
     });
 
     const trainer = await h.startProducer(agent, { steps: Math.round(rate * seconds), rate, name: 'e2e-latency' });
+    await agent.waitKnown(trainer.sessionId);  // a subscribe before the agent attached it is refused
     // Skip the first half second: page load, run switch and the REST snapshot.
     const measureFrom = Date.now() + 500;
     await page.evaluate((from) => { window.__bench.from = from; }, measureFrom);

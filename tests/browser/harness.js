@@ -261,6 +261,18 @@ class Agent {
     return this.getJson(`/api/runs/${encodeURIComponent(sessionId)}/metrics/${encodeURIComponent(metric)}?${q}`);
   }
 
+  /**
+   * Waits until the agent has registered the run. A trainer prints its session id as soon as
+   * Run() returns, before the agent attached its segment; a WebSocket subscribe sent in
+   * between is answered "unknown session_id".
+   */
+  async waitKnown(sessionId, timeoutMs = 10000) {
+    return waitFor(async () => {
+      const response = await this.fetch(`/api/runs/${encodeURIComponent(sessionId)}`);
+      return response.ok ? response.json() : null;
+    }, { timeoutMs, what: `the agent to register run ${sessionId}` });
+  }
+
   /** Waits until the run's status is no longer "running" (the agent saw it finish). */
   async waitFinished(sessionId, timeoutMs = 15000) {
     return waitFor(async () => {

@@ -30,7 +30,7 @@ after(async () => {
 function measuringClient(url, sessionId) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: agent.authHeaders });
-    const client = { ws, latencies: [], seqs: new Set(), duplicates: 0, subscribedAt: 0, messages: 0 };
+    const client = { ws, latencies: [], seqs: new Set(), duplicates: 0, subscribedAt: 0, messages: 0, errors: [] };
     ws.on('error', reject);
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString());
@@ -38,6 +38,10 @@ function measuringClient(url, sessionId) {
         client.subscribedAt = Date.now();
         ws.send(JSON.stringify({ type: 'subscribe', session_id: sessionId, since_seq: 0 }));
         resolve(client);
+        return;
+      }
+      if (m.type === 'error') {
+        client.errors.push(m.error);
         return;
       }
       if (m.type !== 'training_update') return;
@@ -65,6 +69,8 @@ test('stalled WebSocket clients do not delay a healthy one', async () => {
   const steps = 150000;
   const rate = 15000;  // points/s of train/loss, 10 s
   const trainer = await h.startProducer(agent, { steps, rate, name: 'slow-client' });
+  // Subscribing before the agent attached the trainer's segment would be refused.
+  await agent.waitKnown(trainer.sessionId);
 
   // Three clients that subscribe to the backlog and to the live run, and never read a byte.
   for (let i = 0; i < 3; ++i) {
@@ -88,9 +94,13 @@ test('stalled WebSocket clients do not delay a healthy one', async () => {
   assert.equal(await trainer.done, 0, 'the trainer dropped records');
   const run = await agent.waitFinished(trainer.sessionId);
 
-  await h.waitFor(() => healthy.seqs.size >= run.last_seq,
-    { timeoutMs: 10000, what: `the healthy client to get all ${run.last_seq} points (has ${healthy.seqs.size})` });
-  healthy.ws.close();
+  try {
+    assert.deepEqual(healthy.errors, [], 'the agent answered the healthy client with errors');
+    await h.waitFor(() => healthy.seqs.size >= run.last_seq,
+      { timeoutMs: 10000, what: `the healthy client to get all ${run.last_seq} points (has ${healthy.seqs.size})` });
+  } finally {
+    healthy.ws.close();  // else it stays connected into the next test and counts there
+  }
   // Did the agent give up on the stalled clients? (Dropping them is one allowed policy,
   // resyncing another: reported, not asserted.) Drain what they were sent and see.
   for (const s of stalled) s.socket.resume();
