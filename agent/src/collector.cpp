@@ -109,7 +109,7 @@ void Collector::scan() {
             std::string name = e->d_name;
             // The agent's own lock lives elsewhere now (namespace_dir.hpp): a "<ns>.agent" here
             // is a leftover or a plant, and is checked like any other candidate.
-            if (name.compare(0, prefix.size(), prefix) == 0)
+            if (name.compare(0, prefix.size(), prefix) == 0 && !detail::of_longer_namespace(name, options_.name_space))
                 present.emplace(name, static_cast<std::uint64_t>(e->d_ino));
         }
         closedir(dir);

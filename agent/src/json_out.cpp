@@ -60,4 +60,51 @@ std::string training_update_json(const SeriesUpdate& u, std::size_t begin, std::
     return buf.GetString();
 }
 
+RenderedPoints render_points(const std::vector<StoredPoint>& points) {
+    RenderedPoints out;
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    out.begins.reserve(points.size());
+    out.ends.reserve(points.size());
+    out.seqs.reserve(points.size());
+    w.StartArray();  // the writer puts the commas; each point's range leaves its comma out
+    for (const StoredPoint& p : points) {
+        out.begins.push_back(static_cast<std::uint32_t>(buf.GetSize() + (out.seqs.empty() ? 0 : 1)));
+        w.StartArray();
+        w.Int64(p.step);
+        write_ms(w, p.t_ms);
+        write_number(w, p.value);
+        w.Int64(p.seq);
+        w.EndArray();
+        out.ends.push_back(static_cast<std::uint32_t>(buf.GetSize()));
+        out.seqs.push_back(p.seq);
+    }
+    out.text.assign(buf.GetString(), buf.GetSize());
+    return out;
+}
+
+std::string training_update_json(const std::string& session_id, int rank, const std::string& metric,
+                                 const std::vector<PointSlice>& slices, std::int64_t watermark, bool more) {
+    std::string points = "[";
+    for (const PointSlice& s : slices) {
+        if (s.begin >= s.end) continue;
+        if (points.size() > 1) points += ',';
+        const RenderedPoints& r = *s.rendered;
+        points.append(r.text, r.begins[s.begin], r.ends[s.end - 1] - r.begins[s.begin]);  // inner commas included
+    }
+    points += ']';
+    rapidjson::StringBuffer buf;
+    JsonWriter w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("training_update");
+    w.Key("session_id"); write_string(w, session_id);
+    w.Key("rank"); w.Int(rank);
+    w.Key("metric"); write_string(w, metric);
+    w.Key("points"); w.RawValue(points.data(), points.size(), rapidjson::kArrayType);
+    w.Key("seq"); w.Int64(watermark);
+    if (more) { w.Key("more"); w.Bool(true); }
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
 }  // namespace trainscope::agent

@@ -6,7 +6,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +63,26 @@ void write_run(JsonWriter& w, const RunInfo& run, std::uint64_t live_dropped);
 ///  "points": [[step, t_ms, value, seq], ...], "seq": watermark, "more": true?}
 /// `watermark`: every point of the session up to it has been sent once this message and
 /// the ones flagged `more` before it are applied.
+/// One committed update's points as JSON, rendered once and shared by every client that sends
+/// them: "[step,t_ms,value,seq]" per point, joined by commas, with where each point starts and
+/// ends. Serialising each client's copy separately was the agent's largest cost under fan-out.
+struct RenderedPoints {
+    std::string text;
+    std::vector<std::uint32_t> begins, ends;  ///< point i is text[begins[i], ends[i])
+    std::vector<std::int64_t> seqs;
+};
+RenderedPoints render_points(const std::vector<StoredPoint>& points);
+
+/// A run of consecutive points of one RenderedPoints.
+struct PointSlice {
+    std::shared_ptr<const RenderedPoints> rendered;
+    std::size_t begin = 0, end = 0;
+};
+
+/// The same message as training_update_json, from rendered points.
+std::string training_update_json(const std::string& session_id, int rank, const std::string& metric,
+                                 const std::vector<PointSlice>& slices, std::int64_t watermark, bool more);
+
 std::string training_update_json(const SeriesUpdate& update, std::size_t begin, std::size_t end,
                                  std::int64_t watermark, bool more);
 

@@ -28,10 +28,18 @@ using Poco::Net::WebSocket;
 
 /// A client's state, guarded by the hub's mutex.
 struct WebSocketHub::Client {
+    /// Live points of one series waiting for the next flush, as slices of shared rendered text.
+    struct QueuedSeries {
+        std::string session_id;
+        int rank = 0;
+        std::string metric;
+        std::vector<PointSlice> slices;
+        std::int64_t last_seq = 0;
+    };
     struct Subscription {
         std::int64_t delivered = 0;  ///< every point with seq <= delivered is sent or skipped
         bool replay = false;         ///< send (delivered, newest] from the store first
-        std::vector<SeriesUpdate> queue;
+        std::vector<QueuedSeries> queue;
     };
     std::map<std::string, Subscription> subs;
     std::vector<std::pair<std::string, std::string>> run_events;  ///< (kind, session)
@@ -229,7 +237,7 @@ private:
         std::string session;
         bool replay = false;
         std::int64_t since = 0, upto = 0;
-        std::vector<SeriesUpdate> live;
+        std::vector<WebSocketHub::Client::QueuedSeries> live;
     };
 
     void flush(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
@@ -252,7 +260,7 @@ private:
                 } else if (!sub.queue.empty()) {
                     Job job{session, false, 0, 0, std::move(sub.queue)};
                     sub.queue.clear();
-                    for (const SeriesUpdate& u : job.live) sub.delivered = std::max(sub.delivered, u.points.back().seq);
+                    for (const auto& u : job.live) sub.delivered = std::max(sub.delivered, u.last_seq);
                     job.upto = sub.delivered;
                     jobs.push_back(std::move(job));
                 }
@@ -266,7 +274,7 @@ private:
         for (const std::string& m : messages) send(ws, m);
         for (Job& job : jobs) {
             if (!job.replay) {
-                send_updates(ws, job.live, job.upto, true);
+                send_live(ws, job.live, job.upto);
                 continue;
             }
             // Replay in slices so a long gap never builds one huge message or vector.
@@ -274,6 +282,36 @@ private:
             for (std::int64_t from = job.since; from < job.upto; from += slice) {
                 std::int64_t to = std::min(job.upto, from + slice);
                 send_updates(ws, q.points_since(job.session, from, to), to, to == job.upto);
+            }
+        }
+    }
+
+    /// Sends queued live points, at most max_points_per_message per message; only the very last
+    /// message lacks the `more` flag.
+    void send_live(WebSocket& ws, const std::vector<WebSocketHub::Client::QueuedSeries>& queue,
+                   std::int64_t watermark) {
+        std::size_t per = hub_.options_.max_points_per_message;
+        for (std::size_t q = 0; q < queue.size(); ++q) {
+            const auto& series = queue[q];
+            std::vector<PointSlice> message;
+            std::size_t count = 0;
+            auto send_message = [&](bool final_series_end) {
+                bool final_message = final_series_end && q + 1 == queue.size();
+                send(ws, training_update_json(series.session_id, series.rank, series.metric, message, watermark,
+                                              !final_message));
+                message.clear();
+                count = 0;
+            };
+            for (std::size_t s = 0; s < series.slices.size(); ++s) {
+                PointSlice rest = series.slices[s];
+                while (rest.begin < rest.end) {
+                    std::size_t take = std::min(rest.end - rest.begin, per - count);
+                    message.push_back(PointSlice{rest.rendered, rest.begin, rest.begin + take});
+                    rest.begin += take;
+                    count += take;
+                    bool at_end = rest.begin == rest.end && s + 1 == series.slices.size();
+                    if (count == per || at_end) send_message(at_end);
+                }
             }
         }
     }
@@ -401,12 +439,15 @@ void WebSocketHub::unsubscribe(Client& c, const std::string& session) {
 
 void WebSocketHub::on_points(const std::vector<SeriesUpdate>& updates) {
     std::lock_guard<std::mutex> lock(mutex_);
+    // Each update's points are rendered once, when the first client queues them, and shared.
+    std::vector<std::shared_ptr<const RenderedPoints>> rendered(updates.size());
     for (const SeriesUpdate& u : updates) {
         std::int64_t& newest = published_[u.session_id];
         newest = std::max(newest, u.points.back().seq);
     }
     for (const auto& c : clients_) {
-        for (const SeriesUpdate& u : updates) {
+        for (std::size_t i = 0; i < updates.size(); ++i) {
+            const SeriesUpdate& u = updates[i];
             auto it = c->subs.find(u.session_id);
             if (it == c->subs.end() || it->second.replay) continue;
             // A subscribe may have replayed these points from the store already (the store
@@ -416,14 +457,17 @@ void WebSocketHub::on_points(const std::vector<SeriesUpdate>& updates) {
                                           [delivered](const StoredPoint& p) { return p.seq > delivered; });
             if (first_new == u.points.end()) continue;
             auto& queue = it->second.queue;
-            auto q = std::find_if(queue.begin(), queue.end(), [&](const SeriesUpdate& x) {
+            auto q = std::find_if(queue.begin(), queue.end(), [&](const Client::QueuedSeries& x) {
                 return x.rank == u.rank && x.metric == u.metric;
             });
             if (q == queue.end()) {
-                queue.push_back(SeriesUpdate{u.session_id, u.rank, u.metric, {}});
+                queue.push_back(Client::QueuedSeries{u.session_id, u.rank, u.metric, {}, 0});
                 q = queue.end() - 1;
             }
-            q->points.insert(q->points.end(), first_new, u.points.end());
+            if (!rendered[i]) rendered[i] = std::make_shared<const RenderedPoints>(render_points(u.points));
+            q->slices.push_back(PointSlice{rendered[i], static_cast<std::size_t>(first_new - u.points.begin()),
+                                           u.points.size()});
+            q->last_seq = u.points.back().seq;
             c->queued_points += static_cast<std::size_t>(u.points.end() - first_new);
         }
         if (c->queued_points > options_.max_queued_points) {
