@@ -5,7 +5,12 @@
 // clients get), REST p50/p99, the agent's CPU and peak RSS, each with its goal.
 //
 //   load [--seconds 60] [--trainers 10] [--metrics 10] [--rate 1000] [--clients 40]
-//        [--stalled 5] [--rest 200]
+//        [--stalled 5] [--rest 200] [--watch page|all]
+//
+// --watch page (default): each reading client watches one run, as a dashboard tab does (the
+// page subscribes to the run it shows); the clients are spread evenly over the runs.
+// --watch all: every reading client subscribes to every run, ten times a tab's traffic.
+// Stalled clients subscribe to every run in both modes (the most they can make the agent hold).
 //
 // Exit status 1 when a point is lost or stored twice (the counts differ), else 0: latency and
 // memory are measurements, reported PASS/MISS against their goals.
@@ -51,6 +56,7 @@ namespace {
 
 struct Options {
     int seconds = 60, trainers = 10, metrics = 10, rate = 1000, clients = 40, stalled = 5, rest = 200;
+    bool watch_all = false;
 };
 
 Options parse_args(int argc, char** argv) {
@@ -58,6 +64,12 @@ Options parse_args(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string flag = argv[i];
         if (i + 1 >= argc) { std::fprintf(stderr, "%s needs a value\n", flag.c_str()); std::exit(2); }
+        if (flag == "--watch") {
+            std::string mode = argv[++i];
+            if (mode != "page" && mode != "all") { std::fprintf(stderr, "--watch: page or all\n"); std::exit(2); }
+            o.watch_all = mode == "all";
+            continue;
+        }
         int v = std::atoi(argv[++i]);
         if (flag == "--seconds") o.seconds = v;
         else if (flag == "--trainers") o.trainers = v;
@@ -111,11 +123,14 @@ std::string subscribe_json(const std::string& session) {
     return "{\"type\":\"subscribe\",\"session_id\":\"" + session + "\",\"since_seq\":0}";
 }
 
-/// A browser that reads everything: subscribes to each run as it starts (from the first
-/// point on), counts the trainers' points and times each one. Dropped by the agent, it
+/// A browser tab: subscribes to the runs it watches as the agent announces them (from the
+/// first point on), counts the trainers' points and times each one. Dropped by the agent, it
 /// reconnects and resubscribes from the last watermark it was sent, as the page does.
-void reading_client(Shared& s, LatencyHistogram& hist, std::atomic<std::uint64_t>& received, int& reconnects,
-                    std::string& error) {
+/// `watch`: the index (in the agent's announcement order, the same for every client) of the
+/// one run it watches, or -1 for every run.
+void reading_client(Shared& s, int watch, LatencyHistogram& hist, std::atomic<std::uint64_t>& received,
+                    int& reconnects, std::string& error) {
+    int announced = 0;  // run_started messages seen, over reconnects
     std::map<std::string, std::int64_t> watermark;  // session -> every point up to it received
     std::map<std::string, std::int64_t> newest;     // session + metric -> newest seq counted
     while (!s.stop) {
@@ -141,7 +156,9 @@ void reading_client(Shared& s, LatencyHistogram& hist, std::atomic<std::uint64_t
                 std::string type = doc["type"].GetString();
                 if (type == "run_started") {
                     std::string session = doc["session_id"].GetString();
-                    if (watermark.emplace(session, 0).second) send_text(*ws, subscribe_json(session));
+                    bool mine = watch < 0 || announced == watch;
+                    ++announced;
+                    if (mine && watermark.emplace(session, 0).second) send_text(*ws, subscribe_json(session));
                 } else if (type == "training_update") {
                     if (!doc.HasMember("more")) watermark[doc["session_id"].GetString()] = doc["seq"].GetInt64();
                     if (!trainer_series(doc["metric"].GetString())) continue;
@@ -271,8 +288,10 @@ int main(int argc, char** argv) {
     auto listening = agent.wait_stdout_prefix("trainscope-agent listening on http://127.0.0.1:", 20s);
     if (!listening) { std::fprintf(stderr, "load: the agent did not start\n"); return 2; }
     s.port = static_cast<unsigned short>(std::stoi(*listening));
-    std::printf("agent pid %d on port %u; %d trainers x %d metrics at %d steps/s for %d s, %d WebSocket clients (%d never read), REST %d/s\n",
-                static_cast<int>(agent.pid()), s.port, o.trainers, o.metrics, o.rate, o.seconds, o.clients, o.stalled, o.rest);
+    std::printf("agent pid %d on port %u; %d trainers x %d metrics at %d steps/s for %d s, %d WebSocket clients (%d never read; "
+                "the others watch %s), REST %d/s\n",
+                static_cast<int>(agent.pid()), s.port, o.trainers, o.metrics, o.rate, o.seconds, o.clients, o.stalled,
+                o.watch_all ? "every run" : "one run each, as a dashboard tab", o.rest);
     std::fflush(stdout);
 
     // Reading clients first: they subscribe to each run as the agent announces it.
@@ -283,7 +302,8 @@ int main(int argc, char** argv) {
     std::vector<int> client_reconnects(static_cast<std::size_t>(reading), 0);
     std::vector<std::thread> threads;
     for (int c = 0; c < reading; ++c)
-        threads.emplace_back(reading_client, std::ref(s), std::ref(client_hist[c]), std::ref(client_points[c]),
+        threads.emplace_back(reading_client, std::ref(s), o.watch_all ? -1 : c % o.trainers, std::ref(client_hist[c]),
+                             std::ref(client_points[c]),
                              std::ref(client_reconnects[c]), std::ref(client_errors[c]));
     std::this_thread::sleep_for(500ms);
 
@@ -330,9 +350,11 @@ int main(int argc, char** argv) {
     bool finished = all_finished(data.path() + "/trainscope.db", trainers.size(), 60s);
     // The reading clients' backlog: up to 30 s more for every point to reach every client.
     std::uint64_t logged = static_cast<std::uint64_t>(steps) * o.metrics * o.trainers - dropped;
+    // What each reading client must get: every point of the runs it watches (with no drops).
+    std::uint64_t per_client = o.watch_all ? logged : static_cast<std::uint64_t>(steps) * o.metrics;
     for (auto until = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < until;) {
         bool all = true;
-        for (const auto& n : client_points) all = all && n.load() >= logged;
+        for (const auto& n : client_points) all = all && n.load() >= per_client;
         if (all) break;
         std::this_thread::sleep_for(200ms);
     }
@@ -372,8 +394,9 @@ int main(int argc, char** argv) {
     std::printf("  %-44s %-22s %-12s %s\n", "dropped by trainers (ring full)", std::to_string(dropped).c_str(), "0",
                 verdict(dropped == 0));
     std::printf("  %-44s %-22s %-12s %s\n", "points each reading client got (min..max)",
-                (std::to_string(least) + ".." + std::to_string(most)).c_str(), "= stored",
-                verdict(least == stored));
+                (std::to_string(least) + ".." + std::to_string(most)).c_str(),
+                o.watch_all ? "= stored" : ("= " + std::to_string(per_client)).c_str(),
+                verdict(least == per_client && most == per_client));
     std::printf("  %-44s %-22s %-12s %s\n", "reading clients dropped by the agent, rejoined",
                 (std::to_string(reconnects) + " (" + std::to_string(stalled_drops) + " stalled in the agent's log)").c_str(),
                 "0", verdict(reconnects == 0));
