@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 
 namespace {
 

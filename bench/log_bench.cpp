@@ -57,7 +57,7 @@
 #include <unistd.h>
 
 #include "bench_util.hpp"
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 
 namespace {
 

@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "downsample.hpp"
-#include "queries.hpp"
-#include "store.hpp"
+#include "store/downsample.hpp"
+#include "store/queries.hpp"
+#include "store/store.hpp"
 
 namespace {
 

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
-#include "store.hpp"
+#include "store/store.hpp"
 
 namespace {
 

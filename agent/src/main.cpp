@@ -19,15 +19,15 @@
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
 
-#include "access_token.hpp"
-#include "agent_lock.hpp"
-#include "collector.hpp"
-#include "http_server.hpp"
-#include "http_util.hpp"
-#include "plugin_host.hpp"
-#include "request_gate.hpp"
-#include "store.hpp"
-#include "ws_hub.hpp"
+#include "serve/access_token.hpp"
+#include "ingest/namespace_lock.hpp"
+#include "ingest/collector.hpp"
+#include "serve/http_server.hpp"
+#include "serve/http_util.hpp"
+#include "plugins/plugin_host.hpp"
+#include "serve/request_gate.hpp"
+#include "store/store.hpp"
+#include "serve/ws_hub.hpp"
 
 #ifndef TRAINSCOPE_WEB_DIR
 #define TRAINSCOPE_WEB_DIR "web"

@@ -22,7 +22,7 @@
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
 
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include <regex>
 
-#include "access_token.hpp"
+#include "serve/access_token.hpp"
 #include "agent/agent_harness.hpp"
 #include "support/agent_token.hpp"
 #include "support/json.hpp"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/shm_names.hpp"

@@ -9,7 +9,7 @@
 #include <limits>
 #include <random>
 
-#include "downsample.hpp"
+#include "store/downsample.hpp"
 
 namespace trainscope::agent {
 namespace {

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "json_out.hpp"
+#include "serve/json_out.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // normalise_model_info on inputs the fuzzer found: refused with a reason, never served broken.
 #include <gtest/gtest.h>
 
-#include "model_info.hpp"
+#include "serve/model_info_check.hpp"
 
 using trainscope::agent::normalise_model_info;
 

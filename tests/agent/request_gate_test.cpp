@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "agent/agent_harness.hpp"
-#include "request_gate.hpp"
+#include "serve/request_gate.hpp"
 #include "support/agent_token.hpp"
 #include "support/json.hpp"
 

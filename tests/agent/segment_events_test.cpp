@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 #include "support/segment_image.hpp"
 #include "support/temp_dir.hpp"
 

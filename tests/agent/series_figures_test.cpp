@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
-#include "downsample.hpp"
-#include "queries.hpp"
-#include "sqlite.hpp"
-#include "store.hpp"
+#include "store/downsample.hpp"
+#include "store/queries.hpp"
+#include "store/sqlite.hpp"
+#include "store/store.hpp"
 #include "support/temp_dir.hpp"
 
 namespace trainscope::agent {

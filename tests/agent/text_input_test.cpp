@@ -12,7 +12,7 @@
 #include "support/segment_image.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"
-#include "utf8.hpp"
+#include "ingest/utf8.hpp"
 
 namespace trainscope::test {
 namespace {

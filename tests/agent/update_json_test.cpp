@@ -6,7 +6,7 @@
 #include <cmath>
 #include <memory>
 
-#include "json_out.hpp"
+#include "serve/json_out.hpp"
 
 namespace {
 

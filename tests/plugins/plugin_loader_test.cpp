@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "plugin_host.hpp"
-#include "store.hpp"
+#include "plugins/plugin_host.hpp"
+#include "store/store.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 

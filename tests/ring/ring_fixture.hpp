@@ -13,7 +13,7 @@
 
 #include <trainscope/trainscope.hpp>
 
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 #include "support/shm_names.hpp"
 
 namespace trainscope::test {

@@ -67,6 +67,7 @@ HttpResponse http_request_with(unsigned short port, const std::string& method, c
         out.content_disposition = response.get("Content-Disposition", "");
         out.set_cookie = response.get("Set-Cookie", "");
         out.www_authenticate = response.get("WWW-Authenticate", "");
+        for (const auto& [name, value] : response) out.headers[name] = value;
         Poco::StreamCopier::copyToString(body, out.body);
     } catch (const Poco::Exception& e) {
         out.error = e.displayText();

@@ -19,6 +19,7 @@ struct HttpResponse {
 
     std::string set_cookie;  ///< the first Set-Cookie header, if any
     std::string www_authenticate;
+    std::map<std::string, std::string> headers;  ///< every response header (the last of repeats)
 };
 
 using Headers = std::map<std::string, std::string>;

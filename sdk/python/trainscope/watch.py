@@ -34,7 +34,7 @@ from . import _native
 from ._config import json_safe, to_mapping
 
 MODEL_INFO_MAX_BYTES = _native.MODEL_INFO_MAX_BYTES  # the SDK's blob (layout.hpp)
-MAX_TREE_DEPTH = 32  # the agent refuses deeper trees (agent/src/model_info.cpp)
+MAX_TREE_DEPTH = 32  # the agent refuses deeper trees (agent/src/serve/model_info_check.cpp)
 
 # Integer attributes worth showing when a module has them (Linear, Embedding, Conv, attention).
 _INT_ATTRIBUTES = ("in_features", "out_features", "num_embeddings", "embedding_dim", "in_channels",

@@ -14,7 +14,7 @@
 
 #include "../../../plugins/export/csv_cells.hpp"
 #include "fuzz_check.hpp"
-#include "json_out.hpp"
+#include "serve/json_out.hpp"
 
 namespace {
 
@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // RapidJSON's writer (the agent's REST and WebSocket replies).
     rapidjson::StringBuffer buf;
-    trainscope::agent::JsonWriter w(buf);
+    trainscope::agent::JsonOut w(buf);
     trainscope::agent::write_string(w, text);
     const bool exact = valid_utf8(text);
     std::string back = json_round_trip(std::string(buf.GetString(), buf.GetSize()));

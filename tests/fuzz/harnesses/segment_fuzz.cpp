@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
-#include "segment_reader.hpp"
+#include "ingest/segment_reader.hpp"
 
 namespace L = trainscope::layout;
 using trainscope::agent::EventRecord;

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "http_util.hpp"
-#include "series_params.hpp"
+#include "serve/http_util.hpp"
+#include "serve/series_params.hpp"
 
 namespace ts = trainscope::agent;
 

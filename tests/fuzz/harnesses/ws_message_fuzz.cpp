@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "client_message.hpp"
+#include "serve/client_message.hpp"
 #include "fuzz_check.hpp"
 
 using trainscope::agent::ClientMessage;

@@ -1,0 +1,92 @@
+#include "plugins/host_services.hpp"
+
+#include <Poco/Logger.h>
+#include <rapidjson/document.h>
+
+#include <trainscope/detail/clock.hpp>
+
+#include "plugins/plugin_host.hpp"
+#include "serve/json_out.hpp"
+#include "store/queries.hpp"
+
+namespace trainscope::agent {
+
+void HostServices::publish_point(std::string_view session, std::string_view name, std::int64_t step,
+                                 double value) {
+    if (host_.sinks_.point && !catching_up)
+        host_.sinks_.point(std::string(session), name_ + "/" + std::string(name), step, value);
+}
+
+void HostServices::publish_stats(std::string_view session, std::string json) {
+    std::string s(session);
+    rapidjson::Document doc;
+    if (doc.Parse(json.c_str()).HasParseError() || !doc.IsObject()) {
+        host_.log_.error("plugin %s: publish_stats got something other than a JSON object", name_);
+        return;
+    }
+    host_.store_stats(name_, s, json);
+    if (!host_.sinks_.broadcast) return;
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("analytics");
+    w.Key("plugin"); write_string(w, name_);
+    w.Key("session_id"); write_string(w, s);
+    w.Key("stats"); w.RawValue(json.data(), json.size(), rapidjson::kObjectType);  // parsed just above
+    w.EndObject();
+    host_.sinks_.broadcast(s, std::string(buf.GetString(), buf.GetSize()));
+}
+
+void HostServices::raise_alert(std::string_view session, const plugin::Alert& a) {
+    if (catching_up) return;
+    std::string s(session);
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("alert");
+    w.Key("plugin"); write_string(w, name_);
+    w.Key("session_id"); write_string(w, s);
+    w.Key("kind"); write_string(w, a.kind);
+    w.Key("severity"); write_string(w, a.severity);
+    w.Key("metric"); write_string(w, a.metric);
+    w.Key("step"); w.Int64(a.step);
+    w.Key("message"); write_string(w, a.message);
+    w.Key("t_ms"); write_ms(w, static_cast<double>(detail::now_unix_ns()) / 1e6);
+    w.EndObject();
+    std::string json = buf.GetString();
+    host_.log_.warning("plugin %s: alert for run %s: %s", name_, s, a.message);
+    if (host_.sinks_.event) host_.sinks_.event(s, "alert", json);
+    if (host_.sinks_.broadcast) host_.sinks_.broadcast(s, json);
+}
+
+std::string HostServices::run_config(std::string_view session) {
+    Queries q(host_.options_.db_path);
+    return q.run_text(std::string(session), "config").value_or("");
+}
+
+std::string HostServices::run_status(std::string_view session) {
+    Queries q(host_.options_.db_path);
+    auto run = q.run(std::string(session));
+    return run ? run->status : "";
+}
+
+bool HostServices::for_each_point(std::string_view session,
+                                  const std::function<void(std::string_view, int, const plugin::Point&)>& fn) {
+    Queries q(host_.options_.db_path);
+    if (!q.run(std::string(session))) return false;
+    std::int64_t n = 0;
+    q.for_each_point(std::string(session), [&](std::string_view metric, int rank, std::int64_t step,
+                                               std::int64_t t_us, double value) {
+        fn(metric, rank, plugin::Point{step, static_cast<double>(t_us) / 1000.0, value, ++n});
+    });
+    return true;
+}
+
+void HostServices::log(std::string_view level, std::string_view message) {
+    std::string text = "plugin " + name_ + ": " + std::string(message);
+    if (level == "error") host_.log_.error(text);
+    else if (level == "warning") host_.log_.warning(text);
+    else host_.log_.information(text);
+}
+
+}  // namespace trainscope::agent

@@ -1,0 +1,236 @@
+// REST routes under /api (see README "Interfaces").
+#include <Poco/URI.h>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "ingest/collector.hpp"
+#include "plugins/plugin_host.hpp"
+#include "serve/http_server.hpp"
+#include "serve/http_util.hpp"
+#include "serve/route_table.hpp"
+#include "serve/json_in.hpp"
+#include "serve/json_out.hpp"
+#include "serve/model_info_check.hpp"
+#include "store/queries.hpp"
+#include "serve/series_params.hpp"
+
+namespace trainscope::agent {
+
+namespace {
+
+using Params = QueryParams;
+
+Params query_params(const Poco::Net::HTTPServerRequest& request) {
+    return parse_query_params(request.getURI());
+}
+
+std::map<std::string, std::uint64_t> live_dropped(const AgentContext& ctx) {
+    return ctx.collector ? ctx.collector->live_dropped() : std::map<std::string, std::uint64_t>{};
+}
+
+void list_runs(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    auto dropped = live_dropped(ctx);
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("runs");
+    w.StartArray();
+    for (const RunInfo& run : q.runs()) write_run(w, run, dropped[run.session_id]);
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    auto run = q.run(id);
+    if (!run) throw HttpError{404, "unknown run: " + id};
+    // The trainer's config as parsed JSON when it is a valid object, else why not.
+    std::string config = q.run_text(id, "config").value_or("");
+    rapidjson::Document doc;
+    std::string problem = config.empty() ? "" : parse_json(doc, config, kConfigJsonLimits);
+    if (problem.empty() && !config.empty() && !doc.IsObject()) problem = "is not a JSON object";
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    write_run_fields(w, *run, live_dropped(ctx)[id]);
+    w.Key("config");
+    if (config.empty()) {
+        w.Null();
+    } else if (problem.empty()) {
+        w.RawValue(config.data(), config.size(), rapidjson::kObjectType);  // stored JSON, checked above
+    } else {
+        w.StartObject();
+        w.Key("error"); write_string(w, "config " + problem);
+        w.EndObject();
+    }
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_series(const AgentContext& ctx, const std::string& id, const std::string& metric,
+                const Params& params, Poco::Net::HTTPServerResponse& response) {
+    SeriesRequest req = parse_series_request(id, metric, params);
+
+    Queries q(ctx.db_path);
+    if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};
+    // Streamed: points go out in chunks as SQLite yields them, so an answer of millions of
+    // points costs the agent one chunk of memory, not the whole answer.
+    constexpr std::size_t kChunkBytes = 64 * 1024;
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    std::ostream* out = nullptr;
+    auto flush = [&] {
+        out->write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
+        buf.Clear();
+    };
+    auto head = [&](const SeriesResult&) {
+        response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+        response.setContentType("application/json");
+        response.set("Cache-Control", "no-store");
+        response.setChunkedTransferEncoding(true);
+        out = &response.send();
+        w.StartObject();
+        w.Key("session_id"); write_string(w, id);
+        w.Key("metric"); write_string(w, metric);
+        w.Key("points");
+        w.StartArray();
+    };
+    auto point = [&](const StoredPoint& p) {
+        w.StartArray();
+        w.Int64(p.step);
+        write_ms(w, p.t_ms);
+        write_number(w, p.value);
+        w.EndArray();
+        if (buf.GetSize() >= kChunkBytes) flush();
+    };
+    SeriesResult s = q.series(req, head, point);
+    if (!s.found) throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
+                                           (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
+    w.EndArray();
+    w.Key("rank"); w.Int(s.rank);
+    w.Key("downsampled"); w.Bool(s.downsampled);
+    w.Key("total"); w.Int64(s.total);
+    w.Key("seq"); w.Int64(s.seq);
+    w.EndObject();
+    flush();
+}
+
+void list_plugins(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("plugins");
+    w.StartArray();
+    if (ctx.plugins)
+        for (const PluginStatus& p : ctx.plugins->status()) {
+            w.StartObject();
+            w.Key("name"); write_string(w, p.name);
+            w.Key("path"); write_string(w, p.path);
+            w.Key("state"); write_string(w, p.state);
+            w.Key("reason"); write_string(w, p.reason);
+            w.Key("batches"); w.Uint64(p.batches);
+            w.Key("skipped_batches"); w.Uint64(p.skipped_batches);
+            w.EndObject();
+        }
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
+    std::string stats = ctx.plugins ? ctx.plugins->analytics_json(id) : "{}";
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    w.Key("stats"); w.RawValue(stats.data(), stats.size(), rapidjson::kObjectType);  // the host's JSON
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    w.Key("events");
+    w.StartArray();
+    Stmt ev(q.db(), "SELECT rank, t_ms, kind, text FROM events WHERE session_id=? ORDER BY t_ms");
+    ev.bind(1, id);
+    while (ev.step()) {
+        w.StartObject();
+        w.Key("rank"); w.Int64(ev.int64(0));
+        w.Key("t_ms"); write_ms(w, ev.real(1));
+        w.Key("kind"); write_string(w, ev.text(2));
+        w.Key("text"); write_string(w, ev.text(3));
+        w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+/// GET /api/model-info?session=ID (no session: the newest run).
+void get_model_info(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
+    Queries q(ctx.db_path);
+    std::string id;
+    if (auto it = params.find("session"); it != params.end() && !it->second.empty()) id = it->second;
+    else if (auto newest = q.newest_session()) id = *newest;
+    else throw HttpError{404, "no runs yet"};
+    auto text = q.run_text(id, "model_info");
+    if (!text) throw HttpError{404, "unknown run: " + id};
+    // The answer: {"session_id", then the normalised model info's keys} or {"error", "session_id"}.
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    auto error = [&](int status, const std::string& message) {
+        w.StartObject();
+        w.Key("error"); write_string(w, message);
+        w.Key("session_id"); write_string(w, id);
+        w.EndObject();
+        send_json(response, status, buf.GetString());
+    };
+    if (text->empty()) return error(404, "run has no model info (the trainer never called set_model_info)");
+    ModelInfoResult info = normalise_model_info(*text);
+    if (!info.ok) return error(422, "the trainer's model info " + info.error);
+    rapidjson::Document doc;  // our own output, within the limits it was checked against
+    doc.Parse<rapidjson::kParseIterativeFlag>(info.json.data(), info.json.size());
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    for (const auto& member : doc.GetObject()) {
+        w.Key(member.name.GetString(), member.name.GetStringLength());
+        member.value.Accept(w);
+    }
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+}  // namespace
+
+void add_api_routes(RouteTable& routes, const AgentContext& ctx) {
+    const AgentContext* c = &ctx;  // outlives the table (http_server.hpp)
+    // Every API answer parses the query string first: a malformed one is a 400 on any route.
+    auto api = [&routes](const char* pattern, auto fn) {
+        routes.add("GET", pattern, [fn](RouteRequest& r) {
+            fn(r, query_params(r.request));
+            return true;
+        });
+    };
+    api("/api/runs", [c](RouteRequest& r, const Params&) { list_runs(*c, r.response); });
+    api("/api/runs/{id}", [c](RouteRequest& r, const Params&) { get_run(*c, r["{id}"], r.response); });
+    api("/api/runs/{id}/analytics", [c](RouteRequest& r, const Params&) { get_analytics(*c, r["{id}"], r.response); });
+    api("/api/runs/{id}/events", [c](RouteRequest& r, const Params&) { get_events(*c, r["{id}"], r.response); });
+    api("/api/plugins", [c](RouteRequest& r, const Params&) { list_plugins(*c, r.response); });
+    api("/api/model-info", [c](RouteRequest& r, const Params& p) { get_model_info(*c, p, r.response); });
+    api("/api/runs/{id}/metrics/{metric}", [c](RouteRequest& r, const Params& p) {
+        get_series(*c, r["{id}"], r["{metric}"], p, r.response);
+    });
+}
+
+}  // namespace trainscope::agent

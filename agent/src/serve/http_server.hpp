@@ -1,0 +1,67 @@
+// The agent's HTTP front end: REST API, Prometheus /metrics, the dashboard's static files,
+// and the WebSocket endpoint, all on one Poco HTTPServer.
+#pragma once
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPServer;
+}
+
+namespace trainscope::agent {
+
+class Collector;
+class PluginHost;
+class RequestGate;
+class AccessCheck;
+
+/// What request handlers may use. Every member outlives the server.
+struct AgentContext {
+    std::string version;
+    std::string db_path;
+    std::string web_dir;       ///< holds static/ and node_modules/
+    Collector* collector = nullptr;
+    PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
+    const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
+    const AccessCheck* access = nullptr;  ///< the token check after the gate; null: none
+    /// Serves /ws; null until a hub is attached.
+    std::function<Poco::Net::HTTPRequestHandler*()> websocket;
+    /// Connected WebSocket clients, for /metrics.
+    std::function<std::size_t()> websocket_clients;
+};
+
+class RouteTable;
+
+/// The table every request goes through (route_table.hpp), in the order routes are tried:
+/// the dashboard's files, plugins' routes, the REST API, /healthz and /metrics.
+RouteTable make_routes(const AgentContext& ctx);
+void add_static_routes(RouteTable& routes, const AgentContext& ctx);
+void add_api_routes(RouteTable& routes, const AgentContext& ctx);
+/// The page shown instead of the dashboard to a browser without the token (401).
+void handle_sign_in(const AgentContext& ctx, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response);
+void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response);
+/// The /healthz body: liveness (always "ok" with 200) and the store's health.
+std::string healthz_json(const AgentContext& ctx);
+
+class HttpServer {
+public:
+    HttpServer(const AgentContext& ctx, const std::string& bind, unsigned short port);
+    ~HttpServer();
+    /// The port actually bound (useful with --port 0).
+    unsigned short port() const;
+    void stop();
+
+private:
+    std::unique_ptr<RouteTable> routes_;
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace trainscope::agent

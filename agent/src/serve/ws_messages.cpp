@@ -1,0 +1,55 @@
+#include "serve/ws_messages.hpp"
+
+#include "serve/json_out.hpp"
+#include "store/queries.hpp"
+
+namespace trainscope::agent {
+
+std::string run_event_json(Queries& q, const std::string& kind, const std::string& session,
+                           const std::map<std::string, std::uint64_t>& dropped) {
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); write_string(w, kind);
+    w.Key("session_id"); write_string(w, session);
+    if (auto run = q.run(session)) {
+        w.Key("run");
+        auto it = dropped.find(session);
+        write_run(w, *run, it == dropped.end() ? 0 : it->second);
+    }
+    w.EndObject();
+    return buf.GetString();
+}
+
+std::string hello_json(Queries& q, const std::string& version,
+                       const std::map<std::string, std::uint64_t>& dropped) {
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("hello");
+    w.Key("version"); write_string(w, version);
+    auto newest = q.newest_session();
+    w.Key("session_id");
+    if (newest) write_string(w, *newest); else w.Null();
+    w.Key("sessions");
+    w.StartArray();
+    for (const RunInfo& r : q.runs()) {
+        auto it = dropped.find(r.session_id);
+        write_run(w, r, it == dropped.end() ? 0 : it->second);
+    }
+    w.EndArray();
+    w.EndObject();
+    return buf.GetString();
+}
+
+std::string simple_json(const char* type, const std::string& key, const std::string& value) {
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); w.String(type);
+    w.Key(key.c_str()); write_string(w, value);
+    w.EndObject();
+    return buf.GetString();
+}
+
+}  // namespace trainscope::agent

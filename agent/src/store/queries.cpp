@@ -1,0 +1,239 @@
+#include "store/queries.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "store/downsample.hpp"
+
+namespace trainscope::agent {
+
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT r.session_id, r.name, r.status, r.host, r.pid, r.started_ms, r.ended_ms, r.last_ms, "
+    "r.last_seq, (SELECT COALESCE(SUM(dropped),0) FROM producers p WHERE p.session_id=r.session_id) "
+    "FROM runs r";
+
+RunInfo read_run(const Stmt& q) {
+    RunInfo r;
+    r.session_id = q.text(0);
+    r.name = q.text(1);
+    r.status = q.text(2);
+    r.host = q.text(3);
+    r.pid = q.int64(4);
+    r.started_ms = q.real(5);
+    r.ended_ms = q.is_null(6) ? 0 : q.real(6);
+    r.last_ms = q.is_null(7) ? 0 : q.real(7);
+    r.last_seq = q.int64(8);
+    r.points = r.last_seq;  // every stored point takes the next seq
+    r.dropped = q.int64(9);
+    return r;
+}
+
+double value_of(const Stmt& q, int col) {
+    return q.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : q.real(col);
+}
+
+}  // namespace
+
+Queries::Queries(const std::string& db_path) : db_(db_path, true) {
+    // One reader per WebSocket client and per request: SQLite's default 2 MB page cache each
+    // adds up (40 clients, 80 MB); the OS page cache holds the file for all of them anyway.
+    db_.exec("PRAGMA cache_size=-256");
+}
+
+void Queries::fill_details(RunInfo& run) {
+    Stmt q(db_, "SELECT DISTINCT name, rank FROM series WHERE session_id=? ORDER BY name, rank");
+    q.bind(1, run.session_id);
+    while (q.step()) {
+        std::string name(q.text(0));
+        if (run.metrics.empty() || run.metrics.back() != name) run.metrics.push_back(name);
+        int rank = static_cast<int>(q.int64(1));
+        if (std::find(run.ranks.begin(), run.ranks.end(), rank) == run.ranks.end())
+            run.ranks.push_back(rank);
+    }
+    std::sort(run.ranks.begin(), run.ranks.end());
+    std::sort(run.metrics.begin(), run.metrics.end());
+    run.metrics.erase(std::unique(run.metrics.begin(), run.metrics.end()), run.metrics.end());
+}
+
+std::vector<RunInfo> Queries::runs() {
+    Stmt q(db_, (std::string(kRunColumns) + " ORDER BY r.started_ms DESC").c_str());
+    std::vector<RunInfo> out;
+    while (q.step()) out.push_back(read_run(q));
+    for (RunInfo& r : out) fill_details(r);
+    return out;
+}
+
+std::optional<RunInfo> Queries::run(const std::string& session_id) {
+    Stmt q(db_, (std::string(kRunColumns) + " WHERE r.session_id=?").c_str());
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    RunInfo r = read_run(q);
+    fill_details(r);
+    return r;
+}
+
+std::optional<std::int64_t> Queries::last_seq(const std::string& session_id) {
+    Stmt q(db_, "SELECT last_seq FROM runs WHERE session_id=?");
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    return q.int64(0);
+}
+
+std::optional<std::string> Queries::newest_session() {
+    Stmt q(db_, "SELECT session_id FROM runs ORDER BY started_ms DESC LIMIT 1");
+    if (!q.step()) return std::nullopt;
+    return std::string(q.text(0));
+}
+
+std::optional<std::string> Queries::run_text(const std::string& session_id, const char* column) {
+    std::string sql = std::string("SELECT COALESCE(") + column + ", '') FROM runs WHERE session_id=?";
+    Stmt q(db_, sql.c_str());
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    return std::string(q.text(0));
+}
+
+SeriesResult Queries::series(const SeriesRequest& req) {
+    SeriesResult collected;
+    SeriesResult figures = series(
+        req, [](const SeriesResult&) {}, [&collected](const StoredPoint& p) { collected.points.push_back(p); });
+    figures.points = std::move(collected.points);
+    return figures;
+}
+
+SeriesResult Queries::series(const SeriesRequest& req,
+                             const std::function<void(const SeriesResult&)>& head,
+                             const std::function<void(const StoredPoint&)>& point) {
+    SeriesResult result;
+    // One read transaction: the series' figures, the points and the run's seq come from the
+    // same snapshot, so a live client can tell which pushed points the response already holds.
+    db_.exec("BEGIN");
+    struct EndRead {
+        Db& db;
+        ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
+    } end_read{db_};
+    Stmt find(db_, req.rank >= 0 ? "SELECT id, rank, points, min_step, max_step, steps_ordered "
+                                   "FROM series WHERE session_id=? AND name=? AND rank=?"
+                                 : "SELECT id, rank, points, min_step, max_step, steps_ordered "
+                                   "FROM series WHERE session_id=? AND name=? ORDER BY rank LIMIT 1");
+    find.bind(1, req.session_id).bind(2, req.metric);
+    if (req.rank >= 0) find.bind(3, req.rank);
+    if (!find.step()) return result;
+    result.found = true;
+    std::int64_t series = find.int64(0);
+    result.rank = static_cast<int>(find.int64(1));
+    std::int64_t total = find.int64(2), first_step = find.int64(3), last_step = find.int64(4);
+    bool steps_ordered = find.int64(5) != 0;
+
+    Stmt last(db_, "SELECT last_seq FROM runs WHERE session_id=?");
+    last.bind(1, req.session_id);
+    if (last.step()) result.seq = last.int64(0);
+
+    if (req.last_only) {
+        // The run list's "latest loss": one B-tree descent on (series_id, seq), however long
+        // the series is.
+        Stmt newest(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
+        newest.bind(1, series);
+        bool any = newest.step();
+        result.total = any ? 1 : 0;
+        head(result);
+        if (any)
+            point(StoredPoint{newest.int64(0), newest.int64(1),
+                              static_cast<double>(newest.int64(2)) / 1000.0, value_of(newest, 3)});
+        return result;
+    }
+
+    // The seq span to read: the whole series, unless the range is narrower and the series'
+    // steps never go down in seq order (Store::commit keeps steps_ordered). Then "the first
+    // point at or after seq s has a step past the bound" only turns from false to true as s
+    // grows, so a binary search over seq, one primary-key seek per probe, finds where the
+    // range starts and ends: the reads below touch its rows only, not the whole series (there
+    // is no index on step).
+    std::int64_t seq_from = 0, seq_to = std::numeric_limits<std::int64_t>::max();
+    bool narrower = total > 0 && (req.from > first_step || req.to < last_step);
+    if (narrower && steps_ordered) {
+        Stmt newest(db_, "SELECT seq FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
+        newest.bind(1, series);
+        std::int64_t newest_seq = newest.step() ? newest.int64(0) : 0;
+        Stmt probe(db_, "SELECT step FROM points WHERE series_id=? AND seq>=? ORDER BY seq LIMIT 1");
+        // The first seq s from which on every point's step is past(step); newest_seq + 1 if none is.
+        auto first_seq = [&](auto past) {
+            std::int64_t lo = 0, hi = newest_seq + 1;
+            while (lo < hi) {
+                std::int64_t mid = lo + (hi - lo) / 2;
+                probe.bind(1, series).bind(2, mid);
+                bool is_past = !probe.step() || past(probe.int64(0));
+                probe.reset();
+                if (is_past) hi = mid;
+                else lo = mid + 1;
+            }
+            return lo;
+        };
+        seq_from = first_seq([&](std::int64_t step) { return step >= req.from; });
+        seq_to = first_seq([&](std::int64_t step) { return step > req.to; }) - 1;
+    }
+
+    // A range that covers the whole series (the chart's default request) takes the count and
+    // step bounds Store::commit keeps in the series row; a narrower one counts its rows.
+    if (narrower) {
+        Stmt count(db_,
+                   "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
+                   "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?");
+        count.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
+        count.step();
+        total = count.int64(0);
+        first_step = count.int64(1);
+        last_step = count.int64(2);
+    }
+    result.total = total;
+    bool fits = static_cast<std::size_t>(result.total) <= req.max_points;
+    result.downsampled = !fits;
+    head(result);
+    if (result.total == 0) return result;
+
+    // At full resolution: step order for the chart (a trainer may log steps out of order),
+    // seq breaking ties; a series whose steps never go down is in that order by seq already
+    // (no sort). Downsampled: the table's own (series_id, seq) order, no sort of the whole
+    // range; the buckets take points in any order and hand them back in step order.
+    Stmt q(db_, fits && !steps_ordered
+                    ? "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY step, seq"
+                    : "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
+                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY seq");
+    q.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
+    auto row = [&q] {
+        return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
+                           value_of(q, 3)};
+    };
+    if (fits) {
+        while (q.step()) point(row());  // streamed: a 5M-point answer is never held
+        return result;
+    }
+    MinMaxBuckets buckets(first_step, last_step, std::min(req.max_points, kMaxDownsampledPoints));
+    while (q.step()) buckets.add(row());
+    for (const StoredPoint& p : buckets.take()) point(p);
+    return result;
+}
+
+std::vector<SeriesUpdate> Queries::points_since(const std::string& session_id, std::int64_t since,
+                                                std::int64_t upto) {
+    std::vector<SeriesUpdate> out;
+    Stmt series(db_, "SELECT id, rank, name FROM series WHERE session_id=? ORDER BY id");
+    series.bind(1, session_id);
+    Stmt q(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq>? AND seq<=? "
+                "ORDER BY seq");
+    while (series.step()) {
+        SeriesUpdate u{session_id, static_cast<int>(series.int64(1)), std::string(series.text(2)), {}};
+        q.bind(1, series.int64(0)).bind(2, since).bind(3, upto);
+        while (q.step())
+            u.points.push_back(StoredPoint{q.int64(0), q.int64(1),
+                                           static_cast<double>(q.int64(2)) / 1000.0, value_of(q, 3)});
+        q.reset();
+        if (!u.points.empty()) out.push_back(std::move(u));
+    }
+    return out;
+}
+
+}  // namespace trainscope::agent

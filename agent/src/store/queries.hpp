@@ -1,0 +1,91 @@
+// The read side of the database: runs, series (with spike-keeping downsampling), and the
+// points a reconnecting WebSocket client missed. One Queries per thread (its own
+// read-only connection; WAL lets readers run beside the collector's writes).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite.hpp"
+#include "store/types.hpp"
+
+namespace trainscope::agent {
+
+struct SeriesRequest {
+    std::string session_id;
+    std::string metric;
+    int rank = -1;  ///< -1: the lowest rank that logged this metric
+    std::int64_t from = std::numeric_limits<std::int64_t>::min();
+    std::int64_t to = std::numeric_limits<std::int64_t>::max();
+    std::size_t max_points = 2000;
+    bool last_only = false;  ///< only the newest point (highest seq): an index lookup, no scan
+};
+
+/// A downsampled answer holds at most this many points, whatever max_points asks: its
+/// buckets are held in memory (about 50 bytes a point), and a chart needs far fewer.
+inline constexpr std::size_t kMaxDownsampledPoints = 200'000;
+
+struct SeriesResult {
+    bool found = false;  ///< false: no such metric in this run
+    int rank = 0;
+    std::vector<StoredPoint> points;
+    bool downsampled = false;
+    std::int64_t total = 0;  ///< points in the requested range at full resolution (last_only: returned)
+    std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
+};
+
+class Queries {
+public:
+    explicit Queries(const std::string& db_path);
+
+    std::vector<RunInfo> runs();
+    std::optional<RunInfo> run(const std::string& session_id);
+    /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
+    std::optional<std::int64_t> last_seq(const std::string& session_id);
+    /// The newest run's id, if any.
+    std::optional<std::string> newest_session();
+    /// Raw JSON text the trainer set (config or model_info); nullopt if the run is unknown,
+    /// an empty string if it never set it.
+    std::optional<std::string> run_text(const std::string& session_id, const char* column);
+
+    /// Streams a series, holding at most a downsampled answer's buckets, never the range's
+    /// points: `head` gets the figures (found, rank, total, downsampled, seq) before any
+    /// point, then `point` each point in step order. `head` is not called for an unknown
+    /// series. Returns the figures (without points).
+    SeriesResult series(const SeriesRequest& request,
+                        const std::function<void(const SeriesResult&)>& head,
+                        const std::function<void(const StoredPoint&)>& point);
+    /// The same, collected into the result's points.
+    SeriesResult series(const SeriesRequest& request);
+
+    /// Points of a session with since < seq <= upto, grouped per series, in seq order.
+    std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
+                                           std::int64_t upto);
+
+    /// Every point of a run in (metric, rank, seq) order, one callback per point.
+    template <typename Fn>
+    void for_each_point(const std::string& session_id, Fn&& fn);
+
+    Db& db() { return db_; }
+
+private:
+    void fill_details(RunInfo& run);
+    Db db_;
+};
+
+template <typename Fn>
+void Queries::for_each_point(const std::string& session_id, Fn&& fn) {
+    Stmt q(db_,
+           "SELECT s.name, s.rank, p.step, p.t_us, p.value FROM series s JOIN points p "
+           "ON p.series_id = s.id WHERE s.session_id=? ORDER BY s.name, s.rank, p.seq");
+    q.bind(1, session_id);
+    while (q.step())
+        fn(q.text(0), static_cast<int>(q.int64(1)), q.int64(2), q.int64(3),
+           q.is_null(4) ? std::numeric_limits<double>::quiet_NaN() : q.real(4));
+}
+
+}  // namespace trainscope::agent

@@ -1,0 +1,118 @@
+// The agent's write side of the SQLite database: runs, producers (one per segment), series
+// and points. One Store per agent, used from the collector thread only.
+//
+// Exactly-once: each lane's `consumed` position (table producer_lanes) is committed in the
+// same transaction as the points read from it, so after a crash the collector resumes every
+// lane from its stored position whatever the segment's own read positions say.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "store/sqlite.hpp"
+#include "store/types.hpp"
+
+namespace trainscope::agent {
+
+/// Identifies one producer segment for good (pid + process start time + segment name).
+struct ProducerKey {
+    std::string segment;
+    std::int64_t pid;
+    std::int64_t start_time;
+};
+
+struct ProducerUpdate {
+    ProducerKey key;
+    std::int64_t dropped;
+};
+
+/// One lane of a producer stored up to `consumed` (a position in that lane).
+struct LaneUpdate {
+    ProducerKey key;
+    std::uint32_t lane;
+    std::uint64_t consumed;
+};
+
+struct RunUpdate {
+    std::string session_id;
+    std::string status;       ///< empty: unchanged
+    std::string config;       ///< empty: unchanged
+    std::string model_info;   ///< empty: unchanged
+    double ended_ms = 0;
+};
+
+struct StoredEvent {
+    std::string session_id;
+    int rank;
+    double t_ms;
+    std::string kind;
+    std::string text;
+};
+
+/// One transaction's worth of work.
+struct CommitBatch {
+    std::vector<PendingPoint> points;
+    std::vector<ProducerUpdate> producers;
+    std::vector<LaneUpdate> lanes;
+    std::vector<RunUpdate> runs;
+    std::vector<StoredEvent> events;
+    bool empty() const {
+        return points.empty() && producers.empty() && lanes.empty() && runs.empty() &&
+               events.empty();
+    }
+    /// Empties every list but keeps their capacity, so a batch can be reused pass after pass.
+    void clear() {
+        points.clear();
+        producers.clear();
+        lanes.clear();
+        runs.clear();
+        events.clear();
+    }
+};
+
+class Store {
+public:
+    /// Opens or creates <dir>/trainscope.db in WAL mode.
+    explicit Store(const std::string& path);
+    ~Store();
+
+    /// Creates the tables if missing; adds what a database of an earlier agent lacks.
+    static void create_schema(Db& db);
+
+    /// Creates the run if new (ranks of one job share it); marks it running again otherwise.
+    void register_run(const std::string& session_id, const std::string& name,
+                      const std::string& host, std::int64_t pid, double started_ms);
+    /// The stored consumed position of each of a producer's `lane_count` lanes; -1 for a lane
+    /// with none stored (every lane of a new producer, which this registers).
+    std::vector<std::int64_t> producer_consumed(const ProducerKey& key,
+                                                const std::string& session_id, int rank,
+                                                std::uint32_t lane_count);
+    /// The id of series (session, rank, name), created on first use.
+    std::int64_t series_id(const std::string& session_id, int rank, const std::string& name);
+
+    /// Commits a batch in one transaction; returns the stored points grouped per series.
+    std::vector<SeriesUpdate> commit(const CommitBatch& batch);
+
+    /// Runs left "running" by an earlier agent whose producers are gone: the caller decides.
+    std::vector<std::string> running_sessions();
+
+private:
+    struct SeriesMeta {
+        std::string session_id;
+        int rank;
+        std::string name;
+    };
+    static void add_series_stats(Db& db);
+    std::unique_ptr<Db> db_;
+    std::unique_ptr<Stmt> insert_point_;
+    std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;
+    std::map<std::int64_t, SeriesMeta> series_meta_;
+    std::map<std::string, std::int64_t> last_seq_;
+    std::int64_t next_seq(const std::string& session_id);
+};
+
+}  // namespace trainscope::agent
