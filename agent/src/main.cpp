@@ -12,9 +12,12 @@
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
 
+#include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
@@ -42,6 +45,24 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
+/// "500M", "20G", "1048576": bytes (K, M, G, T are powers of 1024); nullopt if malformed.
+std::optional<std::int64_t> parse_size(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::int64_t unit = 1;
+    std::string digits = text;
+    switch (std::toupper(static_cast<unsigned char>(text.back()))) {
+        case 'K': unit = 1LL << 10; break;
+        case 'M': unit = 1LL << 20; break;
+        case 'G': unit = 1LL << 30; break;
+        case 'T': unit = 1LL << 40; break;
+        default: break;
+    }
+    if (unit != 1) digits.pop_back();
+    auto n = parse_int(digits);
+    if (!n || *n < 0 || *n > (INT64_MAX / unit)) return std::nullopt;
+    return *n * unit;
+}
+
 }  // namespace
 
 class AgentApp : public Poco::Util::ServerApplication {
@@ -61,6 +82,8 @@ protected:
         add("token", "TOKEN", "the access token (default $TRAINSCOPE_TOKEN, else a new random one each start)");
         add("auth", "MODE", "'token' (default) or 'none': no token at all, loopback binds only");
         add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
+        add("retain-days", "N", "delete ended runs whose last activity is older than N days (checked at start and hourly)");
+        add("max-db-size", "SIZE", "delete the oldest ended runs while the database is larger, e.g. 20G, 500M (checked at start and hourly)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
                               .required(false).repeatable(true).argument("NAME")
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
@@ -82,6 +105,15 @@ protected:
             auto p = parse_int(value);
             if (!p || *p < 0 || *p > 65535) throw Poco::InvalidArgumentException("--port " + value);
             port_ = static_cast<unsigned short>(*p);
+        } else if (name == "retain-days") {
+            auto d = parse_int(value);
+            if (!d || *d < 1 || *d > 100'000) throw Poco::InvalidArgumentException("--retain-days wants a number of days >= 1, got " + value);
+            collector_options_.retain_days = static_cast<int>(*d);
+        } else if (name == "max-db-size") {
+            auto bytes = parse_size(value);
+            if (!bytes || *bytes < (1 << 20))
+                throw Poco::InvalidArgumentException("--max-db-size wants a size of at least 1M (e.g. 500M, 20G), got " + value);
+            collector_options_.max_db_bytes = *bytes;
         } else if (name == "bind") bind_ = value;
         else if (name == "data-dir") data_dir_ = value;
         else if (name == "namespace") name_space_ = value;
@@ -160,7 +192,8 @@ protected:
             Poco::File(data_dir_).createDirectories();
             std::string db_path = data_dir_ + "/trainscope.db";
             Store store(db_path);
-            Collector collector(store, CollectorOptions{name_space_}, log);
+            collector_options_.name_space = name_space_;
+            Collector collector(store, collector_options_, log);
             WebSocketHub hub(db_path, kVersion, log, HubOptions{},
                              [&collector] { return collector.live_dropped(); });
             collector.add_listener(&hub);
@@ -289,6 +322,7 @@ private:
     unsigned short port_ = 7070;
     std::string bind_ = "127.0.0.1";
     GateOptions gate_options_;
+    CollectorOptions collector_options_;
     std::string data_dir_;
     std::string name_space_;
     std::string web_dir_;

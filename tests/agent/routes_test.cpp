@@ -38,7 +38,7 @@ TEST_F(RoutesTest, MethodsAndMissingPathsGetTheirStatus) {
     unsigned short port = h_.port();
     // A path the table serves, with a method no route takes: 405, as JSON.
     EXPECT_TRUE(is_json_error_response(http_request(port, "POST", "/api/runs"), 405, 405));
-    EXPECT_TRUE(is_json_error_response(http_request(port, "DELETE", "/no/such/path"), 405, 405));
+    EXPECT_TRUE(is_json_error_response(http_request(port, "PUT", "/no/such/path"), 405, 405));
     // GET of nothing in the table: 404.
     EXPECT_TRUE(is_json_error_response(http_get(port, "/api/runs/R/nothing"), 404, 404));
     EXPECT_TRUE(is_json_error_response(http_get(port, "/vendor/a/b"), 404, 404));

@@ -43,6 +43,10 @@ void Collector::start() { thread_ = std::thread([this] { loop(); }); }
 void Collector::stop() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
+    // Deletions asked for after the last pass are not done: say so rather than leave them waiting.
+    std::lock_guard<std::mutex> lock(removal_mutex_);
+    for (auto& [session, promise] : removals_) promise.set_value(RemoveOutcome::store_failed);
+    removals_.clear();
 }
 
 std::map<std::string, std::uint64_t> Collector::live_dropped() const {
@@ -67,6 +71,7 @@ void Collector::loop() {
                     scan();
                     next_scan_ = now + options_.scan_interval;
                 }
+                serve_removals(now);
                 moved = pass();
                 if (failing) {
                     StorageOutage::Snapshot was = outage_.snapshot();

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,7 +57,16 @@ struct CollectorOptions {
     std::chrono::milliseconds liveness_interval{250};
     std::chrono::milliseconds idle_sleep{1};
     std::size_t max_records_per_pass = 1u << 18;
+    /// Retention (run_removal.cpp): ended runs older than this many days are deleted (0: kept).
+    int retain_days = 0;
+    /// Retention: while the database is larger, the oldest ended runs are deleted (0: no cap).
+    std::int64_t max_db_bytes = 0;
+    /// How often retention is checked (and once at start).
+    std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
 };
+
+/// What became of a request to delete a run.
+enum class RemoveOutcome { removed, unknown, live, store_failed };
 
 /// Counters for /metrics and /healthz.
 struct CollectorStats {
@@ -90,6 +100,10 @@ public:
 
     /// Records dropped by producers (ring full), per session, for live runs.
     std::map<std::string, std::uint64_t> live_dropped() const;
+
+    /// Deletes a run on the collector thread (the database's one writer), between passes.
+    /// A run with a live producer is refused (RemoveOutcome::live). Thread-safe.
+    std::future<RemoveOutcome> remove_run(const std::string& session_id);
 
 private:
     struct Attached;
@@ -158,6 +172,14 @@ private:
     std::vector<Injected> injected_points_;
     std::vector<StoredEvent> injected_events_;
     void take_injected(CommitBatch& batch);
+
+    // Deleting runs (run_removal.cpp): requests from HTTP threads, and retention.
+    void serve_removals(std::chrono::steady_clock::time_point now);
+    RemoveOutcome remove_now(const std::string& session_id);
+    void apply_retention();
+    std::mutex removal_mutex_;
+    std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> removals_;
+    std::chrono::steady_clock::time_point next_retention_{};  ///< zero: at the first pass
     // Reused pass after pass (cleared, never shrunk): a pass allocates nothing once warm.
     CommitBatch batch_;
     std::vector<Record> records_;

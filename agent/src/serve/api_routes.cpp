@@ -2,7 +2,14 @@
 #include <Poco/URI.h>
 #include <rapidjson/document.h>
 
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <limits>
 #include <map>
+#include <set>
 
 #include "ingest/collector.hpp"
 #include "plugins/plugin_host.hpp"
@@ -29,16 +36,84 @@ std::map<std::string, std::uint64_t> live_dropped(const AgentContext& ctx) {
     return ctx.collector ? ctx.collector->live_dropped() : std::map<std::string, std::uint64_t>{};
 }
 
-void list_runs(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
+/// "<started_ms as 16 hex digits of its bits>.<session id>": where the next page starts.
+std::string run_cursor(const RunInfo& run) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &run.started_ms, sizeof bits);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bits));
+    return std::string(hex) + "." + run.session_id;
+}
+
+std::pair<double, std::string> parse_run_cursor(const std::string& cursor) {
+    std::size_t dot = cursor.find('.');
+    std::uint64_t bits = 0;
+    auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + std::min(dot, cursor.size()), bits, 16);
+    if (dot != 16 || ec != std::errc() || end != cursor.data() + 16 || dot + 1 >= cursor.size())
+        throw HttpError{400, "bad cursor: pass back the next_cursor of the previous page"};
+    double started_ms = 0;
+    std::memcpy(&started_ms, &bits, sizeof started_ms);
+    return {started_ms, cursor.substr(dot + 1)};
+}
+
+/// GET /api/runs[?limit=&cursor=&q=&status=]: newest first. Without limit, every run that
+/// matches; with it, a page and the cursor of the next (null after the last).
+void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
+    Queries::RunFilter filter;
+    filter.limit = std::numeric_limits<std::int32_t>::max();
+    auto param = [&](const char* key) -> const std::string* {
+        auto it = params.find(key);
+        return it == params.end() ? nullptr : &it->second;
+    };
+    if (const std::string* limit = param("limit")) {
+        auto n = parse_int(*limit);
+        if (!n || *n < 1 || *n > 1000) throw HttpError{400, "limit must be a whole number from 1 to 1000"};
+        filter.limit = *n;
+    }
+    if (const std::string* cursor = param("cursor"); cursor && !cursor->empty())
+        filter.after = parse_run_cursor(*cursor);
+    if (const std::string* text = param("q")) {
+        if (text->size() > 256) throw HttpError{400, "q is longer than 256 bytes"};
+        filter.text = *text;
+    }
+    if (const std::string* status = param("status"); status && !status->empty()) {
+        static const std::set<std::string> known = {"running", "finished", "failed", "crashed"};
+        if (!known.count(*status)) throw HttpError{400, "status must be running, finished, failed or crashed"};
+        filter.status = *status;
+    }
     Queries q(ctx.db_path);
+    Queries::RunPage page = q.run_page(filter);
     auto dropped = live_dropped(ctx);
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
     w.StartObject();
     w.Key("runs");
     w.StartArray();
-    for (const RunInfo& run : q.runs()) write_run(w, run, dropped[run.session_id]);
+    for (const RunInfo& run : page.runs) write_run(w, run, dropped[run.session_id]);
     w.EndArray();
+    w.Key("next_cursor");
+    if (page.more) write_string(w, run_cursor(page.runs.back())); else w.Null();
+    w.EndObject();
+    send_json(response, 200, buf.GetString());
+}
+
+/// DELETE /api/runs/{id}: done by the collector (the one writer), which refuses a live run.
+void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    if (!ctx.collector) throw HttpError{503, "this agent has no store to delete from"};
+    std::future<RemoveOutcome> outcome = ctx.collector->remove_run(id);
+    if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+        throw HttpError{503, "the store is not writing now; the deletion is queued and happens once it can"};
+    switch (outcome.get()) {
+        case RemoveOutcome::removed: break;
+        case RemoveOutcome::unknown: throw HttpError{404, "unknown run: " + id};
+        case RemoveOutcome::live: throw HttpError{409, "run " + id + " is live: it can be deleted once its trainers end"};
+        case RemoveOutcome::store_failed: throw HttpError{503, "the store could not delete run " + id + " (see the agent's log)"};
+    }
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("session_id"); write_string(w, id);
+    w.Key("deleted"); w.Bool(true);
     w.EndObject();
     send_json(response, 200, buf.GetString());
 }
@@ -222,7 +297,11 @@ void add_api_routes(RouteTable& routes, const AgentContext& ctx) {
             return true;
         });
     };
-    api("/api/runs", [c](RouteRequest& r, const Params&) { list_runs(*c, r.response); });
+    api("/api/runs", [c](RouteRequest& r, const Params& p) { list_runs(*c, p, r.response); });
+    routes.add("DELETE", "/api/runs/{id}", [c](RouteRequest& r) {
+        delete_run(*c, r["{id}"], r.response);
+        return true;
+    });
     api("/api/runs/{id}", [c](RouteRequest& r, const Params&) { get_run(*c, r["{id}"], r.response); });
     api("/api/runs/{id}/analytics", [c](RouteRequest& r, const Params&) { get_analytics(*c, r["{id}"], r.response); });
     api("/api/runs/{id}/events", [c](RouteRequest& r, const Params&) { get_events(*c, r["{id}"], r.response); });

@@ -65,6 +65,27 @@ std::vector<RunInfo> Queries::runs() {
     return out;
 }
 
+Queries::RunPage Queries::run_page(const RunFilter& f) {
+    // instr(lower()) rather than LIKE: no wildcard characters to escape in what a user types.
+    Stmt q(db_, (std::string(kRunColumns) +
+                 " WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR instr(lower(r.name), lower(?2)) > 0)"
+                 " AND (?3 IS NULL OR r.started_ms < ?3 OR (r.started_ms = ?3 AND r.session_id < ?4))"
+                 " ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?5")
+                    .c_str());
+    q.bind(1, f.status).bind(2, f.text);
+    if (f.after) q.bind(3, f.after->first).bind(4, f.after->second);
+    else q.bind_null(3).bind_null(4);
+    q.bind(5, f.limit + 1);  // one more tells whether another page follows
+    RunPage page;
+    while (q.step()) page.runs.push_back(read_run(q));
+    if (static_cast<std::int64_t>(page.runs.size()) > f.limit) {
+        page.runs.pop_back();
+        page.more = true;
+    }
+    for (RunInfo& r : page.runs) fill_details(r);
+    return page;
+}
+
 std::optional<RunInfo> Queries::run(const std::string& session_id) {
     Stmt q(db_, (std::string(kRunColumns) + " WHERE r.session_id=?").c_str());
     q.bind(1, session_id);

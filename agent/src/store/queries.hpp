@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite.hpp"
@@ -42,7 +43,23 @@ class Queries {
 public:
     explicit Queries(const std::string& db_path);
 
+    /// Every run, newest first.
     std::vector<RunInfo> runs();
+
+    /// One page of the run list, newest first (started_ms, then session id, descending).
+    struct RunFilter {
+        std::string text;    ///< name substring, ASCII case-insensitive; empty: any
+        std::string status;  ///< exact status; empty: any
+        /// Start after this run (the previous page's last): its started_ms and session id.
+        std::optional<std::pair<double, std::string>> after;
+        std::int64_t limit = 50;
+    };
+    struct RunPage {
+        std::vector<RunInfo> runs;
+        bool more = false;  ///< runs beyond this page match too
+    };
+    RunPage run_page(const RunFilter& filter);
+
     std::optional<RunInfo> run(const std::string& session_id);
     /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
     std::optional<std::int64_t> last_seq(const std::string& session_id);

@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS events (
     kind       TEXT NOT NULL,
     text       TEXT NOT NULL
 );
+-- Lookups by run: the run list's order, a run's events and producers (10,000 runs stay fast).
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_ms);
+CREATE INDEX IF NOT EXISTS events_by_run ON events(session_id);
+CREATE INDEX IF NOT EXISTS producers_by_run ON producers(session_id);
 )sql");
     add_series_stats(db);
 }
@@ -100,6 +104,8 @@ void Store::add_series_stats(Db& db) {
 }
 
 Store::Store(const std::string& path) : db_(std::make_unique<Db>(path)) {
+    // Before WAL: switching to WAL writes the header of a new file, which fixes its vacuum mode.
+    use_incremental_vacuum();
     db_->exec("PRAGMA journal_mode=WAL");
     // NORMAL in WAL mode: a commit survives the agent being killed; only power loss may
     // take the last transactions, and the trainer's segment still holds those points.

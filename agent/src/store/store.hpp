@@ -100,6 +100,18 @@ public:
     /// Runs left "running" by an earlier agent whose producers are gone: the caller decides.
     std::vector<std::string> running_sessions();
 
+    // Deleting runs (run_deletion.cpp).
+    /// Deletes a run and everything stored with it (points, series, events, config, its
+    /// producers) in one transaction; false if there is no such run.
+    bool delete_run(const std::string& session_id);
+    /// Gives the pages freed by deletions back to the file system (incremental vacuum) and
+    /// truncates the WAL when no reader holds it.
+    void reclaim_space();
+    /// Bytes of the database's pages in use (the file once reclaim_space has run).
+    std::int64_t size_bytes();
+    /// Runs not "running", oldest last activity first: (session, ended or last point in ms).
+    std::vector<std::pair<std::string, double>> ended_runs_oldest_first();
+
 private:
     struct SeriesMeta {
         std::string session_id;
@@ -107,6 +119,8 @@ private:
         std::string name;
     };
     static void add_series_stats(Db& db);
+    /// New databases free pages incrementally; an older one is converted once (a VACUUM).
+    void use_incremental_vacuum();
     std::unique_ptr<Db> db_;
     std::unique_ptr<Stmt> insert_point_;
     std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;

@@ -17,11 +17,16 @@ export class ApiError extends Error {
 }
 
 /** GET path -> parsed JSON; a network failure is ApiError status 0, an HTTP error its status. */
-export async function getJson(path, { signal } = {}) {
+export function getJson(path, { signal } = {}) {
+  return requestJson('GET', path, { signal });
+}
+
+/** method path -> parsed JSON, with getJson's errors. */
+async function requestJson(method, path, { signal } = {}) {
   let response;
   try {
     response = await fetch(path, {
-      signal, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin',
+      method, signal, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin',
     });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
@@ -44,6 +49,11 @@ export async function getJson(path, { signal } = {}) {
 export async function listRuns(options) {
   const body = await getJson('/api/runs', options);
   return body.runs || [];
+}
+
+/** DELETE /api/runs/{id}: the run and all it stored; 409 while it is live. */
+export function deleteRun(sessionId) {
+  return requestJson('DELETE', `/api/runs/${encodeURIComponent(sessionId)}`);
 }
 
 /** GET /api/runs/{id} -> run object with `config`. */

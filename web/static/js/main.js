@@ -182,6 +182,7 @@ function setCompared(sessionId, on) {
 
 const compareOptions = {
   onCompare: setCompared,
+  onDelete: deleteRun,
   isCompared: (id) => compare.has(id),
   compareColor: (id) => (lossChart && compare.seriesOf(id) ? lossChart.colorFor(compare.seriesOf(id)) : null),
   maxCompared: MAX_COMPARED,
@@ -323,6 +324,19 @@ function upsertRun(run) {
     // WS run objects carry the stored drop count; never let it go backwards.
     const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
     state.run = { ...state.run, ...run, dropped };
+  }
+  paintRuns();
+}
+
+/** Deletes an ended run (the picker asked first); the page then forgets it. */
+async function deleteRun(run) {
+  await api.deleteRun(run.session_id);
+  state.runs = state.runs.filter((r) => r.session_id !== run.session_id);
+  if (compare.has(run.session_id)) setCompared(run.session_id, false);
+  if (state.run && state.run.session_id === run.session_id) {
+    state.chosen = FOLLOW;
+    rememberRun(null);
+    followNewest();
   }
   paintRuns();
 }

@@ -3,6 +3,9 @@
 // duration and latest loss, plus "follow newest" (the default: switch to each new run as it
 // starts) and a Compare box per run that overlays that run's train/loss on the chart.
 // Finished, failed and crashed runs come from the agent's database and stay browsable.
+// A search box narrows the list as you type (name or session id); at most MAX_ROWS rows are
+// built, so thousands of runs stay quick. An ended run can be deleted (after a confirmation
+// naming it and its point count).
 import * as api from './api.js';
 import { formatElapsed, formatValue } from './format.js';
 import { explain } from './tap_detail.js';
@@ -12,6 +15,15 @@ export const FOLLOW = '';
 const STATUS_ICON = { running: '●', finished: '✓', failed: '!', crashed: '✕' };
 /** Latest losses of running runs are fetched again after this long (finished ones once). */
 const LOSS_MAX_AGE_MS = 5000;
+/** Rows built at most; the search narrows the rest. */
+export const MAX_ROWS = 200;
+
+/** Whether a run matches what was typed in the search box (name or id, any case). */
+export function runMatches(run, query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return true;
+  return (run.name || '').toLowerCase().includes(q) || (run.session_id || '').toLowerCase().includes(q);
+}
 
 export function startedText(ms, now = new Date()) {
   if (!Number.isFinite(ms)) return '—';
@@ -62,7 +74,8 @@ export class RunPicker {
    * @param meta     element for host/pid/duration text
    * @param onPick   (sessionId or FOLLOW) -> void
    * @param options  {onCompare(sessionId, checked), isCompared(sessionId),
-   *                  compareColor(sessionId) -> css color or null, maxCompared}
+   *                  compareColor(sessionId) -> css color or null, maxCompared,
+   *                  onDelete(run) -> Promise (rejects with the reason)}
    */
   constructor(button, badge, meta, onPick, options = {}) {
     this.button = button;
@@ -76,6 +89,7 @@ export class RunPicker {
     /** sessionId -> {point: [step, t, value] | null, at, pending} */
     this.losses = new Map();
     this.open = false;
+    this.query = '';
 
     button.setAttribute('aria-haspopup', 'dialog');
     button.setAttribute('aria-expanded', 'false');
@@ -196,7 +210,7 @@ export class RunPicker {
   /** Fetches the latest loss of the runs listed (finished runs once, running ones every 5 s). */
   fetchLosses() {
     const now = Date.now();
-    const due = this.runs.filter((run) => {
+    const due = this.visibleRuns().filter((run) => {
       const known = this.losses.get(run.session_id);
       if (known && (known.pending || known.live)) return false;
       if (!known) return true;
@@ -233,6 +247,18 @@ export class RunPicker {
     const title = el('span', 'run-pop-title');
     head.append(title, el('span', 'run-pop-hint', 'Click a run to show it · Compare overlays its train/loss'));
 
+    const search = document.createElement('input');
+    search.type = 'search';
+    search.className = 'run-search';
+    search.placeholder = 'Search runs by name or id';
+    search.dataset.testid = 'run-search';
+    search.setAttribute('aria-label', 'Search runs');
+    search.addEventListener('input', () => {
+      this.query = search.value;
+      this.renderList();
+      this.fetchLosses();
+    });
+
     const follow = el('button', 'run-follow');
     follow.type = 'button';
     follow.dataset.testid = 'run-follow';
@@ -255,9 +281,11 @@ export class RunPicker {
     header.append(headCells, el('span', 'c-compare', 'Compare'));
     const body = el('div', 'run-body');
     const empty = el('div', 'run-empty', 'No runs yet: start a trainer.');
-    table.append(header, body, empty);
-    this.popover.replaceChildren(head, follow, table);
-    this.parts = { title, follow, followMark, body, empty, rows: new Map() };
+    const more = el('div', 'run-more');
+    more.dataset.testid = 'run-more';
+    table.append(header, body, empty, more);
+    this.popover.replaceChildren(head, search, follow, table);
+    this.parts = { title, search, follow, followMark, body, empty, more, rows: new Map() };
     return this.parts;
   }
 
@@ -293,24 +321,55 @@ export class RunPicker {
     const swatch = el('span', 'run-compare-swatch');
     const compareText = el('span', 'run-compare-text');
     compare.append(box, swatch, compareText);
-    row.append(open, compare);
-    return { row, open, statusCell, status: null, nameText, ranks, started, duration, loss, compare, box, swatch, compareText };
+
+    const remove = el('button', 'run-delete', 'Delete');
+    remove.type = 'button';
+    remove.dataset.testid = 'run-delete';
+    remove.addEventListener('click', () => this.confirmDelete(sessionId));
+    row.append(open, compare, remove);
+    return { row, open, statusCell, status: null, nameText, ranks, started, duration, loss, compare, box, swatch, compareText, remove };
+  }
+
+  /** The runs the search matches, newest first, at most MAX_ROWS. */
+  visibleRuns() {
+    const matching = this.query ? this.runs.filter((r) => runMatches(r, this.query)) : this.runs;
+    this.matching = matching.length;
+    return matching.length > MAX_ROWS ? matching.slice(0, MAX_ROWS) : matching;
+  }
+
+  /** Asks, then deletes an ended run through options.onDelete; says why if that fails. */
+  async confirmDelete(sessionId) {
+    const run = this.runs.find((r) => r.session_id === sessionId);
+    if (!run || !this.options.onDelete) return;
+    const points = Number(run.points) || 0;
+    const question = `Delete run "${run.name || sessionId}" and its ${points.toLocaleString()} points? This cannot be undone.`;
+    if (!window.confirm(question)) return;
+    try {
+      await this.options.onDelete(run);
+    } catch (e) {
+      window.alert(`Run "${run.name || sessionId}" was not deleted: ${e.message}`);
+    }
   }
 
   renderList() {
     const o = this.options;
     const now = Date.now();
     const p = this.skeleton();
-    setText(p.title, `Runs (${this.runs.length})`);
+    const shown = this.visibleRuns();
+    setText(p.title, this.query ? `Runs (${this.matching} of ${this.runs.length})` : `Runs (${this.runs.length})`);
+    const hidden = this.matching - shown.length;
+    setText(p.more, hidden > 0 ? `${hidden.toLocaleString()} more: type in the search box to narrow the list` : '');
+    p.more.hidden = hidden <= 0;
     const following = this.chosen === FOLLOW;
     p.follow.setAttribute('aria-pressed', String(following));
     setText(p.followMark, following ? '✓' : '');
-    p.empty.hidden = this.runs.length > 0;
+    p.empty.hidden = shown.length > 0;
+    setText(p.empty, this.runs.length ? 'No run matches the search.' : 'No runs yet: start a trainer.');
 
     const shownId = this.current ? this.current.session_id : null;
     const comparedCount = this.runs.filter((r) => o.isCompared && o.isCompared(r.session_id)).length;
     const seen = new Set();
-    this.runs.forEach((run, index) => {
+    shown.forEach((run, index) => {
       const id = run.session_id;
       seen.add(id);
       let r = p.rows.get(id);
@@ -348,6 +407,9 @@ export class RunPicker {
       setText(r.compareText, isShown ? 'shown' : 'Compare');
       explain(r.compare, isShown ? 'This run is the one shown' : r.box.disabled ? `At most ${o.maxCompared} runs at once` : '');
       r.compare.dataset.disabled = String(r.box.disabled);
+      // A live run cannot be deleted (the agent would refuse it): no button to press.
+      r.remove.hidden = run.status === 'running' || !o.onDelete;
+      r.remove.setAttribute('aria-label', `Delete ${run.name}`);
     });
     for (const [id, r] of p.rows) {
       if (!seen.has(id)) {

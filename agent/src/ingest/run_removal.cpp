@@ -1,0 +1,65 @@
+// Deleting runs, on the collector thread: the database has one writer, and the store's caches
+// of series ids and seqs live there too. Requests come from HTTP threads (DELETE
+// /api/runs/{id}); retention (--retain-days, --max-db-size) is checked at start and then every
+// retention_interval, and deletes the oldest ended runs first, never a live one.
+#include <Poco/Logger.h>
+
+#include <cmath>
+
+#include "ingest/collector.hpp"
+
+namespace trainscope::agent {
+
+std::future<RemoveOutcome> Collector::remove_run(const std::string& session_id) {
+    std::promise<RemoveOutcome> promise;
+    std::future<RemoveOutcome> result = promise.get_future();
+    std::lock_guard<std::mutex> lock(removal_mutex_);
+    removals_.emplace_back(session_id, std::move(promise));
+    return result;
+}
+
+void Collector::serve_removals(std::chrono::steady_clock::time_point now) {
+    std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> requests;
+    {
+        std::lock_guard<std::mutex> lock(removal_mutex_);
+        requests.swap(removals_);
+    }
+    for (auto& [session, promise] : requests) promise.set_value(remove_now(session));
+    if (now < next_retention_) return;
+    next_retention_ = now + options_.retention_interval;
+    if (options_.retain_days > 0 || options_.max_db_bytes > 0) apply_retention();
+}
+
+RemoveOutcome Collector::remove_now(const std::string& session_id) {
+    // A live run would be stored again by its next pass, half deleted.
+    auto live = producers_per_session_.find(session_id);
+    if (live != producers_per_session_.end() && live->second > 0) return RemoveOutcome::live;
+    try {
+        if (!store_.delete_run(session_id)) return RemoveOutcome::unknown;
+        store_.reclaim_space();
+    } catch (const std::exception& e) {
+        log_.error("deleting run %s failed: %s", session_id, std::string(e.what()));
+        return RemoveOutcome::store_failed;
+    }
+    return RemoveOutcome::removed;
+}
+
+void Collector::apply_retention() {
+    try {
+        double now_ms = static_cast<double>(detail::now_unix_ns()) / 1e6;
+        double cutoff_ms = now_ms - options_.retain_days * 86'400'000.0;
+        for (const auto& [session, last_ms] : store_.ended_runs_oldest_first()) {
+            bool too_old = options_.retain_days > 0 && last_ms < cutoff_ms;
+            bool too_big = options_.max_db_bytes > 0 && store_.size_bytes() > options_.max_db_bytes;
+            if (!too_old && !too_big) break;  // oldest first: the rest are newer
+            if (remove_now(session) != RemoveOutcome::removed) continue;
+            log_.information("retention: deleted run %s (ended %s days ago; %s)", session,
+                             std::to_string(static_cast<long>(std::floor((now_ms - last_ms) / 86'400'000.0))),
+                             std::string(too_old ? "older than --retain-days" : "database over --max-db-size"));
+        }
+    } catch (const std::exception& e) {
+        log_.error("retention: %s", std::string(e.what()));
+    }
+}
+
+}  // namespace trainscope::agent

@@ -1,0 +1,81 @@
+// Deleting runs and giving their space back: the write side of DELETE /api/runs/{id} and of
+// retention (ingest/run_removal.cpp decides what goes; this removes it).
+#include "store/store.hpp"
+
+namespace trainscope::agent {
+
+void Store::use_incremental_vacuum() {
+    {
+        Stmt mode(*db_, "PRAGMA auto_vacuum");
+        if (mode.step() && mode.int64(0) == 2) return;  // INCREMENTAL already
+    }
+    bool empty = true;
+    {
+        Stmt tables(*db_, "SELECT 1 FROM sqlite_master LIMIT 1");
+        empty = !tables.step();
+    }
+    db_->exec("PRAGMA auto_vacuum=INCREMENTAL");
+    // An existing file keeps its mode until rebuilt: once, by a VACUUM (as long as copying it).
+    if (!empty) db_->exec("VACUUM");
+}
+
+bool Store::delete_run(const std::string& session_id) {
+    Transaction tx(*db_);
+    {
+        Stmt known(*db_, "SELECT 1 FROM runs WHERE session_id=?");
+        known.bind(1, session_id);
+        if (!known.step()) return false;
+    }
+    for (const char* sql : {
+             "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
+             "DELETE FROM series WHERE session_id=?1",
+             "DELETE FROM events WHERE session_id=?1",
+             "DELETE FROM producer_lanes WHERE (segment, pid, start_time) IN "
+             "(SELECT segment, pid, start_time FROM producers WHERE session_id=?1)",
+             "DELETE FROM producers WHERE session_id=?1",
+             "DELETE FROM runs WHERE session_id=?1",
+         }) {
+        Stmt del(*db_, sql);
+        del.bind(1, session_id).run();
+    }
+    tx.commit();
+    // Only after the commit: a failed one leaves the caches matching the database.
+    for (auto it = series_ids_.begin(); it != series_ids_.end();) {
+        if (std::get<0>(it->first) == session_id) {
+            series_meta_.erase(it->second);
+            it = series_ids_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    last_seq_.erase(session_id);
+    return true;
+}
+
+void Store::reclaim_space() {
+    db_->exec("PRAGMA incremental_vacuum");
+    // The file shrinks once the WAL is checkpointed; a reader still using it makes this a
+    // partial checkpoint, and the next one finishes the job.
+    Stmt checkpoint(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+    while (checkpoint.step()) {
+    }
+}
+
+std::int64_t Store::size_bytes() {
+    auto pragma = [this](const char* sql) {
+        Stmt q(*db_, sql);
+        return q.step() ? q.int64(0) : 0;
+    };
+    return (pragma("PRAGMA page_count") - pragma("PRAGMA freelist_count")) * pragma("PRAGMA page_size");
+}
+
+std::vector<std::pair<std::string, double>> Store::ended_runs_oldest_first() {
+    std::vector<std::pair<std::string, double>> out;
+    Stmt q(*db_,
+           "SELECT session_id, COALESCE(ended_ms, last_ms, started_ms) AS t FROM runs "
+           "WHERE status != 'running' ORDER BY t, session_id");
+    while (q.step()) out.emplace_back(std::string(q.text(0)), q.real(1));
+    return out;
+}
+
+}  // namespace trainscope::agent
