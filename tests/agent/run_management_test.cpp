@@ -2,6 +2,7 @@
 // out) and filters by name and status; DELETE /api/runs/{id} removes a run from every
 // endpoint, refuses a live one (409) and gives the space back (the file shrinks); retention
 // deletes exactly the oldest ended runs, never a live one, and says so once per run.
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <sys/wait.h>
@@ -117,6 +118,28 @@ TEST(RunDeletion, RemovesARunEverywhereAndShrinksTheFile) {
     EXPECT_LT(after, before - before / 5) << "before " << before << " bytes, after " << after;
 
     EXPECT_TRUE(is_json_error_response(http_request(h.port(), "DELETE", "/api/runs/" + victim), 404, 404));
+}
+
+TEST(RunDeletion, ADatabaseOfAnEarlierAgentIsConvertedOnceAndKeepsEveryPoint) {
+    AgentHarness h;
+    std::vector<std::string> ids = seed_runs(h.db_path(), 2, 100'000);
+    {
+        // What agents before this change wrote: no auto-vacuum, so freed pages never left the file.
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(h.db_path().c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db, "PRAGMA auto_vacuum=NONE; VACUUM;", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    ASSERT_TRUE(h.start_agent());
+    EXPECT_EQ(ids_of(h.get_json("/api/runs")), (std::vector<std::string>{ids[1], ids[0]}));
+    for (const std::string& id : ids) EXPECT_EQ(h.run(id)["points"].GetInt64(), 100'000) << id;
+    rapidjson::Document series = h.get_json("/api/runs/" + ids[0] + "/metrics/train%2Floss?max_points=200000");
+    ASSERT_TRUE(series.IsObject());
+    EXPECT_EQ(series["points"].Size(), 100'000u);
+    // Converted: a deletion now gives its space back.
+    std::int64_t before = file_size(h.db_path());
+    ASSERT_EQ(http_request(h.port(), "DELETE", "/api/runs/" + ids[0]).status, 200);
+    EXPECT_LT(file_size(h.db_path()), before - before / 4);
 }
 
 TEST(RunDeletion, ALiveRunIsRefused) {
