@@ -45,6 +45,9 @@ TEST_F(RequestGateTest, ForeignHostIsRefusedWith421AndLoggedOnce) {
     }
     EXPECT_EQ(ask("/", "evil.example").status, 421) << "the page too";
     EXPECT_EQ(ask("/api/runs", "evil.example").status, 421) << "again";
+    // The log reaches the test through a pipe: wait for the line before counting.
+    EXPECT_TRUE(h_.agent().wait_stderr(
+        [](const std::string& line) { return line.find("Host: evil.example") != std::string::npos; }, 5s));
     EXPECT_EQ(h_.agent_log_lines_naming("Host: evil.example").size(), 1u) << "logged once per value";
 }
 

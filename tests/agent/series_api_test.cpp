@@ -122,6 +122,9 @@ TEST_F(SeriesApiTest, RankSelectsOneRanksSeries) {
     EXPECT_EQ(AgentHarness::session_of(rank0), id);
     EXPECT_EQ(AgentHarness::session_of(rank1), id);
     ASSERT_TRUE(AgentHarness::done_of(rank0) && AgentHarness::done_of(rank1));
+    // Rank 0 may end before rank 1's segment is attached (the run is then "finished" for a
+    // moment): wait for both ranks' points first.
+    ASSERT_TRUE(h_.wait_points(id, 500));
     ASSERT_TRUE(h_.wait_status(id, "finished"));
 
     rapidjson::Document run = h_.run(id);

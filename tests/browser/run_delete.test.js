@@ -61,11 +61,19 @@ test('the run list searches as you type and deletes an ended run after asking', 
   assert.match(questions[0], /and its [1-9][\d,.\s]* points/);
   assert.equal((await agent.fetch(`/api/runs/${victim.sessionId}`)).status, 200, 'cancelled, yet deleted');
 
+  // Another page open on the same agent learns of the deletion too (run_deleted).
+  const other = await h.openPage(browser, agent.pageUrl());
+  await h.waitForRunLoaded(other, live.sessionId);
+  await other.getByTestId('run-select').click();
+  await other.waitForFunction((id) => document.querySelector(`[data-testid=run-row][data-session="${id}"]`), victim.sessionId);
+
   page.once('dialog', (d) => d.accept());
   await page.locator(`[data-session="${victim.sessionId}"] [data-testid=run-delete]`).click();
   await page.waitForFunction((id) => !document.querySelector(`[data-testid=run-row][data-session="${id}"]`), victim.sessionId);
   assert.equal((await agent.fetch(`/api/runs/${victim.sessionId}`)).status, 404);
   assert.deepEqual(await listedNames(page), ['live-one', 'finetune', 'Warmup-LARGE']);
+  await other.waitForFunction((id) => !document.querySelector(`[data-testid=run-row][data-session="${id}"]`), victim.sessionId);
+  assert.deepEqual(other.errors, []);
   assert.deepEqual(page.errors, []);
   await h.screenshot(page, 'run_list_search_delete');
 });

@@ -110,7 +110,8 @@ public:
     /// a restart; what the plugin publishes meanwhile is kept except derived points and alerts,
     /// which the first agent stored already.
     virtual void on_points(const std::vector<SeriesPoints>& /*batch*/) {}
-    /// kind: "run_started" or "run_ended".
+    /// kind: "run_started", "run_ended", or "run_deleted" (the run and its points were deleted:
+    /// forget what you keep of it).
     virtual void on_run_event(std::string_view /*kind*/, std::string_view /*session_id*/) {}
     /// Called about once a second; now_ms is Unix milliseconds.
     virtual void on_tick(double /*now_ms*/) {}

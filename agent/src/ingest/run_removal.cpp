@@ -41,6 +41,8 @@ RemoveOutcome Collector::remove_now(const std::string& session_id) {
         log_.error("deleting run %s failed: %s", session_id, std::string(e.what()));
         return RemoveOutcome::store_failed;
     }
+    // Open pages drop it from their run lists; plugins and the hub forget what they keep of it.
+    notify_run("run_deleted", session_id);
     return RemoveOutcome::removed;
 }
 

@@ -125,6 +125,10 @@ void PluginHost::on_points(const std::vector<SeriesUpdate>& updates) {
 }
 
 void PluginHost::on_run_event(const std::string& kind, const std::string& session_id) {
+    if (kind == "run_deleted") {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        stats_.erase(session_id);
+    }
     for (auto& p : plugins_) {
         if (!p->enabled) continue;
         std::lock_guard<std::mutex> lock(p->mutex);

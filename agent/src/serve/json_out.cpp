@@ -4,6 +4,20 @@
 
 namespace trainscope::agent {
 
+namespace {
+
+/// One point of a training_update: [step, t_ms, value, seq].
+void write_point(JsonOut& w, const StoredPoint& p) {
+    w.StartArray();
+    w.Int64(p.step);
+    write_ms(w, p.t_ms);
+    write_number(w, p.value);
+    w.Int64(p.seq);
+    w.EndArray();
+}
+
+}  // namespace
+
 void write_run(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped) {
     w.StartObject();
     write_run_fields(w, run, live_dropped);
@@ -48,15 +62,7 @@ std::string training_update_json(const SeriesUpdate& u, std::size_t begin, std::
     w.Key("metric"); write_string(w, u.metric);
     w.Key("points");
     w.StartArray();
-    for (std::size_t i = begin; i < end; ++i) {
-        const StoredPoint& p = u.points[i];
-        w.StartArray();
-        w.Int64(p.step);
-        write_ms(w, p.t_ms);
-        write_number(w, p.value);
-        w.Int64(p.seq);
-        w.EndArray();
-    }
+    for (std::size_t i = begin; i < end; ++i) write_point(w, u.points[i]);
     w.EndArray();
     w.Key("seq"); w.Int64(watermark);
     if (more) { w.Key("more"); w.Bool(true); }
@@ -74,12 +80,7 @@ RenderedPoints render_points(const std::vector<StoredPoint>& points) {
     w.StartArray();  // the writer puts the commas; each point's range leaves its comma out
     for (const StoredPoint& p : points) {
         out.begins.push_back(static_cast<std::uint32_t>(buf.GetSize() + (out.seqs.empty() ? 0 : 1)));
-        w.StartArray();
-        w.Int64(p.step);
-        write_ms(w, p.t_ms);
-        write_number(w, p.value);
-        w.Int64(p.seq);
-        w.EndArray();
+        write_point(w, p);
         out.ends.push_back(static_cast<std::uint32_t>(buf.GetSize()));
         out.seqs.push_back(p.seq);
     }

@@ -160,6 +160,10 @@ void WebSocketHub::on_points(const std::vector<SeriesUpdate>& updates) {
 
 void WebSocketHub::on_run_event(const std::string& kind, const std::string& session_id) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (kind == "run_deleted") {
+        published_.erase(session_id);
+        for (const auto& c : clients_) c->subs.erase(session_id);
+    }
     for (const auto& c : clients_) c->run_events.emplace_back(kind, session_id);
 }
 

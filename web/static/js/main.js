@@ -331,9 +331,14 @@ function upsertRun(run) {
 /** Deletes an ended run (the picker asked first); the page then forgets it. */
 async function deleteRun(run) {
   await api.deleteRun(run.session_id);
-  state.runs = state.runs.filter((r) => r.session_id !== run.session_id);
-  if (compare.has(run.session_id)) setCompared(run.session_id, false);
-  if (state.run && state.run.session_id === run.session_id) {
+  forgetRun(run.session_id);
+}
+
+/** A run deleted here or elsewhere (the agent says run_deleted): out of the list and the chart. */
+function forgetRun(sessionId) {
+  state.runs = state.runs.filter((r) => r.session_id !== sessionId);
+  if (compare.has(sessionId)) setCompared(sessionId, false);
+  if (state.run && state.run.session_id === sessionId) {
     state.chosen = FOLLOW;
     rememberRun(null);
     followNewest();
@@ -476,6 +481,9 @@ socket.addEventListener('message', (e) => {
     case 'run_started':
       upsertRun(m.run || { session_id: m.session_id });
       followNewest();
+      break;
+    case 'run_deleted':
+      forgetRun(m.session_id);
       break;
     case 'run_ended':
       upsertRun(m.run);
