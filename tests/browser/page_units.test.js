@@ -1,6 +1,6 @@
 // Unit tests of the page's pure modules, run in node (no browser, no agent): the series
 // store (merge, dedupe by seq, the decimation bound), the reconnect backoff, formatting, and
-// the page's own CSV (formula-like text guarded).
+// the page's own CSV (formula-like text guarded), smoothing.
 'use strict';
 
 const { test } = require('node:test');
@@ -139,4 +139,25 @@ test('the page\'s CSV guards text cells a spreadsheet would run as formulas; val
     "'-S1,a-b,5,2025-01-31T14:03:22.125Z,-2,1",
     '',
   ]);
+});
+
+test('smoothing: the debiased EMA (first value kept, constant series unchanged), NaN passes through, 0 is off', async () => {
+  const { smoothPoints, parseSmoothing } = await webModule('smoothing.js');
+  const ys = (points) => points.map((p) => p.y);
+  // Debiased: the first smoothed value is the first value itself, and a constant stays constant.
+  assert.deepEqual(ys(smoothPoints([{ x: 0, y: 3 }, { x: 1, y: 3 }, { x: 2, y: 3 }], 0.9)).map((v) => +v.toFixed(12)), [3, 3, 3]);
+  const s = smoothPoints([{ x: 0, y: 1 }, { x: 1, y: 0 }], 0.5);
+  assert.equal(s[0].y, 1);
+  assert.ok(Math.abs(s[1].y - (0.5 * 0.5 * 1 + 0.5 * 0) / 0.75) < 1e-12);  // (w(1-w)·1 + (1-w)·0) / (1 - w²)
+  assert.deepEqual(s.map((p) => p.rawY), [1, 0]);
+  // NaN (null) is drawn as NaN and does not poison the average after it.
+  const n = smoothPoints([{ x: 0, y: 2 }, { x: 1, y: null }, { x: 2, y: 2 }], 0.6);
+  assert.equal(n[1].y, null);
+  assert.ok(Math.abs(n[2].y - 2) < 1e-12);
+  assert.deepEqual(ys(smoothPoints([{ x: 0, y: 1 }, { x: 1, y: 5 }], 0)), [1, 5]);
+  assert.equal(parseSmoothing('0.95'), 0.95);
+  assert.equal(parseSmoothing('1'), 0.999);
+  assert.equal(parseSmoothing('-1'), null);
+  assert.equal(parseSmoothing('x'), null);
+  assert.equal(parseSmoothing(''), null);
 });

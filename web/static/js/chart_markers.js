@@ -62,7 +62,7 @@ export const chartMarkersPlugin = {
     ctx.clip();
     const seen = new Set();
     chart.data.datasets.forEach((d, i) => {
-      if (!chart.isDatasetVisible(i)) return;
+      if (!chart.isDatasetVisible(i) || d.smoothed) return;  // a smoothed line has its series' NaNs
       for (const span of nanSpans(d.data)) {
         if (span.to < x.min || span.from > x.max) continue;
         const key = `${span.from}:${span.to}`;

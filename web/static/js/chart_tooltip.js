@@ -1,6 +1,7 @@
 // The chart's hover tooltip, drawn as an HTML element (Chart.js "external" tooltip) so it is
 // styled like the rest of the page and readable by tests: iteration, value (4 significant
-// digits), wall-clock timestamp and time elapsed since the run started.
+// digits; while smoothing, the smoothed value and the raw one), wall-clock timestamp and time
+// elapsed since the run started.
 import { formatElapsed, formatTimestamp, formatValue } from './format.js';
 
 function el(tag, className, text) {
@@ -38,6 +39,8 @@ export function makeExternalTooltip(tooltipEl, getRunStart) {
       const isLoss = /loss/i.test(dp.dataset.metric || dp.dataset.label);
       row.append(swatch, el('span', 'tt-key', isLoss ? `Loss (${dp.dataset.label})` : dp.dataset.label),
         el('span', 'tt-value', formatValue(dp.raw.y, 4)));
+      // A smoothed point: its own value beside the average.
+      if (dp.dataset.smoothed) row.append(el('span', 'tt-raw', `raw ${formatValue(dp.raw.rawY, 4)}`));
       if (dp.raw.x !== head.x) row.append(el('span', 'tt-note', `@ ${dp.raw.x}`));
       tooltipEl.append(row);
     }

@@ -77,7 +77,8 @@ export function chartHeader(run, exportedAt = new Date()) {
 
 /** The shown series as legend entries (the page's legend is HTML, outside the canvas). */
 function legendOf(chart) {
-  return chart.data.datasets.filter((d) => !d.hidden && d.data.length > 0)
+  // While smoothing, each series once: its smoothed line, in full color.
+  return chart.data.datasets.filter((d) => !d.hidden && d.data.length > 0 && !d.smoothedBy)
     .map((d) => ({ label: String(d.label || d.metric || ''), color: d.borderColor }));
 }
 

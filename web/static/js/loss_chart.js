@@ -13,8 +13,13 @@
 //
 // Series of other runs overlaid to compare carry `overlay: true`, their `sessionId` and a
 // `label` naming the run; markers (alerts, NaN stretches) are drawn by chart_markers.js.
+//
+// Smoothing (setSmoothing, smoothing.js): each series gets a second dataset, `smoothed: true`,
+// drawn on top with the debiased EMA of what is drawn; the series' own dataset stays, faint,
+// behind it, and the tooltip shows both values.
 import { chartMarkersPlugin } from './chart_markers.js';
 import { makeExternalTooltip } from './chart_tooltip.js';
+import { smoothPoints } from './smoothing.js';
 
 // Distinct on the dark background, and far from the fixed train/val colors (blue, orange).
 const PALETTE = ['#5b9cff', '#ffa94d', '#63e6be', '#f783ac', '#b197fc', '#ffd43b',
@@ -25,6 +30,14 @@ const FIXED_COLORS = { 'train/loss': '#5b9cff', 'val/loss': '#ffa94d' };
 const SPARSE_POINTS = 60;
 
 export const isLossMetric = (metric) => /loss/i.test(metric);
+
+/** A line color at a quarter of its strength: the raw series behind a smoothed one. */
+function fade(color) {
+  const m = /^#([0-9a-f]{6})$/i.exec(color || '');
+  if (!m) return color;
+  const n = Number.parseInt(m[1], 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, 0.28)`;
+}
 
 /** What the zoom hint says while not zoomed: touch screens pinch, mice scroll and drag. */
 export function zoomHint() {
@@ -47,6 +60,7 @@ export class LossChart {
     this.logScale = false;
     this.multiRank = false;
     this.markers = [];
+    this.smoothing = 0;
     if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
 
     const css = getComputedStyle(document.documentElement);
@@ -95,6 +109,8 @@ export class LossChart {
           tooltip: {
             enabled: false,
             external: this.tooltipHandler(tooltipEl, getRunStart),
+            // While smoothing, the smoothed point carries the raw value too: one row each.
+            filter: (item) => !(this.smoothing > 0 && item.dataset.smoothedBy),
           },
           zoom: zoomPlugin ? {
             limits: { x: { minRange: 4 } },
@@ -200,6 +216,11 @@ export class LossChart {
     return this.multiRank ? `${series.metric} [rank ${series.rank}]` : series.metric;
   }
 
+  /** Smoothing weight in [0, 1); 0 draws the series as they are. Applies at the next render. */
+  setSmoothing(weight) {
+    this.smoothing = weight > 0 ? weight : 0;
+  }
+
   /**
    * Points the datasets at the current data and redraws.
    * @param seriesList  Series in display order
@@ -219,13 +240,26 @@ export class LossChart {
       // points, so a change of radius gets a fresh dataset (and Chart.js a fresh controller).
       const radius = source.length <= SPARSE_POINTS ? 2.5 : 0;
       let d = byKey.get(s.key);
-      if (!d || d.pointRadius !== radius) d = this.newDataset(s, radius);
+      // Likewise a line that turns faint (smoothing on) or back gets a fresh dataset.
+      if (!d || d.pointRadius !== radius || Boolean(d.smoothedBy) !== this.smoothing > 0) d = this.newDataset(s, radius);
       d.label = this.labelFor(s);
       d.hidden = !visible.has(s.key);
       if (s.overlay) d.runStart = s.runStart;
       this.sync(d, source, fromDetail ? `d${detail.version}` : null, s);
       return d;
     });
+    if (this.smoothing > 0) {
+      // Each series' smoothed line after all raw ones: drawn on top (order 0 beats order 1).
+      for (const d of datasets.slice()) datasets.push(this.smoothedOf(d, byKey.get(`${d.seriesKey}~smooth`)));
+    }
+    for (const d of datasets) {
+      if (d.smoothed) continue;
+      const faint = this.smoothing > 0;
+      d.smoothedBy = faint;
+      d.order = faint ? 1 : 0;
+      d.borderColor = faint ? fade(d.baseColor) : d.baseColor;
+      d.backgroundColor = d.borderColor;
+    }
     const changed = datasets.length !== chart.data.datasets.length ||
       datasets.some((d, i) => d !== chart.data.datasets[i]);
     if (changed) chart.data.datasets = datasets;
@@ -265,9 +299,36 @@ export class LossChart {
     scales.y.display = anyLoss || !anyOther;
   }
 
+  /**
+   * The smoothed companion of a raw dataset: recomputed only when what it smooths changed
+   * (its points grew or were replaced, or the weight moved).
+   */
+  smoothedOf(raw, previous) {
+    const d = previous || {
+      seriesKey: `${raw.seriesKey}~smooth`,
+      smoothed: true,
+      pointRadius: 0,
+      order: 0,
+      data: [],
+    };
+    Object.assign(d, {
+      metric: raw.metric, rank: raw.rank, sessionId: raw.sessionId, overlay: raw.overlay, label: raw.label,
+      hidden: raw.hidden, yAxisID: raw.yAxisID, borderColor: raw.baseColor, backgroundColor: raw.baseColor,
+      runStart: raw.runStart,
+    });
+    const version = `${raw.sourceEpoch}:${raw.data.length}:${this.smoothing}`;
+    if (d.smoothVersion !== version || d.smoothSource !== raw.data) {
+      d.data = smoothPoints(raw.data, this.smoothing);
+      d.smoothVersion = version;
+      d.smoothSource = raw.data;
+    }
+    return d;
+  }
+
   newDataset(series, radius) {
     const color = this.colorFor(series);
     return {
+      baseColor: color,
       seriesKey: series.key,
       metric: series.metric,
       rank: series.rank,

@@ -9,6 +9,7 @@
 import './address_token.js';
 import * as api from './api.js';
 import { readConfig, rememberRun } from './config.js';
+import { initialSmoothing, parseSmoothing, rememberSmoothing } from './smoothing.js';
 import { ConnectionBadge } from './connection_badge.js';
 import { FallbackTable } from './fallback_table.js';
 import { LiveSocket } from './live_socket.js';
@@ -534,6 +535,17 @@ function paintZoomState() {
 
 $('reset-zoom').addEventListener('click', () => lossChart && lossChart.resetZoom());
 $('log-scale').addEventListener('change', (e) => lossChart && lossChart.setLogScale(e.target.checked));
+
+// Smoothing: kept in the address and across reloads (smoothing.js); the chart redraws at once.
+function applySmoothing(weight, { remember = true } = {}) {
+  $('smoothing').value = String(weight);
+  $('smoothing-value').textContent = weight > 0 ? weight.toFixed(weight >= 0.99 ? 3 : 2) : 'off';
+  if (lossChart) lossChart.setSmoothing(weight);
+  if (remember) rememberSmoothing(weight);
+  requestRender();
+}
+$('smoothing').addEventListener('input', (e) => applySmoothing(parseSmoothing(e.target.value) || 0));
+applySmoothing(initialSmoothing(), { remember: false });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && lossChart) lossChart.resetZoom();
 });
