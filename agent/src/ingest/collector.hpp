@@ -179,6 +179,7 @@ private:
     void apply_retention();
     std::mutex removal_mutex_;
     std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> removals_;
+    std::atomic<bool> removals_waiting_{false};  ///< removals_ may hold requests
     std::chrono::steady_clock::time_point next_retention_{};  ///< zero: at the first pass
     // Reused pass after pass (cleared, never shrunk): a pass allocates nothing once warm.
     CommitBatch batch_;

@@ -15,16 +15,20 @@ std::future<RemoveOutcome> Collector::remove_run(const std::string& session_id) 
     std::future<RemoveOutcome> result = promise.get_future();
     std::lock_guard<std::mutex> lock(removal_mutex_);
     removals_.emplace_back(session_id, std::move(promise));
+    removals_waiting_ = true;
     return result;
 }
 
 void Collector::serve_removals(std::chrono::steady_clock::time_point now) {
-    std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> requests;
-    {
-        std::lock_guard<std::mutex> lock(removal_mutex_);
-        requests.swap(removals_);
+    // Every pass comes here: an atomic read, no lock, while nobody asked for a deletion.
+    if (removals_waiting_.exchange(false)) {
+        std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> requests;
+        {
+            std::lock_guard<std::mutex> lock(removal_mutex_);
+            requests.swap(removals_);
+        }
+        for (auto& [session, promise] : requests) promise.set_value(remove_now(session));
     }
-    for (auto& [session, promise] : requests) promise.set_value(remove_now(session));
     if (now < next_retention_) return;
     next_retention_ = now + options_.retention_interval;
     if (options_.retain_days > 0 || options_.max_db_bytes > 0) apply_retention();

@@ -56,23 +56,20 @@ void RouteTable::dispatch(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTP
     std::string raw_path = uri.substr(0, uri.find('?'));
     RouteRequest r{request, response, split_path(raw_path), {}};
     const std::string& method = request.getMethod();
-    bool path_known = false;
+    bool path_known = false;   // some route matches the path
+    bool path_served = false;  // some route of this method matches it (and declined)
     for (const Entry& e : entries_) {
         r.captures.clear();
         if (!matches(e.parts, r.segments, &r.captures)) continue;
         path_known = true;
         if (!allows(e.method, method)) continue;
+        path_served = true;
         if (e.handler(r)) return;
     }
+    // A method no route takes, or a path served by other methods only.
     bool method_known = std::any_of(entries_.begin(), entries_.end(),
                                     [&](const Entry& e) { return allows(e.method, method); });
-    if (!method_known || path_known) {
-        // A path served by other methods only, or a method no route takes.
-        if (!method_known || std::none_of(entries_.begin(), entries_.end(), [&](const Entry& e) {
-                return allows(e.method, method) && matches(e.parts, r.segments, nullptr);
-            }))
-            throw HttpError{405, "method not allowed: " + method};
-    }
+    if (!method_known || (path_known && !path_served)) throw HttpError{405, "method not allowed: " + method};
     throw HttpError{404, "no such path: " + raw_path};
 }
 
