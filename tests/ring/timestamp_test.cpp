@@ -113,9 +113,11 @@ TEST_F(TimestampTest, LogAtKeepsTheCallersTime) {
     // whichever lane the logging thread writes.
     trainscope::Run run("clock", options(64));
     Metric m = run.metric("loss");
-    const auto base = std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789));
+    const auto base =
+        std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789));
     ASSERT_EQ(m.log_at(0, 1.0, base), LogStatus::ok);
-    std::thread other([&] { EXPECT_EQ(m.log_at(1, 2.0, base + std::chrono::seconds(30)), LogStatus::ok); });
+    std::thread other(
+        [&] { EXPECT_EQ(m.log_at(1, 2.0, base + std::chrono::seconds(30)), LogStatus::ok); });
     other.join();
     ASSERT_EQ(m.log(2, 3.0), LogStatus::ok);  // the clock again
     auto reader = open_reader();
@@ -123,7 +125,8 @@ TEST_F(TimestampTest, LogAtKeepsTheCallersTime) {
     std::vector<agent::Record> got;
     RingConsumer(*reader).drain(got);
     ASSERT_EQ(got.size(), 3u);
-    std::sort(got.begin(), got.end(), [](const agent::Record& a, const agent::Record& b) { return a.step < b.step; });
+    std::sort(got.begin(), got.end(),
+              [](const agent::Record& a, const agent::Record& b) { return a.step < b.step; });
     EXPECT_EQ(got[0].unix_ns, 1'700'000'000'123'456'789);
     EXPECT_EQ(got[1].unix_ns, 1'700'000'030'123'456'789);
     EXPECT_GT(got[2].unix_ns, system_ns() - 60'000'000'000) << "log() still reads the clock";

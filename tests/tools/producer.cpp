@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
     // Every point goes through here: the clock's time, or that time shifted (--time_shift_ms).
     auto put = [time_shift_ms](const trainscope::Metric& m, std::int64_t step, double value) {
         if (time_shift_ms == 0) return m.log(step, value);
-        return m.log_at(step, value, std::chrono::system_clock::now() + std::chrono::milliseconds(time_shift_ms));
+        auto when = std::chrono::system_clock::now() + std::chrono::milliseconds(time_shift_ms);
+        return m.log_at(step, value, when);
     };
     auto worker = [&](long t) {
         std::vector<trainscope::Metric> handles;

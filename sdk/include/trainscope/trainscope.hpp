@@ -47,7 +47,8 @@ public:
     LogStatus log_at(std::int64_t step, double value,
                      std::chrono::system_clock::time_point wall_time) const noexcept {
         if (!ring_.lanes) return LogStatus::disabled;
-        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wall_time.time_since_epoch());
+        auto ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(wall_time.time_since_epoch());
         return detail::push_at(ring_, id_, step, value, static_cast<std::int64_t>(ns.count()));
     }
     bool valid() const noexcept { return ring_.lanes != nullptr; }
