@@ -29,11 +29,17 @@ async function finishedRun(options) {
   return trainer.sessionId;
 }
 
+/** Picks an axis and waits until the chart was redrawn with it (title and points). */
 async function setXAxis(page, mode) {
   await page.getByTestId('x-axis').selectOption(mode);
   await page.waitForFunction((m) => {
-    const app = document.getElementById('app');
-    return app.dataset.xaxis === m && app.dataset.drawn.endsWith(':loaded');
+    const chart = Chart.getChart(document.getElementById('loss-chart'));
+    const title = chart.scales.x.options.title.text;
+    const titled = m === 'relative' ? /^relative time/.test(title) : title === (m === 'wall' ? 'wall time' : 'step');
+    // ... and the points drawn are the mode's: a time axis holds mapped copies ({x, step}).
+    const p = chart.data.datasets[0] && chart.data.datasets[0].data[1];
+    const mapped = p && (m === 'step' ? p.step === undefined : m === 'wall' ? p.x === p.t : p.step !== undefined && p.x !== p.t);
+    return titled && mapped;
   }, mode);
 }
 
@@ -43,6 +49,12 @@ function lossSets(page) {
     .filter((d) => d.metric === 'train/loss')
     .map((d) => ({ overlay: d.overlay, smoothed: Boolean(d.smoothed), sessionId: d.sessionId,
       points: d.data.map((p) => ({ x: p.x, step: p.step === undefined ? p.x : p.step, t: p.t, y: p.y })) })));
+}
+
+/** Waits until the chart draws the compared run's n points (its snapshot merged, then drawn). */
+function overlayDrawn(page, n) {
+  return page.waitForFunction((count) => Chart.getChart(document.getElementById('loss-chart')).data.datasets
+    .some((d) => d.overlay && !d.smoothed && d.data.length === count), n);
 }
 
 function axisState(page) {
@@ -68,8 +80,7 @@ test('step, wall and relative axes: x values, 30 s apart runs overlaid from 0, t
 
   const page = await h.openPage(browser, agent.pageUrl(`/?run=${late}&compare=${early}`), { contextOptions: { acceptDownloads: true } });
   await h.waitForRunLoaded(page, late);
-  await page.waitForFunction(() => window.trainscope.compare.settled() &&
-    window.trainscope.compare.seriesList().every((s) => s.points.length > 0));
+  await overlayDrawn(page, earlyRest.length);
 
   // Step, the default: x is the step, for both runs; nothing in the address.
   assert.equal(await page.getByTestId('x-axis').inputValue(), 'step');
@@ -154,8 +165,7 @@ test('step, wall and relative axes: x values, 30 s apart runs overlaid from 0, t
   const link = new URL(page.url());
   const other = await h.openPage(browser, agent.pageUrl(`/${link.search}`));
   await h.waitForRunLoaded(other, late);
-  await other.waitForFunction(() => window.trainscope.compare.settled() &&
-    window.trainscope.compare.seriesList().every((s) => s.points.length > 0));
+  await overlayDrawn(other, earlyRest.length);
   sets = await lossSets(other);
   assert.equal(await other.getByTestId('x-axis').inputValue(), 'relative');
   assert.deepEqual(overlay().points.map((p) => p.x), expectedX(earlyRest, 'relative'));
