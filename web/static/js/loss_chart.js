@@ -184,7 +184,8 @@ export class LossChart {
    */
   tooltipHandler(tooltipEl, getRunStart) {
     let start = NaN;
-    const show = makeExternalTooltip(tooltipEl, () => (Number.isFinite(start) ? start : getRunStart()), () => this.xMode);
+    const show = makeExternalTooltip(tooltipEl, () => (Number.isFinite(start) ? start : getRunStart()),
+      () => this.xMode);
     return (context) => {
       const first = context.tooltip.dataPoints && context.tooltip.dataPoints[0];
       start = first && first.dataset.overlay ? first.dataset.runStart : NaN;
@@ -195,7 +196,8 @@ export class LossChart {
   /** Alert markers [{step, severity, label, t?}], drawn from the next render on. */
   setMarkers(markers) {
     this.markers = markers;
-    this.chart.$tsMarkers = markers;
+    // On a time axis they are placed (given an x) at the next render.
+    if (this.xMode === 'step') this.chart.$tsMarkers = markers;
   }
 
   /**
