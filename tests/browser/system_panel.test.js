@@ -45,7 +45,7 @@ async function waitForValues(page, chart, ok, what) {
     const el = document.querySelector(`[data-testid="system-value-${id}"]`);
     const v = el && el.dataset.values ? JSON.parse(el.dataset.values) : [];
     return v.length > 0 && v.every((x) => typeof x === 'number');
-  }, chart, { timeout: 10000 });
+  }, chart, { timeout: 30000 });
   const values = await shownValues(page, chart);
   assert.ok(ok(values), `${what}: ${JSON.stringify(values)}`);
   return values;
@@ -63,8 +63,8 @@ function drawnPoints(page, chart) {
 test('the trainer\'s CPU and RSS show within seconds; the stand-in NVML\'s two GPUs show its figures', async () => {
   const { agent, trainer } = await agentWithTrainer(STAND_IN);
   const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
-  await h.waitForRunLoaded(page, trainer.sessionId);
-  await page.getByTestId('system-panel').waitFor({ state: 'visible', timeout: 10000 });
+  await h.waitForRunLoaded(page, trainer.sessionId, 30000);
+  await page.getByTestId('system-panel').waitFor({ state: 'visible', timeout: 30000 });
 
   const cpu = await waitForValues(page, 'cpu', ([v]) => v >= 0 && v < 100 * 64, 'trainer CPU %');
   const [rss] = await waitForValues(page, 'rss', ([v]) => v > 1024 * 1024, 'trainer RSS');
@@ -96,7 +96,7 @@ test('the trainer\'s CPU and RSS show within seconds; the stand-in NVML\'s two G
   await page.waitForFunction(([n]) => {
     const c = window.Chart.getChart(document.querySelector('[data-chart="rss"] canvas'));
     return c.data.datasets[0].data.length > n;
-  }, [before], { timeout: 10000 });
+  }, [before], { timeout: 30000 });
 
   // The loss chart: train/loss is the default choice, the system series sit folded in one group.
   const chips = await page.evaluate(() => [...document.querySelectorAll('[data-testid=series-chip]')].map((c) => ({
@@ -116,11 +116,11 @@ test('the trainer\'s CPU and RSS show within seconds; the stand-in NVML\'s two G
 test('without NVML the panel says "no GPU found" and still shows the trainer\'s CPU and RSS', async () => {
   const { agent, trainer } = await agentWithTrainer(NO_NVML);
   const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
-  await h.waitForRunLoaded(page, trainer.sessionId);
-  await page.getByTestId('system-panel').waitFor({ state: 'visible', timeout: 10000 });
+  await h.waitForRunLoaded(page, trainer.sessionId, 30000);
+  await page.getByTestId('system-panel').waitFor({ state: 'visible', timeout: 30000 });
   await waitForValues(page, 'rss', ([v]) => v > 1024 * 1024, 'trainer RSS');
   await waitForValues(page, 'cpu', ([v]) => v >= 0, 'trainer CPU %');
-  await page.getByTestId('system-gpu-note').waitFor({ state: 'visible', timeout: 10000 });
+  await page.getByTestId('system-gpu-note').waitFor({ state: 'visible', timeout: 30000 });
   assert.equal(await page.getByTestId('system-gpu-note').textContent(), 'no GPU found');
   assert.equal(await page.locator('[data-testid="system-chart"][data-chart^="gpu"]').count(), 0);
   assert.deepEqual(page.errors, []);
@@ -130,12 +130,12 @@ test('without NVML the panel says "no GPU found" and still shows the trainer\'s 
   const phone = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`), {
     viewport: { width: 390, height: 844 }, contextOptions: { isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
   });
-  await h.waitForRunLoaded(phone, trainer.sessionId);
-  await phone.getByTestId('system-toggle').waitFor({ state: 'visible', timeout: 10000 });
+  await h.waitForRunLoaded(phone, trainer.sessionId, 30000);
+  await phone.getByTestId('system-toggle').waitFor({ state: 'visible', timeout: 30000 });
   assert.equal(await phone.getByTestId('system-toggle').getAttribute('aria-expanded'), 'false');
   assert.equal(await phone.locator('#system-body').isVisible(), false);
   await phone.getByTestId('system-toggle').tap();
-  await phone.locator('[data-chart="rss"] canvas').waitFor({ state: 'visible', timeout: 5000 });
+  await phone.locator('[data-chart="rss"] canvas').waitFor({ state: 'visible', timeout: 15000 });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
   assert.deepEqual(phone.errors, []);

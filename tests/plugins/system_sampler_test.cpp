@@ -4,7 +4,9 @@
 // figures), and a missing or wrong library is "no GPU" with the reason.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -124,22 +126,34 @@ TEST(SystemSampler, TrackerSumsLiveProcessesAndSkipsAReusedPid) {
     EXPECT_LT(*second.cpu_percent, 5.0) << "two paused processes use (almost) no CPU";
 }
 
-TEST(SystemSampler, CpuPercentFollowsABusyProcess) {
-    // This process spins for a while between two readings: its CPU share is near one core.
+TEST(SystemSampler, CpuPercentIsTheProcessCpuTimeOverWallTime) {
+    // This process spins between two readings. Its CPU share must equal its own CPU clock's
+    // advance over the wall time passed to the tracker, to within /proc's tick resolution,
+    // however loaded the machine is.
     std::vector<plugin::RunProcess> processes = {{::getpid(), 0, start_time_of(::getpid())}};
     ProcessTracker tracker;
     auto steady = [] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
     };
-    tracker.sample(processes, steady());
+    auto cpu_s = [] {
+        timespec ts{};
+        ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+    };
+    double cpu0 = cpu_s(), t0 = steady();
+    tracker.sample(processes, t0);
     auto start = std::clock();
     volatile double sink = 0;
     while (std::clock() - start < CLOCKS_PER_SEC / 2) sink = sink + 1.0;  // 0.5 s of this process's CPU
-    RunSample s = tracker.sample(processes, steady());
+    double t1 = steady();
+    RunSample s = tracker.sample(processes, t1);
+    double cpu1 = cpu_s();
     ASSERT_TRUE(s.cpu_percent);
-    // CPU time over wall time: at most one core (plus tick rounding), and clearly busy.
-    EXPECT_GT(*s.cpu_percent, 20.0);
-    EXPECT_LT(*s.cpu_percent, 110.0);
+    double wall = t1 - t0;
+    double expected = 100.0 * (cpu1 - cpu0) / wall;
+    double tick = 1.0 / static_cast<double>(ticks_per_second());
+    EXPECT_NEAR(*s.cpu_percent, expected, 100.0 * 3 * tick / wall + 1.0) << "wall " << wall << " s";
+    EXPECT_GT(*s.cpu_percent, 0.0);
 }
 
 TEST(SystemSampler, HostCpuAndMemoryAreRead) {
