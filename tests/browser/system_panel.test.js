@@ -26,7 +26,9 @@ after(async () => {
 
 /** An agent whose system plugin loads `library` as NVML, and a trainer that stays live. */
 async function agentWithTrainer(library) {
-  const agent = await h.startAgent({ extraArgs: [`--plugin-option=system.nvml_library=${library}`] });
+  const agent = await h.startAgent({
+    extraArgs: ['--plugin-option=system.enabled=true', `--plugin-option=system.nvml_library=${library}`],
+  });
   const trainer = await h.startProducer(agent, { steps: 1000000, rate: 20, name: 'system-panel' });
   await agent.waitKnown(trainer.sessionId);
   return { agent, trainer };

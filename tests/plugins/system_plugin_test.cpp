@@ -29,7 +29,7 @@ double vm_rss(pid_t pid) {
 class SystemPluginTest : public PluginAgentTest {
 protected:
     void start_with_nvml(const std::string& library) {
-        start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.nvml_library=" + library});
+        start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=true", "--plugin-option=system.nvml_library=" + library});
     }
 
     /// A trainer that logs a few points and stays alive until finish() (or the test ends).
@@ -174,6 +174,24 @@ TEST_F(SystemPluginTest, ADeadTrainersRunIsNoLongerSampled) {
     std::size_t after_end = values("system/rss_bytes").size();
     std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // three more ticks
     EXPECT_EQ(values("system/rss_bytes").size(), after_end);
+}
+
+TEST_F(SystemPluginTest, SwitchedOffItSamplesNothing) {
+    start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=false"});
+    auto trainer = start_trainer();
+    // Other plugins tick meanwhile: once the statistics plugin has published, ticks ran.
+    ASSERT_TRUE(wait_until([&] {
+        auto doc = parse_json(http_get(port_, "/api/runs/" + session_ + "/analytics").body);
+        return doc.IsObject() && doc.HasMember("stats") && doc["stats"].HasMember("statistics");
+    }, 15s));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // three more ticks
+    for (const std::string& m : metrics()) EXPECT_EQ(m.rfind("system/", 0), std::string::npos) << m;
+    EXPECT_FALSE(stats().IsObject());
+    int lines = 0;
+    for (const std::string& line : agent_->stderr_lines())
+        if (line.find("plugin system: sampling is off") != std::string::npos) ++lines;
+    EXPECT_EQ(lines, 1);
+    finish();
 }
 
 }  // namespace
