@@ -78,9 +78,11 @@ void BM_system_sample_pass(benchmark::State& state) {
         auto mem = read_host_memory();
         benchmark::DoNotOptimize(cpu);
         benchmark::DoNotOptimize(mem);
-        for (int i = 0; i < kRuns; ++i) read += trackers[i].sample(trainers->runs[i], now).processes;
+        for (int i = 0; i < kRuns; ++i)
+            read += trackers[i].sample(trainers->runs[i], now).processes;
     }
-    if (read != static_cast<std::size_t>(kRuns) * state.iterations()) state.SkipWithError("a trainer was not read");
+    if (read != static_cast<std::size_t>(kRuns) * state.iterations())
+        state.SkipWithError("a trainer was not read");
 }
 
 void BM_read_one_proc_file(benchmark::State& state) {
@@ -95,13 +97,15 @@ void BM_read_one_proc_file(benchmark::State& state) {
 
 void summary(const trainscope::bench::SummaryReporter& rep) {
     double pass = rep.cpu("BM_system_sample_pass"), floor = rep.cpu("BM_read_one_proc_file");
-    std::printf("\nSummary: median CPU time of one system sampling pass (%d live runs), load %s\n", kRuns,
-                trainscope::bench::load_average().c_str());
+    std::printf("\nSummary: median CPU time of one system sampling pass (%d live runs), load %s\n",
+                kRuns, trainscope::bench::load_average().c_str());
     if (pass <= 0 || floor <= 0) return;
-    std::printf("  %-44s %10.1f us %10.1fx one /proc read\n", "one pass (host + 8 trainers)", pass / 1e3, pass / floor);
+    std::printf("  %-44s %10.1f us %10.1fx one /proc read\n", "one pass (host + 8 trainers)",
+                pass / 1e3, pass / floor);
     std::printf("  %-44s %10.1f us\n", "one /proc/self/stat read (floor)", floor / 1e3);
     double share = pass / 1e9 * 100.0;  // one pass a second
-    std::printf("Goal: sampling once a second costs <= 1 %% of a core: %.4f %% %s\n", share, share <= 1.0 ? "PASS" : "MISS");
+    std::printf("Goal: sampling once a second costs <= 1 %% of a core: %.4f %% %s\n", share,
+                share <= 1.0 ? "PASS" : "MISS");
     result("system_pass_us", pass / 1e3);
     result("system_core_pct", share);
     result("proc_read_us", floor / 1e3);
@@ -114,6 +118,7 @@ int main(int argc, char** argv) {
     trainers = &t;
     benchmark::RegisterBenchmark("BM_system_sample_pass", BM_system_sample_pass);
     benchmark::RegisterBenchmark("BM_read_one_proc_file", BM_read_one_proc_file);
-    return trainscope::bench::run_main(argc, argv, {"--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"},
-                                       summary);
+    return trainscope::bench::run_main(
+        argc, argv, {"--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"},
+        summary);
 }

@@ -39,7 +39,8 @@ std::unique_ptr<GpuSampler> GpuSampler::open(const std::string& library, std::st
     s->handle_ = lib;  // from here on the destructor closes it
     s->api_ = std::make_unique<Api>();
     Api& a = *s->api_;
-    if (!resolve(lib, "nvmlInit_v2", a.init, why) || !resolve(lib, "nvmlShutdown", a.shutdown, why) ||
+    if (!resolve(lib, "nvmlInit_v2", a.init, why) ||
+        !resolve(lib, "nvmlShutdown", a.shutdown, why) ||
         !resolve(lib, "nvmlDeviceGetCount_v2", a.count, why) ||
         !resolve(lib, "nvmlDeviceGetHandleByIndex_v2", a.handle, why) ||
         !resolve(lib, "nvmlDeviceGetUtilizationRates", a.utilization, why) ||
@@ -89,7 +90,8 @@ std::vector<GpuSample> GpuSampler::sample() const {
             g.mem_total_bytes = static_cast<double>(m.total);
         }
         unsigned int t = 0;
-        if (api_->temperature(d, TS_NVML_TEMPERATURE_GPU, &t) == TS_NVML_SUCCESS) g.temperature_c = t;
+        if (api_->temperature(d, TS_NVML_TEMPERATURE_GPU, &t) == TS_NVML_SUCCESS)
+            g.temperature_c = t;
         unsigned int mw = 0;
         if (api_->power(d, &mw) == TS_NVML_SUCCESS) g.power_w = mw / 1000.0;
     }

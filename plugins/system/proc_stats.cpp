@@ -22,7 +22,9 @@ long read_small_at(int dir, const char* path, char* buf, std::size_t size) {
     return static_cast<long>(n);
 }
 
-long read_small(const char* path, char* buf, std::size_t size) { return read_small_at(AT_FDCWD, path, buf, size); }
+long read_small(const char* path, char* buf, std::size_t size) {
+    return read_small_at(AT_FDCWD, path, buf, size);
+}
 
 /// The value after "key" in a "key: value" listing such as /proc/meminfo, or nullopt.
 std::optional<std::uint64_t> field_after(const char* text, const char* key) {
@@ -51,7 +53,7 @@ std::optional<ProcessStat> read_process(std::int64_t pid, std::uint64_t start_ti
     const char* p = std::strrchr(buf, ')');
     if (!p || p[1] != ' ') return std::nullopt;
     if (p[2] == 'Z' || p[2] == 'X') return std::nullopt;  // dead, not yet reaped
-    std::uint64_t fields[23] = {};  // fields[k]: field k of the line (3..22)
+    std::uint64_t fields[23] = {};                        // fields[k]: field k of the line (3..22)
     int field = 3;
     for (const char* q = p + 2; q && *q && field <= 22; ++field) {
         fields[field] = std::strtoull(q, nullptr, 10);
@@ -88,7 +90,8 @@ std::optional<HostCpu> read_host_cpu() {
 
 std::optional<double> host_cpu_percent(const HostCpu& before, const HostCpu& after) {
     if (after.total <= before.total || after.busy < before.busy) return std::nullopt;
-    return 100.0 * static_cast<double>(after.busy - before.busy) / static_cast<double>(after.total - before.total);
+    return 100.0 * static_cast<double>(after.busy - before.busy) /
+           static_cast<double>(after.total - before.total);
 }
 
 std::optional<HostMemory> read_host_memory() {

@@ -21,7 +21,7 @@ std::optional<ProcessStat> read_process(std::int64_t pid, std::uint64_t start_ti
 
 /// The host's CPU time so far, summed over all cores (first line of /proc/stat), clock ticks.
 struct HostCpu {
-    std::uint64_t busy = 0;   ///< everything but idle and iowait
+    std::uint64_t busy = 0;  ///< everything but idle and iowait
     std::uint64_t total = 0;
 };
 std::optional<HostCpu> read_host_cpu();

@@ -22,7 +22,8 @@ RunSample ProcessTracker::sample(const std::vector<plugin::RunProcess>& processe
         }
         auto key = std::make_pair(p.pid, p.start_time);
         auto prev = previous_.find(key);
-        if (prev != previous_.end() && now_s > prev->second.t_s && stat->cpu_ticks >= prev->second.cpu_ticks)
+        if (prev != previous_.end() && now_s > prev->second.t_s &&
+            stat->cpu_ticks >= prev->second.cpu_ticks)
             cpu_s_per_s += static_cast<double>(stat->cpu_ticks - prev->second.cpu_ticks) / ticks /
                            (now_s - prev->second.t_s);
         else

@@ -14,8 +14,8 @@
 namespace trainscope::plugins::system {
 
 struct RunSample {
-    std::size_t processes = 0;          ///< processes read (alive, start time matching)
-    std::uint64_t rss_bytes = 0;        ///< summed over them
+    std::size_t processes = 0;    ///< processes read (alive, start time matching)
+    std::uint64_t rss_bytes = 0;  ///< summed over them
     /// CPU time per wall time since the previous reading, summed over them, in percent of one
     /// core (a process busy on 3 cores reads 300). nullopt until every process read has a
     /// previous reading.

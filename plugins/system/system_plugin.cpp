@@ -38,7 +38,8 @@ public:
     SystemPlugin(plugin::Host& host, const plugin::Settings& settings) : host_(host) {
         std::string enabled = setting_text(settings, "enabled");
         if (enabled != "true" && enabled != "false")
-            throw std::invalid_argument("setting enabled must be true or false, got '" + enabled + "'");
+            throw std::invalid_argument("setting enabled must be true or false, got '" + enabled +
+                                        "'");
         enabled_ = enabled == "true";
         if (!enabled_) {
             host_.log("info", "sampling is off (system.enabled=false)");
@@ -58,13 +59,17 @@ public:
 
     void on_run_event(std::string_view kind, std::string_view session) override {
         if (!enabled_) return;
-        if (kind == "run_started") runs_.try_emplace(std::string(session));
-        else runs_.erase(std::string(session));  // ended or deleted: nothing left to sample
+        if (kind == "run_started")
+            runs_.try_emplace(std::string(session));
+        else
+            runs_.erase(std::string(session));  // ended or deleted: nothing left to sample
     }
 
     void on_tick(double now_ms) override {
         if (runs_.empty()) return;
-        double steady_s = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        double steady_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                .count();
         sample_host();
         std::vector<GpuSample> gpus = gpus_ ? gpus_->sample() : std::vector<GpuSample>{};
         for (auto& [session, run] : runs_) {
@@ -74,7 +79,8 @@ public:
             // through two samples, so a run over in a blink gets no system series at all.
             if (++run.samples < 2) continue;
             if (!run.first_seen_ms) run.first_seen_ms = now_ms;
-            double since = s.started_unix_s ? now_ms / 1000.0 - *s.started_unix_s : (now_ms - run.first_seen_ms) / 1000.0;
+            double since = s.started_unix_s ? now_ms / 1000.0 - *s.started_unix_s
+                                            : (now_ms - run.first_seen_ms) / 1000.0;
             auto step = static_cast<std::int64_t>(std::floor(std::max(0.0, since)));
             publish(session, step, s, gpus);
             if (s.processes != run.published_processes) {
@@ -105,9 +111,11 @@ private:
                  const std::vector<GpuSample>& gpus) {
         if (s.cpu_percent) host_.publish_point(session, "cpu_percent", step, *s.cpu_percent);
         host_.publish_point(session, "rss_bytes", step, static_cast<double>(s.rss_bytes));
-        if (host_cpu_percent_) host_.publish_point(session, "host_cpu_percent", step, *host_cpu_percent_);
+        if (host_cpu_percent_)
+            host_.publish_point(session, "host_cpu_percent", step, *host_cpu_percent_);
         if (host_memory_ && host_memory_->total_bytes > 0) {
-            auto used = static_cast<double>(host_memory_->total_bytes - host_memory_->available_bytes);
+            auto used =
+                static_cast<double>(host_memory_->total_bytes - host_memory_->available_bytes);
             host_.publish_point(session, "host_mem_used_bytes", step, used);
             host_.publish_point(session, "host_mem_percent", step,
                                 100.0 * used / static_cast<double>(host_memory_->total_bytes));
@@ -132,7 +140,8 @@ private:
             .text("gpu_note", gpu_note_)
             .integer("processes", static_cast<std::int64_t>(s.processes))
             .text("step_unit", "seconds since the trainer started");
-        if (host_memory_) stats.number("host_mem_total_bytes", static_cast<double>(host_memory_->total_bytes));
+        if (host_memory_)
+            stats.number("host_mem_total_bytes", static_cast<double>(host_memory_->total_bytes));
         host_.publish_stats(session, stats.str());
     }
 

@@ -29,14 +29,16 @@ double vm_rss(pid_t pid) {
 class SystemPluginTest : public PluginAgentTest {
 protected:
     void start_with_nvml(const std::string& library) {
-        start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=true", "--plugin-option=system.nvml_library=" + library});
+        start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=true",
+                                    "--plugin-option=system.nvml_library=" + library});
     }
 
     /// A trainer that logs a few points and stays alive until finish() (or the test ends).
     std::unique_ptr<ChildProcess> start_trainer(ChildProcess::Env env = {}, bool crash = false) {
         env["TRAINSCOPE_NAMESPACE"] = ns_.name();
         env["TRAINSCOPE_AUTOSTART"] = "0";
-        std::vector<std::string> args = {"--loss_only", "--steps", "10", "--finish_when", finish_path()};
+        std::vector<std::string> args = {"--loss_only", "--steps", "10", "--finish_when",
+                                         finish_path()};
         if (crash) args.push_back("--crash");
         auto trainer = std::make_unique<ChildProcess>(TS_PRODUCER_BIN, args, env);
         session_ = trainer->wait_stdout_prefix("session ").value_or("");
@@ -48,7 +50,8 @@ protected:
 
     /// Values of a stored series of the run, in order (empty if none yet).
     std::vector<double> values(const std::string& metric) {
-        auto res = http_get(port_, "/api/runs/" + session_ + "/metrics/" + url_encode(metric) + "?max_points=100000");
+        auto res = http_get(port_, "/api/runs/" + session_ + "/metrics/" + url_encode(metric) +
+                                       "?max_points=100000");
         std::vector<double> out;
         if (res.status != 200) return out;
         auto doc = parse_json(res.body);
@@ -80,7 +83,12 @@ protected:
 TEST_F(SystemPluginTest, TrainerCpuAndRssBecomeSeries) {
     start_with_nvml("/nonexistent/libnvidia-ml.so.1");
     auto trainer = start_trainer();
-    ASSERT_TRUE(wait_until([&] { return values("system/cpu_percent").size() >= 2 && values("system/rss_bytes").size() >= 2; }, 15s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return values("system/cpu_percent").size() >= 2 &&
+                   values("system/rss_bytes").size() >= 2;
+        },
+        15s));
     // The RSS stored is the trainer's as /proc shows it (the trainer idles: it barely moves).
     double rss = values("system/rss_bytes").back();
     double expected = vm_rss(trainer->pid());
@@ -107,10 +115,13 @@ TEST_F(SystemPluginTest, RssIsSummedOverTheRanksOfARun) {
     auto rank0 = start_trainer(env);
     env["RANK"] = "1";
     auto rank1 = start_trainer(env);
-    ASSERT_TRUE(wait_until([&] {
-        auto s = stats();
-        return s.IsObject() && s.HasMember("processes") && s["processes"].GetInt() == 2;
-    }, 15s)) << "the plugin never saw both ranks";
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto s = stats();
+            return s.IsObject() && s.HasMember("processes") && s["processes"].GetInt() == 2;
+        },
+        15s))
+        << "the plugin never saw both ranks";
     // Wait for a sample taken after both were seen.
     std::size_t n = values("system/rss_bytes").size();
     ASSERT_TRUE(wait_until([&] { return values("system/rss_bytes").size() >= n + 2; }, 10s));
@@ -138,20 +149,28 @@ TEST_F(SystemPluginTest, StandInGpusCarryItsFigures) {
     EXPECT_EQ(values("system/gpu1/temperature_c").back(), 62);
     EXPECT_DOUBLE_EQ(values("system/gpu0/power_w").back(), 123.456);
     EXPECT_DOUBLE_EQ(values("system/gpu1/power_w").back(), 124.456);
-    for (const std::string& m : metrics()) EXPECT_EQ(m.rfind("system/gpu2", 0), std::string::npos) << m;
+    for (const std::string& m : metrics())
+        EXPECT_EQ(m.rfind("system/gpu2", 0), std::string::npos) << m;
     finish();
 }
 
 TEST_F(SystemPluginTest, WithoutNvmlOneLogLineAndNoGpuSeries) {
     start_with_nvml("/nonexistent/libnvidia-ml.so.1");
     auto trainer = start_trainer();
-    ASSERT_TRUE(wait_until([&] { auto s = stats(); return s.IsObject() && s.HasMember("gpu_found"); }, 15s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto s = stats();
+            return s.IsObject() && s.HasMember("gpu_found");
+        },
+        15s));
     auto s = stats();
     EXPECT_FALSE(s["gpu_found"].GetBool());
     EXPECT_EQ(s["gpu_count"].GetInt(), 0);
-    EXPECT_NE(string_member(s, "gpu_note").find("cannot load /nonexistent/libnvidia-ml.so.1"), std::string::npos);
+    EXPECT_NE(string_member(s, "gpu_note").find("cannot load /nonexistent/libnvidia-ml.so.1"),
+              std::string::npos);
     ASSERT_TRUE(wait_until([&] { return values("system/rss_bytes").size() >= 3; }, 10s));
-    for (const std::string& m : metrics()) EXPECT_EQ(m.rfind("system/gpu", 0), std::string::npos) << m;
+    for (const std::string& m : metrics())
+        EXPECT_EQ(m.rfind("system/gpu", 0), std::string::npos) << m;
     int lines = 0;
     for (const std::string& line : agent_->stderr_lines())
         if (line.find("plugin system: no GPU found") != std::string::npos) ++lines;
@@ -165,10 +184,12 @@ TEST_F(SystemPluginTest, ADeadTrainersRunIsNoLongerSampled) {
     ASSERT_TRUE(wait_until([&] { return values("system/rss_bytes").size() >= 2; }, 15s));
     finish();  // the trainer exits without finishing its run: crashed
     trainer->wait_exit(10s);
-    ASSERT_TRUE(wait_until([&] {
-        auto run = parse_json(http_get(port_, "/api/runs/" + session_).body);
-        return string_member(run, "status") == "crashed";
-    }, 15s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto run = parse_json(http_get(port_, "/api/runs/" + session_).body);
+            return string_member(run, "status") == "crashed";
+        },
+        15s));
     // Let a sample that was in flight when it died land, then nothing more may come.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     std::size_t after_end = values("system/rss_bytes").size();
@@ -180,10 +201,12 @@ TEST_F(SystemPluginTest, SwitchedOffItSamplesNothing) {
     start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=false"});
     auto trainer = start_trainer();
     // Other plugins tick meanwhile: once the statistics plugin has published, ticks ran.
-    ASSERT_TRUE(wait_until([&] {
-        auto doc = parse_json(http_get(port_, "/api/runs/" + session_ + "/analytics").body);
-        return doc.IsObject() && doc.HasMember("stats") && doc["stats"].HasMember("statistics");
-    }, 15s));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto doc = parse_json(http_get(port_, "/api/runs/" + session_ + "/analytics").body);
+            return doc.IsObject() && doc.HasMember("stats") && doc["stats"].HasMember("statistics");
+        },
+        15s));
     std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // three more ticks
     for (const std::string& m : metrics()) EXPECT_EQ(m.rfind("system/", 0), std::string::npos) << m;
     EXPECT_FALSE(stats().IsObject());

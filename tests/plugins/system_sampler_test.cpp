@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -116,7 +116,8 @@ TEST(SystemSampler, TrackerSumsLiveProcessesAndSkipsAReusedPid) {
     EXPECT_EQ(first.processes, 2u);
     EXPECT_FALSE(first.cpu_percent) << "no rate before a second reading";
     std::uint64_t expected = vm_rss(a.pid) + vm_rss(b.pid);
-    EXPECT_NEAR(static_cast<double>(first.rss_bytes), static_cast<double>(expected), 0.1 * static_cast<double>(expected));
+    EXPECT_NEAR(static_cast<double>(first.rss_bytes), static_cast<double>(expected),
+                0.1 * static_cast<double>(expected));
     ASSERT_TRUE(first.started_unix_s);
     EXPECT_NEAR(*first.started_unix_s, static_cast<double>(std::time(nullptr)), 60.0);
 
@@ -133,7 +134,8 @@ TEST(SystemSampler, CpuPercentIsTheProcessCpuTimeOverWallTime) {
     std::vector<plugin::RunProcess> processes = {{::getpid(), 0, start_time_of(::getpid())}};
     ProcessTracker tracker;
     auto steady = [] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
     };
     auto cpu_s = [] {
         timespec ts{};
@@ -144,7 +146,8 @@ TEST(SystemSampler, CpuPercentIsTheProcessCpuTimeOverWallTime) {
     tracker.sample(processes, t0);
     auto start = std::clock();
     volatile double sink = 0;
-    while (std::clock() - start < CLOCKS_PER_SEC / 2) sink = sink + 1.0;  // 0.5 s of this process's CPU
+    while (std::clock() - start < CLOCKS_PER_SEC / 2)
+        sink = sink + 1.0;  // 0.5 s of this process's CPU
     double t1 = steady();
     RunSample s = tracker.sample(processes, t1);
     double cpu1 = cpu_s();
