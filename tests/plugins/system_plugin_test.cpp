@@ -4,6 +4,8 @@
 // that say no GPU; a run whose trainer died is no longer sampled.
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -195,6 +197,41 @@ TEST_F(SystemPluginTest, ADeadTrainersRunIsNoLongerSampled) {
     std::size_t after_end = values("system/rss_bytes").size();
     std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // three more ticks
     EXPECT_EQ(values("system/rss_bytes").size(), after_end);
+}
+
+// The default library name, as a user's agent loads it. On an NVIDIA machine (the driver's
+// libnvidia-ml.so.1 loads here too) the real GPUs' series appear (or, with no usable device,
+// the note names the NVML step that failed); elsewhere the statistics say there is no GPU,
+// naming the library that was not found.
+TEST_F(SystemPluginTest, DefaultNvmlFollowsTheMachine) {
+    void* real = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (real) ::dlclose(real);
+    start_agent(TS_PLUGIN_DIR, {"--plugin-option=system.enabled=true"});
+    auto trainer = start_trainer();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto s = stats();
+            return s.IsObject() && s.HasMember("gpu_found");
+        },
+        15s));
+    auto s = stats();
+    if (real && s["gpu_found"].GetBool()) {
+        EXPECT_GE(s["gpu_count"].GetInt(), 1);
+        ASSERT_TRUE(
+            wait_until([&] { return !values("system/gpu0/mem_total_bytes").empty(); }, 10s));
+        EXPECT_GT(values("system/gpu0/mem_total_bytes").back(), 0);
+    } else if (real) {
+        // The library loads but NVML found no usable device (a driver without a GPU, a
+        // container without the device files): the note says which step failed.
+        EXPECT_EQ(string_member(s, "gpu_note").find("cannot load"), std::string::npos)
+            << string_member(s, "gpu_note");
+    } else {
+        EXPECT_FALSE(s["gpu_found"].GetBool());
+        EXPECT_NE(string_member(s, "gpu_note").find("cannot load libnvidia-ml.so.1"),
+                  std::string::npos)
+            << string_member(s, "gpu_note");
+    }
+    finish();
 }
 
 TEST_F(SystemPluginTest, SwitchedOffItSamplesNothing) {
