@@ -216,6 +216,12 @@ protected:
                                        const std::string& text) {
                 collector.inject_event(session, kind, text);
             };
+            sinks.processes = [&collector](const std::string& session) {
+                std::vector<plugin::RunProcess> out;
+                for (const LiveProducer& p : collector.live_producers(session))
+                    out.push_back(plugin::RunProcess{p.pid, p.rank, p.start_time});
+                return out;
+            };
             PluginHostOptions plugin_options;
             plugin_options.db_path = db_path;
             plugin_options.settings = plugin_settings_;

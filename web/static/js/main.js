@@ -32,6 +32,7 @@ import { initModelPanel } from './model_panel.js';
 import { ExportToolbar } from './export_toolbar.js';
 import { attachModelExport } from './model_export.js';
 import { initPanelToggles, isPhone } from './panel_toggles.js';
+import { isSystemMetric, SystemPanel } from './system_panel.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -137,7 +138,11 @@ const analytics = new RunAnalytics();
 const statsPanel = new StatsPanel($('stats-panel'));
 const trendBadges = new TrendBadges(statsPanel.trendRoot);
 const alerts = new AlertCenter($('alerts'));
-analytics.addEventListener('change', () => paintAnalytics());
+const systemPanel = new SystemPanel($('system-panel'), lossChart ? window.Chart : null);
+analytics.addEventListener('change', () => {
+  paintAnalytics();
+  systemPanel.update(state.run, store, analytics.get('system'));
+});
 alerts.addEventListener('change', () => {
   if (lossChart) lossChart.setMarkers(alerts.markers());
   requestRender();
@@ -210,7 +215,8 @@ function noteLatestLosses() {
 function defaultVisible(series, list) {
   if (config.metrics) return config.metrics.includes(series.metric);
   if (list.some((s) => isLossMetric(s.metric))) return isLossMetric(series.metric);
-  return series === list[0];
+  // The system plugin's series have a panel of their own: never the chart's default choice.
+  return series === list.find((s) => !isSystemMetric(s.metric));
 }
 
 function visibleKeys(list) {
@@ -307,6 +313,7 @@ function paintText(list = displayList(), visible = visibleKeys(list)) {
   textAt = performance.now();
   if (lossChart) chips.render(list, visible, (s) => lossChart.colorFor(s), (s) => lossChart.labelFor(s));
   fallback.render(list);
+  systemPanel.update(state.run, store, analytics.get('system'));
   tickStatus();
 }
 
@@ -620,6 +627,7 @@ window.trainscope = {
   alerts,
   compare,
   rankSelect,
+  systemPanel,
   get chart() {
     return lossChart ? lossChart.chart : null;
   },
