@@ -99,6 +99,10 @@ public:
         const std::function<void(std::string_view metric, int rank, const Point&)>& fn) = 0;
     /// Logs one line, prefixed with the plugin's name. level: "info", "warning", "error".
     virtual void log(std::string_view level, std::string_view message) = 0;
+    /// The run as GET /api/runs/{id} describes it (without its config): a JSON object with
+    /// name, original_name, notes, tags, status, timing ...; "" if the run is unknown.
+    /// Added last so that plugins built before it keep the vtable they were built against.
+    virtual std::string run_info(std::string_view session_id) = 0;
 };
 
 /// A plugin instance. Override what you need.
