@@ -83,10 +83,13 @@ test('sort by a config key, filter, overlay two runs and see the keys that diffe
   assert.deepEqual(down, [...down].sort((a, b) => b - a));
 
   // The latest and best val/loss columns carry the agent's figures.
-  const best = await page.$eval(`[data-session="${trainers[0].sessionId}"] td[data-column="best:val/loss"]`, (c) => c.textContent).catch(() => null);
-  assert.ok(best === null || best === '—', 'ts-producer logs no val/loss: its cell is a dash');
-  const seededBest = await page.$$eval('[data-testid=runs-row] td[data-column="best:val/loss"][data-value]', (cells) => cells.length);
-  assert.ok(seededBest > 0, 'seeded runs show their best val/loss');
+  const table = await agent.getJson('/api/runs/table?metrics=val/loss');
+  const first = await page.locator('[data-testid=runs-row]').nth(2);
+  const firstId = await first.getAttribute('data-session');
+  const figures = table.runs.find((r) => r.session_id === firstId).figures['val/loss'];
+  assert.equal(Number(await first.locator('td[data-column="best:val/loss"]').getAttribute('data-value')), figures.best);
+  assert.equal(Number(await first.locator('td[data-column="latest:val/loss"]').getAttribute('data-value')), figures.latest);
+  assert.ok(figures.best < figures.latest, 'the seeded val/loss ends above its best');
 
   // Filter by text and status.
   await page.getByTestId('runs-filter').fill('sweep-01');
@@ -154,8 +157,10 @@ test('rename, notes and tags persist across an agent restart and are searchable'
   // table shows the new name with the trainer's beside it.
   const again = await h.openPage(browser, agent.pageUrl('/'));
   await h.waitForRunLoaded(again, trainers[1].sessionId);
-  assert.equal(await again.evaluate((runId) => document.querySelector(`[data-testid=run-row][data-session="${runId}"]`), id), null);
   await again.getByTestId('run-select').click();
+  await again.waitForFunction(() => document.querySelectorAll('[data-testid=run-row]').length === 200);
+  assert.equal(await again.locator(`[data-testid=run-row][data-session="${id}"]`).count(), 0, 'older than the newest 200');
+  assert.match(await again.locator('.run-pop-title').textContent(), /Runs \(202\)/);
   for (const query of ['KEEPER', 'after warmup']) {
     await again.getByTestId('run-search').fill(query);
     await again.waitForFunction(() => [...document.querySelectorAll('[data-testid=run-row] .run-name')].map((n) => n.textContent).join() === 'renamed-one');

@@ -37,10 +37,11 @@ RunInfo read_run(const Stmt& q) {
 
 }  // namespace
 
-// The user's name, the trainer's, notes and tags: what a search in the run picker looks in.
+// The user's name, the trainer's, notes, tags and the id: what a search in the run picker
+// looks in (joined by line feeds: text typed in a search box never spans two of them).
 const char* const kRunTextMatch =
     "instr(lower(COALESCE(m.name, '') || char(10) || r.name || char(10) || COALESCE(m.notes, '') || "
-    "char(10) || COALESCE(m.tags, '')), lower(?2)) > 0";
+    "char(10) || COALESCE(m.tags, '') || char(10) || r.session_id), lower(?2)) > 0";
 
 namespace {
 

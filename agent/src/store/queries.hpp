@@ -51,8 +51,8 @@ public:
 
     /// One page of the run list, newest first (started_ms, then session id, descending).
     struct RunFilter {
-        /// Substring of the name (the user's or the trainer's), notes or tags, ASCII
-        /// case-insensitive; empty: any.
+        /// Substring of the name (the user's or the trainer's), notes, tags or session id,
+        /// ASCII case-insensitive; empty: any.
         std::string text;
         std::string status;  ///< exact status; empty: any
         /// Start after this run (the previous page's last): its started_ms and session id.

@@ -22,14 +22,14 @@ export function getJson(path, { signal } = {}) {
 }
 
 /** method path [JSON body] -> parsed JSON, with getJson's errors. */
-async function requestJson(method, path, { signal, body } = {}) {
+async function requestJson(method, path, { signal, json } = {}) {
   let response;
   const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
   try {
     response = await fetch(path, {
       method, signal, headers, cache: 'no-store', credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: json === undefined ? undefined : JSON.stringify(json),
     });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
@@ -79,7 +79,7 @@ export function getRunsTable({ metrics = ['val/loss'], limit, signal } = {}) {
 
 /** PATCH /api/runs/{id} with {name?, notes?, tags?} -> the run as it now is (400 says what is wrong). */
 export function editRun(sessionId, fields) {
-  return requestJson('PATCH', `/api/runs/${encodeURIComponent(sessionId)}`, { body: fields });
+  return requestJson('PATCH', `/api/runs/${encodeURIComponent(sessionId)}`, { json: fields });
 }
 
 /** DELETE /api/runs/{id}: the run and all it stored; 409 while it is live. */

@@ -12,7 +12,8 @@ import {
 
 export const VIEW_HASH = '#runs';
 const STORAGE_KEY = 'trainscope.runsTable';
-const ROW_HEIGHT = 34;  // px, fixed (CSS .runs-grid td): rows are placed by arithmetic
+// px, fixed (CSS --runs-row-h): rows are placed by arithmetic. A finger needs 44.
+const ROW_HEIGHT = window.matchMedia && window.matchMedia('(pointer: coarse)').matches ? 44 : 34;
 const OVERSCAN = 8;
 const STATUSES = ['running', 'finished', 'failed', 'crashed'];
 
@@ -131,6 +132,7 @@ export class RunsTable {
   build() {
     const p = {};
     this.root.classList.add('runs-view');
+    this.root.style.setProperty('--runs-row-h', `${ROW_HEIGHT}px`);
     this.root.dataset.testid = 'runs-view';
     this.root.setAttribute('aria-label', 'Runs table');
 
@@ -402,8 +404,9 @@ export class RunsTable {
     const matching = this.table.runs.filter((r) => runMatchesFilter(r, p.filter.value, p.status.value));
     this.shown = sortRuns(matching, key, dir, now);
     const total = this.table.runs.length;
-    p.count.textContent = matching.length === total ? `${total.toLocaleString()} runs${this.table.more ? ' (the newest)' : ''}`
-      : `${matching.length.toLocaleString()} of ${total.toLocaleString()} runs`;
+    const runs = total === 1 ? 'run' : 'runs';
+    p.count.textContent = matching.length === total ? `${total.toLocaleString()} ${runs}${this.table.more ? ' (the newest)' : ''}`
+      : `${matching.length.toLocaleString()} of ${total.toLocaleString()} ${runs}`;
     p.overlay.disabled = this.selected.size === 0;
     p.overlay.textContent = this.selected.size > 1 ? `Overlay ${this.selected.size} on chart` : 'Overlay on chart';
     p.clear.hidden = this.selected.size === 0;
@@ -502,7 +505,9 @@ export class RunsTable {
       }
       tr.append(td);
     }
-    const actions = el('td', 'runs-c-actions');
+    const cell = el('td', 'runs-c-actions');
+    const actions = el('span', 'runs-actions');
+    cell.append(actions);
     const show = button('Show', 'runs-show', 'link-button');
     show.dataset.action = 'show';
     const edit = button('Edit', 'runs-edit', 'link-button');
@@ -515,7 +520,7 @@ export class RunsTable {
       del.setAttribute('aria-label', `Delete ${run.name}`);
       actions.append(del);
     }
-    tr.append(actions);
+    tr.append(cell);
     return tr;
   }
 
