@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <set>
@@ -96,8 +97,19 @@ void get_runs_table(const AgentContext& ctx, const QueryParams& params, Poco::Ne
     std::vector<std::string> metrics = table_metrics(params);
     Queries q(ctx.db_path);
     RunsTable table = read_runs_table(q.db(), filter, metrics);
+    // Streamed in chunks: 10,000 runs make a few MB of JSON, never held whole (nor copied).
+    constexpr std::size_t kChunkBytes = 64 * 1024;
+    response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
+    response.setContentType("application/json");
+    response.set("Cache-Control", "no-store");
+    response.setChunkedTransferEncoding(true);
+    std::ostream& out = response.send();
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
+    auto flush = [&] {
+        out.write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
+        buf.Clear();
+    };
     w.StartObject();
     w.Key("metrics");
     w.StartArray();
@@ -152,10 +164,11 @@ void get_runs_table(const AgentContext& ctx, const QueryParams& params, Poco::Ne
         }
         w.EndObject();
         w.EndObject();
+        if (buf.GetSize() >= kChunkBytes) flush();
     }
     w.EndArray();
     w.EndObject();
-    send_json(response, 200, buf.GetString());
+    flush();
 }
 
 /// The request body, refused past kMaxRunEditBody without reading further.

@@ -35,6 +35,12 @@ RunsTable read_runs_table(Db& db, const Queries::RunFilter& filter, const std::v
                    kRunTextMatch + ") ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?3")
                       .c_str());
     runs.bind(1, filter.status).bind(2, filter.text).bind(3, filter.limit + 1);
+    {
+        // Rows are large (a RunInfo and a config each): grow the vector once, not by doubling.
+        Stmt count(db, "SELECT COUNT(*) FROM runs");
+        std::int64_t n = count.step() ? count.int64(0) : 0;
+        table.rows.reserve(static_cast<std::size_t>(std::min(n, filter.limit) + 1));
+    }
     std::map<std::string, std::size_t> index;  // session id -> row
     while (runs.step()) {
         RunsTableRow row;
