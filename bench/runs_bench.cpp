@@ -9,6 +9,9 @@
 //   BM_runs_search       limit 50, q= a name fragment 1 run in 100 matches.
 //   BM_runs_raw_floor    the baseline: raw sqlite3, the 50 newest rows of `runs` by the index,
 //                        each column read, no series or drop counts looked up.
+//   BM_runs_table        read_runs_table (GET /api/runs/table): all 10,000 rows with config,
+//                        ranks, and latest and best val/loss (a 10-point series per run).
+//   BM_runs_table_floor  its baseline: raw sqlite3, every `runs` row with its config column.
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 
 #include "bench_util.hpp"
 #include "store/queries.hpp"
+#include "store/runs_table.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -55,7 +59,10 @@ public:
                     for (int p = 0; p < 10; ++p)
                         batch.points.push_back(agent::PendingPoint{series, p, static_cast<std::int64_t>(started * 1000) + p, 1.0 / (p + 1)});
                 }
-            batch.runs.push_back(agent::RunUpdate{id, "finished", "", "", started + 30'000});
+            char config[128];
+            std::snprintf(config, sizeof config, R"({"optim":{"lr":%g},"model":{"layers":%d},"seed":%d})",
+                          0.001 * (1 + i % 9), 2 + i % 6, i);
+            batch.runs.push_back(agent::RunUpdate{id, "finished", config, "", started + 30'000});
             if (batch.points.size() >= 40'000) {
                 store.commit(batch);
                 batch.clear();
@@ -120,6 +127,39 @@ void BM_runs_raw_floor(benchmark::State& state) {
     sqlite3_close(db);
 }
 
+void BM_runs_table(benchmark::State& state) {
+    agent::Queries q(fixture().path());
+    agent::Queries::RunFilter filter;
+    filter.limit = kRuns;
+    for (auto _ : state) {
+        auto t = agent::read_runs_table(q.db(), filter, {"val/loss"});
+        if (t.rows.size() != static_cast<std::size_t>(kRuns) || !t.rows[0].figures[0].found)
+            state.SkipWithError("short table");
+        benchmark::DoNotOptimize(t.rows.data());
+    }
+}
+
+void BM_runs_table_floor(benchmark::State& state) {
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(fixture().path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db,
+                       "SELECT session_id, name, status, host, pid, started_ms, ended_ms, last_ms, last_seq, config "
+                       "FROM runs ORDER BY started_ms DESC",
+                       -1, &stmt, nullptr);
+    for (auto _ : state) {
+        int rows = 0;
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+            for (int c = 0; c < 10; ++c) benchmark::DoNotOptimize(sqlite3_column_text(stmt, c));
+            ++rows;
+        }
+        sqlite3_reset(stmt);
+        if (rows != kRuns) state.SkipWithError("short read");
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
 void summary(const trainscope::bench::SummaryReporter& rep) {
     double first = rep.real("BM_runs_first_page"), deep = rep.real("BM_runs_deep_page");
     double search = rep.real("BM_runs_search"), floor = rep.real("BM_runs_raw_floor");
@@ -139,6 +179,14 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     if (deep > 0) result("runs_deep_page_ms", deep);
     if (search > 0) result("runs_search_ms", search);
     if (floor > 0) result("runs_raw_floor_ms", floor);
+    double table = rep.real("BM_runs_table"), table_floor = rep.real("BM_runs_table_floor");
+    if (table > 0) {
+        std::printf("\nRuns table (GET /api/runs/table, store side): %d rows with config and latest/best "
+                    "val/loss: %.2f ms, %.1fx a raw read of every runs row with its config (%.2f ms)\n",
+                    kRuns, table, table_floor > 0 ? table / table_floor : 0.0, table_floor);
+        result("runs_table_ms", table);
+        result("runs_table_floor_ms", table_floor);
+    }
 }
 
 }  // namespace
@@ -147,7 +195,9 @@ int main(int argc, char** argv) {
     for (auto [name, fn] : {std::pair{"BM_runs_first_page", BM_runs_first_page},
                             std::pair{"BM_runs_deep_page", BM_runs_deep_page},
                             std::pair{"BM_runs_search", BM_runs_search},
-                            std::pair{"BM_runs_raw_floor", BM_runs_raw_floor}})
+                            std::pair{"BM_runs_raw_floor", BM_runs_raw_floor},
+                            std::pair{"BM_runs_table", BM_runs_table},
+                            std::pair{"BM_runs_table_floor", BM_runs_table_floor}})
         benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMillisecond)->UseRealTime();
     return trainscope::bench::run_main(argc, argv, {"--benchmark_repetitions=5", "--benchmark_report_aggregates_only=true"},
                                        summary);

@@ -88,7 +88,9 @@ private:
         std::ostream& out = res.body();
         std::string head;
         plugin::append_json_string(head, id);
-        out << "{\"session_id\":" << head << ",\"series\":[";
+        // The run's description (name, the user's notes and tags ...) travels with its points.
+        std::string run = host_.run_info(id);
+        out << "{\"session_id\":" << head << ",\"run\":" << (run.empty() ? "null" : run) << ",\"series\":[";
         std::string current;
         int current_rank = -1;
         bool any = false;

@@ -87,6 +87,11 @@ TEST_F(ExportPluginTest, NanIsWrittenAsNanInCsvAndNullInJson) {
     auto doc = parse_json(r.body);
     ASSERT_FALSE(doc.HasParseError()) << r.body.substr(0, 200);
     EXPECT_EQ(string_member(doc, "session_id"), session);
+    // The run's description comes along: a user's name, notes and tags with the points.
+    ASSERT_TRUE(doc.HasMember("run") && doc["run"].IsObject());
+    EXPECT_EQ(string_member(doc["run"], "session_id"), session);
+    EXPECT_TRUE(doc["run"]["tags"].IsArray());
+    EXPECT_TRUE(doc["run"].HasMember("notes"));
     bool found = false;
     for (const auto& s : doc["series"].GetArray()) {
         if (string_member(s, "metric") != "train/loss") continue;
@@ -134,6 +139,20 @@ TEST_F(ExportPluginTest, FormulaLikeTextCellsAreGuardedAndValuesStayNumbers) {
     std::vector<std::string> names;
     for (const auto& series : doc["series"].GetArray()) names.push_back(string_member(series, "metric"));
     EXPECT_NE(std::find(names.begin(), names.end(), "=1+2"), names.end());
+}
+
+TEST_F(ExportPluginTest, JsonCarriesTheUsersNameNotesAndTags) {
+    std::string session = finished_run({"--loss_only", "--steps", "10"});
+    HttpResponse edited = http_request_body(port_, "PATCH", "/api/runs/" + session,
+                                            R"({"name":"renamed","notes":"see ticket 7","tags":["keep","lr:1e-3"]})");
+    ASSERT_EQ(edited.status, 200) << edited.body;
+    auto doc = parse_json(http_get(port_, "/api/runs/" + session + "/export.json").body);
+    ASSERT_TRUE(doc.IsObject() && doc["run"].IsObject());
+    EXPECT_EQ(string_member(doc["run"], "name"), "renamed");
+    EXPECT_FALSE(string_member(doc["run"], "original_name").empty());
+    EXPECT_EQ(string_member(doc["run"], "notes"), "see ticket 7");
+    ASSERT_EQ(doc["run"]["tags"].Size(), 2u);
+    EXPECT_STREQ(doc["run"]["tags"][1].GetString(), "lr:1e-3");
 }
 
 TEST_F(ExportPluginTest, FileNameIsTheAskedOneMadeSafe) {

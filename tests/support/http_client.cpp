@@ -50,6 +50,30 @@ HttpResponse http_request(unsigned short port, const std::string& method, const 
     return http_request_with(port, method, target, bearer_header(), timeout);
 }
 
+HttpResponse http_request_body(unsigned short port, const std::string& method, const std::string& target,
+                               const std::string& body, std::chrono::milliseconds timeout) {
+    HttpResponse out;
+    try {
+        Poco::Net::HTTPClientSession session("127.0.0.1", port);
+        session.setTimeout(timespan(timeout));
+        Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+        for (const auto& [name, value] : bearer_header()) request.set(name, value);
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        session.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::istream& in = session.receiveResponse(response);
+        out.status = static_cast<int>(response.getStatus());
+        out.content_type = response.getContentType();
+        Poco::StreamCopier::copyToString(in, out.body);
+    } catch (const Poco::Exception& e) {
+        out.error = e.displayText();
+    } catch (const std::exception& e) {
+        out.error = e.what();
+    }
+    return out;
+}
+
 HttpResponse http_request_with(unsigned short port, const std::string& method, const std::string& target,
                                const Headers& headers, std::chrono::milliseconds timeout) {
     HttpResponse out;

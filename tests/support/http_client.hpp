@@ -33,6 +33,10 @@ HttpResponse http_request_with(unsigned short port, const std::string& method, c
 HttpResponse http_request(unsigned short port, const std::string& method, const std::string& target,
                           std::chrono::milliseconds timeout = 10s);
 
+/// `method target` with the tests' token and `body` as application/json (PATCH, POST ...).
+HttpResponse http_request_body(unsigned short port, const std::string& method, const std::string& target,
+                               const std::string& body, std::chrono::milliseconds timeout = 10s);
+
 /// The header that carries the tests' agent token.
 Headers bearer_header();
 

@@ -112,6 +112,9 @@ public:
     /// segment); empty for an ended or unknown run. A process that just died may still be
     /// listed until its segment is drained.
     virtual std::vector<RunProcess> run_processes(std::string_view session_id) = 0;
+    /// The run as GET /api/runs/{id} describes it (without its config): a JSON object with
+    /// name, original_name, notes, tags, status, timing ...; "" if the run is unknown.
+    virtual std::string run_info(std::string_view session_id) = 0;
 };
 
 /// A plugin instance. Override what you need.

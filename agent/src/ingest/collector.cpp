@@ -47,6 +47,7 @@ void Collector::stop() {
     std::lock_guard<std::mutex> lock(removal_mutex_);
     for (auto& [session, promise] : removals_) promise.set_value(RemoveOutcome::store_failed);
     removals_.clear();
+    fail_pending_edits();
 }
 
 std::vector<LiveProducer> Collector::live_producers(const std::string& session_id) const {
@@ -78,6 +79,7 @@ void Collector::loop() {
                     next_scan_ = now + options_.scan_interval;
                 }
                 serve_removals(now);
+                serve_edits();
                 moved = pass();
                 if (failing) {
                     StorageOutage::Snapshot was = outage_.snapshot();

@@ -75,6 +75,9 @@ struct LiveProducer {
 /// What became of a request to delete a run.
 enum class RemoveOutcome { removed, unknown, live, store_failed };
 
+/// What became of a request to edit a run's name, notes or tags.
+enum class EditOutcome { updated, unknown, store_failed };
+
 /// Counters for /metrics and /healthz.
 struct CollectorStats {
     std::atomic<std::uint64_t> points_stored{0};
@@ -115,6 +118,9 @@ public:
     /// Deletes a run on the collector thread (the database's one writer), between passes.
     /// A run with a live producer is refused (RemoveOutcome::live). Thread-safe.
     std::future<RemoveOutcome> remove_run(const std::string& session_id);
+    /// Applies a user's edit of a run (name, notes, tags) on the collector thread, between
+    /// passes; listeners then hear "run_updated". Thread-safe.
+    std::future<EditOutcome> edit_run(const std::string& session_id, RunEdit edit);
 
 private:
     struct Attached;
@@ -196,6 +202,17 @@ private:
     std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> removals_;
     std::atomic<bool> removals_waiting_{false};  ///< removals_ may hold requests
     std::chrono::steady_clock::time_point next_retention_{};  ///< zero: at the first pass
+    // Editing runs (run_edits.cpp): requests from HTTP threads, served like deletions.
+    struct EditRequest {
+        std::string session_id;
+        RunEdit edit;
+        std::promise<EditOutcome> done;
+    };
+    void serve_edits();
+    void fail_pending_edits();
+    std::mutex edit_mutex_;
+    std::vector<EditRequest> edits_;
+    std::atomic<bool> edits_waiting_{false};  ///< edits_ may hold requests
     // Reused pass after pass (cleared, never shrunk): a pass allocates nothing once warm.
     CommitBatch batch_;
     std::vector<Record> records_;

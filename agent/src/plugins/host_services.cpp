@@ -64,6 +64,16 @@ std::string HostServices::run_config(std::string_view session) {
     return q.run_text(std::string(session), "config").value_or("");
 }
 
+std::string HostServices::run_info(std::string_view session) {
+    Queries q(host_.options_.db_path);
+    auto run = q.run(std::string(session));
+    if (!run) return "";
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    write_run(w, *run, 0);
+    return buf.GetString();
+}
+
 std::string HostServices::run_status(std::string_view session) {
     Queries q(host_.options_.db_path);
     auto run = q.run(std::string(session));

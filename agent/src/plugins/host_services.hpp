@@ -29,6 +29,7 @@ public:
                         const std::function<void(std::string_view, int, const plugin::Point&)>& fn) override;
     void log(std::string_view level, std::string_view message) override;
     std::vector<plugin::RunProcess> run_processes(std::string_view session) override;
+    std::string run_info(std::string_view session) override;
 
 private:
     PluginHost& host_;

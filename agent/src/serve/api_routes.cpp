@@ -16,6 +16,7 @@
 #include "serve/http_server.hpp"
 #include "serve/http_util.hpp"
 #include "serve/route_table.hpp"
+#include "serve/runs_table_route.hpp"
 #include "serve/json_in.hpp"
 #include "serve/json_out.hpp"
 #include "serve/model_info_check.hpp"
@@ -298,6 +299,7 @@ void add_api_routes(RouteTable& routes, const AgentContext& ctx) {
         });
     };
     api("/api/runs", [c](RouteRequest& r, const Params& p) { list_runs(*c, p, r.response); });
+    add_runs_table_routes(routes, ctx);  // before /api/runs/{id}, which would take "table"
     routes.add("DELETE", "/api/runs/{id}", [c](RouteRequest& r) {
         delete_run(*c, r["{id}"], r.response);
         return true;

@@ -27,6 +27,12 @@ void write_run(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped) {
 void write_run_fields(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped) {
     w.Key("session_id"); write_string(w, run.session_id);
     w.Key("name"); write_string(w, run.name);
+    w.Key("original_name"); write_string(w, run.original_name);
+    w.Key("notes"); write_string(w, run.notes);
+    w.Key("tags");
+    w.StartArray();
+    for (const std::string& t : run.tags) write_string(w, t);
+    w.EndArray();
     w.Key("status"); write_string(w, run.status);
     w.Key("host"); write_string(w, run.host);
     w.Key("pid"); w.Int64(run.pid);

@@ -31,13 +31,19 @@ std::string hello_json(Queries& q, const std::string& version,
     auto newest = q.newest_session();
     w.Key("session_id");
     if (newest) write_string(w, *newest); else w.Null();
+    // The newest page only: with thousands of runs, listing all of them made every connect
+    // slow; the page finds older runs through GET /api/runs?q= as the user types.
+    Queries::RunFilter newest_page;
+    newest_page.limit = kHelloRuns;
+    Queries::RunPage page = q.run_page(newest_page);
     w.Key("sessions");
     w.StartArray();
-    for (const RunInfo& r : q.runs()) {
+    for (const RunInfo& r : page.runs) {
         auto it = dropped.find(r.session_id);
         write_run(w, r, it == dropped.end() ? 0 : it->second);
     }
     w.EndArray();
+    w.Key("total_runs"); w.Int64(q.run_count());
     w.EndObject();
     return buf.GetString();
 }

@@ -4,15 +4,17 @@
 #include <cmath>
 
 #include "store/downsample.hpp"
+#include "store/run_meta.hpp"
 
 namespace trainscope::agent {
 
 namespace {
 
 constexpr const char* kRunColumns =
-    "SELECT r.session_id, r.name, r.status, r.host, r.pid, r.started_ms, r.ended_ms, r.last_ms, "
-    "r.last_seq, (SELECT COALESCE(SUM(dropped),0) FROM producers p WHERE p.session_id=r.session_id) "
-    "FROM runs r";
+    "SELECT r.session_id, COALESCE(m.name, r.name), r.status, r.host, r.pid, r.started_ms, r.ended_ms, "
+    "r.last_ms, r.last_seq, (SELECT COALESCE(SUM(dropped),0) FROM producers p WHERE "
+    "p.session_id=r.session_id), r.name, COALESCE(m.notes, ''), COALESCE(m.tags, '') "
+    "FROM runs r LEFT JOIN run_meta m ON m.session_id = r.session_id";
 
 RunInfo read_run(const Stmt& q) {
     RunInfo r;
@@ -27,8 +29,21 @@ RunInfo read_run(const Stmt& q) {
     r.last_seq = q.int64(8);
     r.points = r.last_seq;  // every stored point takes the next seq
     r.dropped = q.int64(9);
+    r.original_name = q.text(10);
+    r.notes = q.text(11);
+    r.tags = split_tags(std::string(q.text(12)));
     return r;
 }
+
+}  // namespace
+
+// The user's name, the trainer's, notes, tags and the id: what a search in the run picker
+// looks in (joined by line feeds: text typed in a search box never spans two of them).
+const char* const kRunTextMatch =
+    "instr(lower(COALESCE(m.name, '') || char(10) || r.name || char(10) || COALESCE(m.notes, '') || "
+    "char(10) || COALESCE(m.tags, '') || char(10) || r.session_id), lower(?2)) > 0";
+
+namespace {
 
 double value_of(const Stmt& q, int col) {
     return q.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : q.real(col);
@@ -68,7 +83,7 @@ std::vector<RunInfo> Queries::runs() {
 Queries::RunPage Queries::run_page(const RunFilter& f) {
     // instr(lower()) rather than LIKE: no wildcard characters to escape in what a user types.
     Stmt q(db_, (std::string(kRunColumns) +
-                 " WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR instr(lower(r.name), lower(?2)) > 0)"
+                 " WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR " + std::string(kRunTextMatch) + ")"
                  " AND (?3 IS NULL OR r.started_ms < ?3 OR (r.started_ms = ?3 AND r.session_id < ?4))"
                  " ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?5")
                     .c_str());
@@ -125,6 +140,11 @@ std::optional<std::int64_t> Queries::last_seq(const std::string& session_id) {
     q.bind(1, session_id);
     if (!q.step()) return std::nullopt;
     return q.int64(0);
+}
+
+std::int64_t Queries::run_count() {
+    Stmt q(db_, "SELECT COUNT(*) FROM runs");
+    return q.step() ? q.int64(0) : 0;
 }
 
 std::optional<std::string> Queries::newest_session() {

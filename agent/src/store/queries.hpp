@@ -39,6 +39,9 @@ struct SeriesResult {
     std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
 };
 
+/// SQL that is true when run r / run_meta m holds ?2 (see RunFilter::text).
+extern const char* const kRunTextMatch;
+
 class Queries {
 public:
     explicit Queries(const std::string& db_path);
@@ -48,7 +51,9 @@ public:
 
     /// One page of the run list, newest first (started_ms, then session id, descending).
     struct RunFilter {
-        std::string text;    ///< name substring, ASCII case-insensitive; empty: any
+        /// Substring of the name (the user's or the trainer's), notes, tags or session id,
+        /// ASCII case-insensitive; empty: any.
+        std::string text;
         std::string status;  ///< exact status; empty: any
         /// Start after this run (the previous page's last): its started_ms and session id.
         std::optional<std::pair<double, std::string>> after;
@@ -77,6 +82,8 @@ public:
     std::vector<LatestValue> latest_values(const std::string& session_id, std::int64_t limit);
     /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
     std::optional<std::int64_t> last_seq(const std::string& session_id);
+    /// How many runs are stored.
+    std::int64_t run_count();
     /// The newest run's id, if any.
     std::optional<std::string> newest_session();
     /// Raw JSON text the trainer set (config or model_info); nullopt if the run is unknown,

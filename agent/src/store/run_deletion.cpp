@@ -33,6 +33,7 @@ bool Store::delete_run(const std::string& session_id) {
              "DELETE FROM producer_lanes WHERE (segment, pid, start_time) IN "
              "(SELECT segment, pid, start_time FROM producers WHERE session_id=?1)",
              "DELETE FROM producers WHERE session_id=?1",
+             "DELETE FROM run_meta WHERE session_id=?1",
              "DELETE FROM runs WHERE session_id=?1",
          }) {
         Stmt del(*db_, sql);

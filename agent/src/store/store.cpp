@@ -71,6 +71,7 @@ CREATE INDEX IF NOT EXISTS events_by_run ON events(session_id);
 CREATE INDEX IF NOT EXISTS producers_by_run ON producers(session_id);
 )sql");
     add_series_stats(db);
+    create_run_meta(db);
 }
 
 void Store::add_series_stats(Db& db) {

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/run_meta.hpp"
 #include "store/sqlite.hpp"
 #include "store/types.hpp"
 
@@ -112,6 +113,10 @@ public:
     /// Runs not "running", oldest last activity first: (session, ended or last point in ms).
     std::vector<std::pair<std::string, double>> ended_runs_oldest_first();
 
+    // A user's name, notes and tags for a run (run_meta.cpp).
+    /// Applies the edit in one transaction; false if there is no such run.
+    bool edit_run(const std::string& session_id, const RunEdit& edit);
+
 private:
     struct SeriesMeta {
         std::string session_id;
@@ -119,6 +124,7 @@ private:
         std::string name;
     };
     static void add_series_stats(Db& db);
+    static void create_run_meta(Db& db);
     /// New databases free pages incrementally; an older one is converted once (a VACUUM).
     void use_incremental_vacuum();
     std::unique_ptr<Db> db_;

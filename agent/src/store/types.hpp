@@ -35,7 +35,10 @@ struct PendingPoint {
 /// Everything a run row holds (GET /api/runs).
 struct RunInfo {
     std::string session_id;
-    std::string name;
+    std::string name;           ///< the user's name for it if set (run_meta), else the trainer's
+    std::string original_name;  ///< the trainer's name
+    std::string notes;
+    std::vector<std::string> tags;
     std::string status;   ///< running, finished, failed, crashed
     std::string host;
     std::int64_t pid = 0;

@@ -21,12 +21,15 @@ export function getJson(path, { signal } = {}) {
   return requestJson('GET', path, { signal });
 }
 
-/** method path -> parsed JSON, with getJson's errors. */
-async function requestJson(method, path, { signal } = {}) {
+/** method path [JSON body] -> parsed JSON, with getJson's errors. */
+async function requestJson(method, path, { signal, json } = {}) {
   let response;
+  const headers = { Accept: 'application/json' };
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
   try {
     response = await fetch(path, {
-      method, signal, headers: { Accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin',
+      method, signal, headers, cache: 'no-store', credentials: 'same-origin',
+      body: json === undefined ? undefined : JSON.stringify(json),
     });
   } catch (e) {
     if (e.name === 'AbortError') throw e;
@@ -49,6 +52,34 @@ async function requestJson(method, path, { signal } = {}) {
 export async function listRuns(options) {
   const body = await getJson('/api/runs', options);
   return body.runs || [];
+}
+
+/**
+ * GET /api/runs?limit=&q=&status=&cursor= -> {runs, next_cursor}: one page, newest first; q
+ * matches the name (the user's or the trainer's), notes and tags.
+ */
+export function listRunsPage({ limit, q, status, cursor, signal } = {}) {
+  const params = new URLSearchParams();
+  if (limit) params.set('limit', String(limit));
+  if (q) params.set('q', q);
+  if (status) params.set('status', status);
+  if (cursor) params.set('cursor', cursor);
+  return getJson(`/api/runs?${params}`, { signal });
+}
+
+/**
+ * GET /api/runs/table -> {runs: [{..., config: {"a.b": v}, figures: {metric: {latest, best}}}],
+ * metrics: [{name, best: "min"|"max"}], metric_names, more}.
+ */
+export function getRunsTable({ metrics = ['val/loss'], limit, signal } = {}) {
+  const params = new URLSearchParams({ metrics: metrics.join(',') });
+  if (limit) params.set('limit', String(limit));
+  return getJson(`/api/runs/table?${params}`, { signal });
+}
+
+/** PATCH /api/runs/{id} with {name?, notes?, tags?} -> the run as it now is (400 says what is wrong). */
+export function editRun(sessionId, fields) {
+  return requestJson('PATCH', `/api/runs/${encodeURIComponent(sessionId)}`, { json: fields });
 }
 
 /** DELETE /api/runs/{id}: the run and all it stored; 409 while it is live. */

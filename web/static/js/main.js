@@ -15,7 +15,7 @@ import { ConnectionBadge } from './connection_badge.js';
 import { FallbackTable } from './fallback_table.js';
 import { LiveSocket } from './live_socket.js';
 import { isLossMetric, LossChart, zoomHint } from './loss_chart.js';
-import { FOLLOW, RunPicker } from './run_picker.js';
+import { FOLLOW, MAX_ROWS as MAX_PICKER_ROWS, RunPicker } from './run_picker.js';
 import { SeriesChips } from './series_chips.js';
 import { Series, SeriesStore } from './series_store.js';
 import { StatusBar } from './status_bar.js';
@@ -33,6 +33,7 @@ import { ExportToolbar } from './export_toolbar.js';
 import { attachModelExport } from './model_export.js';
 import { initPanelToggles, isPhone } from './panel_toggles.js';
 import { isSystemMetric, SystemPanel } from './system_panel.js';
+import { RunsTable } from './runs_table.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -53,6 +54,7 @@ const state = {
   userVisibility: new Map(),  // series key -> shown, for chips the user toggled
   lastLiveAt: null,
   missingSnapshots: [],     // {metric, rank} whose REST snapshot failed: retried on reconnect
+  totalRuns: null,          // runs the agent stores (hello), beyond the newest page listed
 };
 
 // ---- chart, or the text fallback when Chart.js is missing ----
@@ -123,7 +125,7 @@ const chips = new SeriesChips($('series-chips'), (key, checked) => {
 
 const compare = new RunCompare(socket, config.maxPoints, (id) => {
   const run = state.runs.find((r) => r.session_id === id);
-  return run ? run.name : id;
+  return run ? run.name : (runsTable && runsTable.nameOf(id)) || id;
 });
 compare.addEventListener('change', () => {
   picker.refresh();
@@ -188,6 +190,7 @@ function setCompared(sessionId, on) {
 }
 
 const compareOptions = {
+  searchRuns: (q) => api.listRunsPage({ limit: MAX_PICKER_ROWS, q }),
   onCompare: setCompared,
   onDelete: deleteRun,
   isCompared: (id) => compare.has(id),
@@ -356,8 +359,22 @@ function forgetRun(sessionId) {
 }
 
 function paintRuns() {
-  picker.setRuns(state.runs, state.chosen, state.run);
+  picker.setRuns(state.runs, state.chosen, state.run, state.totalRuns);
 }
+
+/** The runs table (#runs): "overlay" shows the first selected run and overlays the others. */
+const runsTable = new RunsTable($('runs-view'), app, {
+  onOverlay: (ids) => {
+    const [first, ...rest] = ids;
+    state.chosen = first;
+    rememberRun(first);
+    showRun(first);
+    for (const id of rest.slice(0, MAX_COMPARED)) setCompared(id, true);
+    window.location.hash = '';
+  },
+  onDeleted: (id) => forgetRun(id),
+  onEdited: (run) => upsertRun(run),
+});
 
 const picker = new RunPicker($('run-select'), $('run-status'), $('run-meta'), (value) => {
   state.chosen = value;
@@ -480,6 +497,9 @@ socket.addEventListener('message', (e) => {
   const m = e.detail;
   switch (m.type) {
     case 'hello':
+      // The newest runs only (the agent sends a page and the total); older ones are found by
+      // the picker's search and the runs table.
+      if (Number.isFinite(m.total_runs)) state.totalRuns = m.total_runs;
       for (const run of m.sessions || []) upsertRun(run);
       if (state.run && state.missingSnapshots.length) {
         loadSnapshots(state.run.session_id, state.generation, state.missingSnapshots);
@@ -488,13 +508,23 @@ socket.addEventListener('message', (e) => {
       else if (!state.run && !state.loadingId) showRun(state.chosen);
       break;
     case 'run_started':
+      if (Number.isFinite(state.totalRuns) && !state.runs.some((r) => r.session_id === m.session_id)) state.totalRuns += 1;
+      runsTable.noteRunEvent();
       upsertRun(m.run || { session_id: m.session_id });
       followNewest();
       break;
     case 'run_deleted':
+      if (Number.isFinite(state.totalRuns)) state.totalRuns = Math.max(0, state.totalRuns - 1);
       forgetRun(m.session_id);
+      runsTable.forget(m.session_id);
+      break;
+    case 'run_updated':
+      // Renamed, or new notes or tags: only runs the page already lists are updated.
+      if (m.run && state.runs.some((r) => r.session_id === m.session_id)) upsertRun(m.run);
+      runsTable.applyRun(m.run);
       break;
     case 'run_ended':
+      runsTable.noteRunEvent();
       upsertRun(m.run);
       if (state.run && state.run.session_id === m.session_id) refreshCurrentRun();
       break;
@@ -642,10 +672,13 @@ window.trainscope.panels = initPanelToggles();
 window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone() });
 window.trainscope.exports = { toolbar: exportToolbar, model: attachModelExport(window.trainscope.model, () => state.run) };
 socket.start();
-api.listRuns().then((runs) => {
+api.listRunsPage({ limit: MAX_PICKER_ROWS }).then(async ({ runs }) => {
   for (const run of runs) upsertRun(run);
   if (state.chosen !== FOLLOW) {
-    if (!runs.some((r) => r.session_id === state.chosen)) notice(`Run ${state.chosen} was not found; showing the newest run.`);
+    // The chosen run may be older than the first page: ask for it by id.
+    const known = runs.some((r) => r.session_id === state.chosen) ||
+      await api.getRun(state.chosen).then(() => true, () => false);
+    if (!known) notice(`Run ${state.chosen} was not found; showing the newest run.`);
     else return showRun(state.chosen);
     state.chosen = FOLLOW;
   }

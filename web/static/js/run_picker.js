@@ -3,9 +3,11 @@
 // duration and latest loss, plus "follow newest" (the default: switch to each new run as it
 // starts) and a Compare box per run that overlays that run's train/loss on the chart.
 // Finished, failed and crashed runs come from the agent's database and stay browsable.
-// A search box narrows the list as you type (name or session id); at most MAX_ROWS rows are
-// built, so thousands of runs stay quick. An ended run can be deleted (after a confirmation
-// naming it and its point count).
+// The page holds only the newest runs (the agent's hello); a search box narrows the list as
+// you type, at once among those and then through the agent (GET /api/runs?q=, which also
+// looks in notes and tags), so a run of thousands is found too. At most MAX_ROWS rows are
+// built. An ended run can be deleted (after a confirmation naming it and its point count).
+// "All runs" opens the runs table (#runs).
 import * as api from './api.js';
 import { formatElapsed, formatValue } from './format.js';
 import { explain } from './tap_detail.js';
@@ -18,11 +20,15 @@ const LOSS_MAX_AGE_MS = 5000;
 /** Rows built at most; the search narrows the rest. */
 export const MAX_ROWS = 200;
 
-/** Whether a run matches what was typed in the search box (name or id, any case). */
+/** How long typing pauses before the agent is asked. */
+const SEARCH_DELAY_MS = 150;
+
+/** Whether a run matches what was typed in the search box (name, trainer's name, notes, tags or id, any case). */
 export function runMatches(run, query) {
   const q = query.trim().toLowerCase();
   if (!q) return true;
-  return (run.name || '').toLowerCase().includes(q) || (run.session_id || '').toLowerCase().includes(q);
+  return [run.name, run.original_name, run.notes, (run.tags || []).join(' '), run.session_id]
+    .some((text) => (text || '').toLowerCase().includes(q));
 }
 
 export function startedText(ms, now = new Date()) {
@@ -75,7 +81,8 @@ export class RunPicker {
    * @param onPick   (sessionId or FOLLOW) -> void
    * @param options  {onCompare(sessionId, checked), isCompared(sessionId),
    *                  compareColor(sessionId) -> css color or null, maxCompared,
-   *                  onDelete(run) -> Promise (rejects with the reason)}
+   *                  onDelete(run) -> Promise (rejects with the reason),
+   *                  searchRuns(query) -> Promise<{runs, next_cursor}> (the agent's search)}
    */
   constructor(button, badge, meta, onPick, options = {}) {
     this.button = button;
@@ -90,6 +97,9 @@ export class RunPicker {
     this.losses = new Map();
     this.open = false;
     this.query = '';
+    this.total = null;
+    /** The agent's answer for a query: {query, runs, more}. */
+    this.found = null;
 
     button.setAttribute('aria-haspopup', 'dialog');
     button.setAttribute('aria-expanded', 'false');
@@ -152,9 +162,34 @@ export class RunPicker {
     this.ticker = null;
   }
 
-  /** Replaces the list (runs newest first). `chosen` is FOLLOW or a session id. */
-  setRuns(runs, chosen, current) {
+  /** Asks the agent for runs matching the query once typing pauses. */
+  searchSoon() {
+    clearTimeout(this.searchTimer);
+    const query = this.query.trim();
+    if (!query || !this.options.searchRuns) {
+      this.found = null;
+      return;
+    }
+    this.searchTimer = setTimeout(async () => {
+      try {
+        const page = await this.options.searchRuns(query);
+        if (query !== this.query.trim()) return;  // typed on meanwhile
+        this.found = { query, runs: page.runs || [], more: Boolean(page.next_cursor) };
+      } catch {
+        this.found = null;  // the page's own runs still narrow the list
+      }
+      this.refresh();
+      this.fetchLosses();
+    }, SEARCH_DELAY_MS);
+  }
+
+  /** Replaces the list (runs newest first). `chosen` is FOLLOW or a session id; `total` how many the agent stores. */
+  setRuns(runs, chosen, current, total = null) {
+    const changed = this.runs !== runs || this.runs.length !== runs.length;
     this.runs = runs;
+    this.total = total;
+    // A run deleted or started since the search: ask again.
+    if (changed && this.found) this.searchSoon();
     this.chosen = chosen;
     this.current = current;
     this.paintButton();
@@ -245,7 +280,11 @@ export class RunPicker {
     if (this.parts) return this.parts;
     const head = el('div', 'run-pop-head');
     const title = el('span', 'run-pop-title');
-    head.append(title, el('span', 'run-pop-hint', 'Click a run to show it · Compare overlays its train/loss'));
+    const tableLink = el('a', 'run-pop-table-link', 'All runs (table)');
+    tableLink.href = '#runs';
+    tableLink.dataset.testid = 'open-runs-table';
+    tableLink.addEventListener('click', () => this.close());
+    head.append(title, el('span', 'run-pop-hint', 'Click a run to show it · Compare overlays its train/loss'), tableLink);
 
     const search = document.createElement('input');
     search.type = 'search';
@@ -257,6 +296,7 @@ export class RunPicker {
       this.query = search.value;
       this.renderList();
       this.fetchLosses();
+      this.searchSoon();
     });
 
     const follow = el('button', 'run-follow');
@@ -330,16 +370,30 @@ export class RunPicker {
     return { row, open, statusCell, status: null, nameText, ranks, started, duration, loss, compare, box, swatch, compareText, remove };
   }
 
-  /** The runs the search matches, newest first, at most MAX_ROWS. */
+  /** The runs the search matches, newest first, at most MAX_ROWS: the agent's answer once it came. */
   visibleRuns() {
-    const matching = this.query ? this.runs.filter((r) => runMatches(r, this.query)) : this.runs;
+    const query = this.query.trim();
+    let matching;
+    if (!query) matching = this.runs;
+    else if (this.found && this.found.query === query) {
+      // The page's copy of a run is fresher (live status); the agent found the rest.
+      const mine = new Map(this.runs.map((r) => [r.session_id, r]));
+      matching = this.found.runs.map((r) => mine.get(r.session_id) || r);
+    } else matching = this.runs.filter((r) => runMatches(r, query));
     this.matching = matching.length;
+    this.moreMatching = Boolean(query && this.found && this.found.query === query && this.found.more);
     return matching.length > MAX_ROWS ? matching.slice(0, MAX_ROWS) : matching;
+  }
+
+  /** Every run the list knows: the page's and the search's. */
+  knownRun(sessionId) {
+    return this.runs.find((r) => r.session_id === sessionId) ||
+      (this.found && this.found.runs.find((r) => r.session_id === sessionId)) || null;
   }
 
   /** Asks, then deletes an ended run through options.onDelete; says why if that fails. */
   async confirmDelete(sessionId) {
-    const run = this.runs.find((r) => r.session_id === sessionId);
+    const run = this.knownRun(sessionId);
     if (!run || !this.options.onDelete) return;
     const points = Number(run.points) || 0;
     const question = `Delete run "${run.name || sessionId}" and its ${points.toLocaleString()} points? This cannot be undone.`;
@@ -356,15 +410,18 @@ export class RunPicker {
     const now = Date.now();
     const p = this.skeleton();
     const shown = this.visibleRuns();
-    setText(p.title, this.query ? `Runs (${this.matching} of ${this.runs.length})` : `Runs (${this.runs.length})`);
-    const hidden = this.matching - shown.length;
-    setText(p.more, hidden > 0 ? `${hidden.toLocaleString()} more: type in the search box to narrow the list` : '');
-    p.more.hidden = hidden <= 0;
+    const total = Math.max(this.total || 0, this.runs.length);
+    setText(p.title, this.query.trim() ? `Runs (${this.matching}${this.moreMatching ? '+' : ''} of ${total})` : `Runs (${total})`);
+    const hidden = (this.query.trim() ? this.matching : total) - shown.length;
+    setText(p.more, hidden > 0 || this.moreMatching
+      ? `${hidden > 0 ? hidden.toLocaleString() : 'More'} more: type in the search box to narrow the list, or open All runs`
+      : '');
+    p.more.hidden = !(hidden > 0 || this.moreMatching);
     const following = this.chosen === FOLLOW;
     p.follow.setAttribute('aria-pressed', String(following));
     setText(p.followMark, following ? '✓' : '');
     p.empty.hidden = shown.length > 0;
-    setText(p.empty, this.runs.length ? 'No run matches the search.' : 'No runs yet: start a trainer.');
+    setText(p.empty, total ? 'No run matches the search.' : 'No runs yet: start a trainer.');
 
     const shownId = this.current ? this.current.session_id : null;
     const comparedCount = this.runs.filter((r) => o.isCompared && o.isCompared(r.session_id)).length;
