@@ -115,8 +115,16 @@ enum class Variant {
     clustered_multirow,
     clustered_pragmas,
     rowid_index,
-    chunks
+    chunks,
+    sorted_cache,     // sorted, cache_size 64 MiB
+    sorted_16k,       // sorted, 16 KiB pages, cache 64 MiB
+    sorted_64k,       // sorted, 64 KiB pages, cache 64 MiB
+    sorted_autovac,   // sorted, auto_vacuum=INCREMENTAL as the agent's file
 };
+bool sorted(Variant v) {
+    return v == Variant::clustered_sorted || v == Variant::chunks || v == Variant::sorted_cache ||
+           v == Variant::sorted_16k || v == Variant::sorted_64k || v == Variant::sorted_autovac;
+}
 
 void check(sqlite3* db, int rc, const char* what) {
     if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -164,10 +172,15 @@ void BM_sqlite(benchmark::State& state, Variant v) {
     TempDir dir;
     sqlite3* db = nullptr;
     check(db, sqlite3_open(dir.file("raw.db").c_str(), &db), "open");
-    if (v == Variant::clustered_pragmas) exec(db, "PRAGMA page_size=16384");  // before any table
+    if (v == Variant::clustered_pragmas || v == Variant::sorted_16k)
+        exec(db, "PRAGMA page_size=16384");  // before any table
+    if (v == Variant::sorted_64k) exec(db, "PRAGMA page_size=65536");
+    if (v == Variant::sorted_autovac) exec(db, "PRAGMA auto_vacuum=INCREMENTAL");
     exec(db, "PRAGMA journal_mode=WAL");
     exec(db, "PRAGMA synchronous=NORMAL");
-    if (v == Variant::clustered_pragmas) exec(db, "PRAGMA cache_size=-65536");
+    if (v == Variant::clustered_pragmas || v == Variant::sorted_cache || v == Variant::sorted_16k ||
+        v == Variant::sorted_64k)
+        exec(db, "PRAGMA cache_size=-65536");
     if (v == Variant::chunks)
         exec(db,
              "CREATE TABLE chunks(series_id INTEGER NOT NULL, first_seq INTEGER NOT NULL, "
@@ -202,7 +215,7 @@ void BM_sqlite(benchmark::State& state, Variant v) {
     for (auto _ : state) {
         // seq is given in arrival order, as Store does; sorting (if any) comes after.
         for (std::size_t i = 0; i < kBatch; ++i) rows[i] = Row{points[i], ++seq};
-        if (v == Variant::clustered_sorted || v == Variant::chunks)
+        if (sorted(v))
             std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
                 return a.p.series_id < b.p.series_id;
             });
@@ -248,6 +261,10 @@ void register_all() {
     benchmark::RegisterBenchmark("BM_sqlite_rowid_index", BM_sqlite, Variant::rowid_index)
         ->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_chunks", BM_sqlite, Variant::chunks)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_sorted_cache", BM_sqlite, Variant::sorted_cache)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_sorted_16k", BM_sqlite, Variant::sorted_16k)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_sorted_64k", BM_sqlite, Variant::sorted_64k)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_sqlite_sorted_autovac", BM_sqlite, Variant::sorted_autovac)->Apply(shape);
 }
 
 void summary(const trainscope::bench::SummaryReporter& rep) {
@@ -269,7 +286,11 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         {"raw, clustered, 64-row INSERT", "BM_sqlite_clustered_multirow"},
         {"raw, clustered, 16K pages + 64M cache", "BM_sqlite_clustered_pragmas"},
         {"raw, rowid table + index", "BM_sqlite_rowid_index"},
-        {"raw, one blob row per series per commit", "BM_sqlite_chunks"}};
+        {"raw, one blob row per series per commit", "BM_sqlite_chunks"},
+        {"raw, sorted, 64M cache", "BM_sqlite_sorted_cache"},
+        {"raw, sorted, 16K pages, 64M cache", "BM_sqlite_sorted_16k"},
+        {"raw, sorted, 64K pages, 64M cache", "BM_sqlite_sorted_64k"},
+        {"raw, sorted, auto_vacuum=INCREMENTAL", "BM_sqlite_sorted_autovac"}};
     std::printf(
         "\nSummary: median M points/s (16 series interleaved, %zu points per commit), load %s\n",
         kBatch, trainscope::bench::load_average().c_str());
