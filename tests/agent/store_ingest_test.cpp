@@ -4,24 +4,18 @@
 //   arrival within its run, its step, time and value (NaN as NULL), and the updates handed
 //   back hold each series' points in seq order; runs.last_seq is the run's newest seq;
 // - a commit that rolls back gives its seqs back: the next commit numbers from where the last
-//   good one ended, in both runs;
-// - WalCheckpointer: the writer's commits are checkpointed by its thread (the pages reach the
-//   database file while the writer only commits), readers see every row meanwhile, and once it
-//   is gone the writer checkpoints by itself again.
+//   good one ended, in both runs.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
-#include "store/wal_checkpointer.hpp"
 #include "support/temp_dir.hpp"
 
 namespace trainscope::agent {
@@ -164,53 +158,6 @@ TEST(StoreIngest, RolledBackCommitGivesItsSeqsBack) {
     expect_rows(rows(path), want);
     EXPECT_EQ(last_seq(path, kRunA), 3);
     EXPECT_EQ(last_seq(path, kRunB), 3);
-}
-
-std::int64_t file_size(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
-}
-
-/// Commits `n` transactions of 200 rows each into table t.
-void write(Db& db, int n, int& next_id) {
-    Stmt insert(db, "INSERT INTO t(id, pad) VALUES (?, zeroblob(200))");
-    for (int i = 0; i < n; ++i) {
-        Transaction tx(db);
-        for (int k = 0; k < 200; ++k) insert.bind(1, next_id++).run();
-        tx.commit();
-    }
-}
-
-TEST(WalCheckpointer, CheckpointsOnItsThreadAndHandsBackOnExit) {
-    test::TempDir dir("tsingest");
-    const std::string path = dir.path() + "/ckpt.db";
-    Db writer(path);
-    writer.exec("PRAGMA journal_mode=WAL");
-    writer.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, pad BLOB)");
-    int next_id = 0;
-    std::int64_t empty_size = file_size(path);
-    {
-        WalCheckpointer checkpointer(path, writer, 50);
-        // About 15 pages per commit: the thread is woken every few commits.
-        write(writer, 40, next_id);
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (checkpointer.checkpoints() == 0 && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        EXPECT_GT(checkpointer.checkpoints(), 0);
-        // The thread copied pages into the database file; the writer never checkpointed.
-        EXPECT_GT(file_size(path), empty_size);
-        Db reader(path, true);
-        Stmt count(reader, "SELECT COUNT(*) FROM t");
-        ASSERT_TRUE(count.step());
-        EXPECT_EQ(count.int64(0), next_id);
-    }
-    // Gone: the writer's own automatic checkpoint is back (every 50 pages, as it was given),
-    // so the WAL is restarted from its beginning rather than growing without bound.
-    std::int64_t wal_before = file_size(path + "-wal");
-    std::int64_t db_before = file_size(path);
-    write(writer, 40, next_id);
-    EXPECT_GT(file_size(path), db_before);
-    EXPECT_LE(file_size(path + "-wal"), std::max<std::int64_t>(wal_before, 60 * 4096 * 2));
 }
 
 }  // namespace

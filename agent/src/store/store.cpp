@@ -113,7 +113,6 @@ Store::Store(const std::string& path) : db_(std::make_unique<Db>(path)) {
     db_->exec("PRAGMA synchronous=NORMAL");
     create_schema(*db_);
     point_writer_ = std::make_unique<PointWriter>(*db_);
-    checkpointer_ = std::make_unique<WalCheckpointer>(path, *db_);
 }
 
 Store::~Store() = default;

@@ -15,7 +15,6 @@
 
 #include "store/point_writer.hpp"
 #include "store/sqlite.hpp"
-#include "store/wal_checkpointer.hpp"
 #include "store/types.hpp"
 
 namespace trainscope::agent {
@@ -125,7 +124,6 @@ private:
     void use_incremental_vacuum();
     std::unique_ptr<Db> db_;
     std::unique_ptr<PointWriter> point_writer_;
-    std::unique_ptr<WalCheckpointer> checkpointer_;  // after db_: stops before it closes
     std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;
     std::map<std::int64_t, SeriesMeta> series_meta_;
     std::map<std::string, std::int64_t> last_seq_;
