@@ -20,6 +20,11 @@
 //   BM_sqlite_chunks              a different layout: one row per series per commit, its points
 //                                 packed in a blob (seq, step, t_us, value: 32 bytes each), keyed
 //                                 (series_id, first_seq) — what time-series stores do.
+//   BM_sqlite_sorted_*            sorted by series as Store writes now, with one setting changed
+//                                 each: cache 64 MiB, 16/64 KiB pages, auto_vacuum, secure_delete.
+//   BM_sqlite_packed_key          sorted, into a rowid table keyed series_id << 40 | seq.
+// Store and three raw variants also report bytes_per_point (pages in use over points) and
+// series_read_ms (one series read back in seq order by a reader connection); docs/ingest.md.
 #include <sqlite3.h>
 #include <unistd.h>
 
