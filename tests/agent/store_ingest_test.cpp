@@ -35,8 +35,8 @@ std::vector<Row> rows(const std::string& path) {
     Stmt q(db, "SELECT series_id, seq, step, t_us, value FROM points ORDER BY series_id, seq");
     std::vector<Row> out;
     while (q.step())
-        out.push_back(Row{q.int64(0), q.int64(1), q.int64(2), q.int64(3),
-                          q.is_null(4) ? kNaN : q.real(4)});
+        out.push_back(
+            Row{q.int64(0), q.int64(1), q.int64(2), q.int64(3), q.is_null(4) ? kNaN : q.real(4)});
     return out;
 }
 
@@ -73,7 +73,8 @@ void expect_rows(const std::vector<Row>& got, const std::vector<Row>& want) {
         EXPECT_EQ(got[i].seq, want[i].seq);
         EXPECT_EQ(got[i].step, want[i].step);
         EXPECT_EQ(got[i].t_us, want[i].t_us);
-        EXPECT_TRUE(same_value(got[i].value, want[i].value)) << got[i].value << " vs " << want[i].value;
+        EXPECT_TRUE(same_value(got[i].value, want[i].value))
+            << got[i].value << " vs " << want[i].value;
     }
 }
 
@@ -141,8 +142,9 @@ TEST(StoreIngest, RolledBackCommitGivesItsSeqsBack) {
 
     {  // A trigger makes the event insert, after the points, abort the transaction.
         Db db(path);
-        db.exec("CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN NEW.kind = 'fail' "
-                "BEGIN SELECT RAISE(ABORT, 'test failure'); END");
+        db.exec(
+            "CREATE TRIGGER fail_event BEFORE INSERT ON events WHEN NEW.kind = 'fail' "
+            "BEGIN SELECT RAISE(ABORT, 'test failure'); END");
     }
     batch.points = {{b, 2, 30, 4.0}, {a, 3, 30, 5.0}, {b, 3, 40, 6.0}};
     batch.events = {StoredEvent{kRunA, 0, 1.8e12, "fail", "rolled back"}};
