@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "store/point_writer.hpp"
 #include "store/run_meta.hpp"
 #include "store/sqlite.hpp"
 #include "store/types.hpp"
@@ -128,11 +129,12 @@ private:
     /// New databases free pages incrementally; an older one is converted once (a VACUUM).
     void use_incremental_vacuum();
     std::unique_ptr<Db> db_;
-    std::unique_ptr<Stmt> insert_point_;
+    std::unique_ptr<PointWriter> point_writer_;
     std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;
     std::map<std::int64_t, SeriesMeta> series_meta_;
     std::map<std::string, std::int64_t> last_seq_;
-    std::int64_t next_seq(const std::string& session_id);
+    /// The seq of the run's newest point (read from runs once), which commit advances.
+    std::int64_t& last_seq(const std::string& session_id);
 };
 
 }  // namespace trainscope::agent
