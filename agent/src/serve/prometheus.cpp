@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text exposition, so a real Prometheus aggregates across machines.
 #include <sstream>
 
+#include "forward/forward_report.hpp"
 #include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
 #include "store/queries.hpp"
@@ -43,6 +44,7 @@ void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& r
                "# TYPE trainscope_storage_waiting_points gauge\n"
             << "trainscope_storage_waiting_points " << storage.waiting_points << "\n";
     }
+    if (ctx.forward) write_forward_metrics(out, *ctx.forward);
     if (ctx.websocket_clients)
         out << "# HELP trainscope_websocket_clients Connected dashboard clients.\n"
                "# TYPE trainscope_websocket_clients gauge\n"
