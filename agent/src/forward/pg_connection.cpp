@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace trainscope::agent {
 
@@ -74,8 +75,16 @@ PgResult PgConnection::exec(const std::string& sql,
                  "statement failed");
 }
 
+std::int64_t PgConnection::copy_in_binary(const std::string& target, const std::string& data) {
+    return copy_rows(target + " FROM STDIN (FORMAT binary)", data);
+}
+
 std::int64_t PgConnection::copy_in(const std::string& target, const std::string& data) {
-    check(PQexec(conn_, ("COPY " + target + " FROM STDIN").c_str()), "COPY failed to start");
+    return copy_rows(target + " FROM STDIN", data);
+}
+
+std::int64_t PgConnection::copy_rows(const std::string& command, const std::string& data) {
+    check(PQexec(conn_, ("COPY " + command).c_str()), "COPY failed to start");
     // Pieces of 1 MiB: libpq buffers what it cannot send at once, and smaller pieces keep that
     // buffer small.
     constexpr std::size_t kPiece = 1 << 20;
@@ -90,6 +99,36 @@ std::int64_t PgConnection::copy_in(const std::string& target, const std::string&
     // COPY's command result is followed by a final null result.
     while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
     return done.affected();
+}
+
+BinaryCopy::BinaryCopy() {
+    static const char header[] = "PGCOPY\n\377\r\n\0";
+    data_.append(header, 11);
+    be(0, 4);  // flags: no OIDs
+    be(0, 4);  // header extension length
+}
+
+void BinaryCopy::be(std::uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) data_ += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+void BinaryCopy::row(std::int16_t fields) { be(static_cast<std::uint16_t>(fields), 2); }
+
+void BinaryCopy::int64(std::int64_t v) {
+    be(8, 4);
+    be(static_cast<std::uint64_t>(v), 8);
+}
+
+void BinaryCopy::float8(double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    be(8, 4);
+    be(bits, 8);
+}
+
+std::string BinaryCopy::finish() {
+    be(0xffff, 2);  // trailer: a field count of -1
+    return std::move(data_);
 }
 
 void copy_escape(std::string& out, const std::string& text) {

@@ -32,23 +32,18 @@ std::string number(double v) {
     return s;
 }
 
-/// The COPY text of the batch's points: series_id, seq, step, t_us, value per line.
-std::string points_copy_text(const std::vector<PgPointRow>& points) {
-    std::string data;
-    data.reserve(points.size() * 48);
+/// The batch's points in COPY's binary format: series_id, seq, step, t_us, value.
+std::string points_copy_data(const std::vector<PgPointRow>& points) {
+    BinaryCopy copy;
     for (const PgPointRow& p : points) {
-        append_int(data, p.series_id);
-        data += '\t';
-        append_int(data, p.seq);
-        data += '\t';
-        append_int(data, p.step);
-        data += '\t';
-        append_int(data, p.t_us);
-        data += '\t';
-        append_double(data, p.value);
-        data += '\n';
+        copy.row(5);
+        copy.int64(p.series_id);
+        copy.int64(p.seq);
+        copy.int64(p.step);
+        copy.int64(p.t_us);
+        copy.float8(p.value);
     }
-    return data;
+    return copy.finish();
 }
 
 /// One multi-row upsert of each series' newest point in the batch: "latest value" lookups
@@ -137,8 +132,8 @@ bool write_batch(PgConnection& pg, const ShipBatch& batch) {
             return false;
         }
         if (!batch.points.empty()) {
-            pg.copy_in("trainscope.points (series_id, seq, step, t_us, value)",
-                       points_copy_text(batch.points));
+            pg.copy_in_binary("trainscope.points (series_id, seq, step, t_us, value)",
+                              points_copy_data(batch.points));
             pg.exec(latest_upsert(batch.points));
         }
         for (const PgRunRow& r : batch.runs) write_run(pg, batch, r);
