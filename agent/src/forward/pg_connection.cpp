@@ -39,6 +39,8 @@ PgConnection::PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conn
         conn_ = nullptr;
         throw PgError("cannot connect to PostgreSQL: " + why);
     }
+    // NOTICEs ("... does not exist, skipping") would go to stderr unasked; errors still throw.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     // The agent speaks in UTC and text; nothing depends on the server's locale.
     exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
 }
