@@ -8,10 +8,19 @@ namespace trainscope::agent {
 
 namespace {
 
-/// libpq's messages end in a newline; a log line should not.
+/// libpq's messages end in a newline and may span lines ("\n\tIs the server running..."); a
+/// log line and a JSON field should be one line.
 std::string trimmed(const char* message) {
-    std::string s = message ? message : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    std::string s;
+    for (const char* p = message ? message : ""; *p; ++p) {
+        bool space = *p == '\n' || *p == '\t' || *p == '\r' || *p == ' ';
+        if (space) {
+            if (!s.empty() && s.back() != ' ') s += ' ';
+        } else {
+            s += *p;
+        }
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
     return s;
 }
 
