@@ -43,7 +43,7 @@ TEST(NodesExactlyOnce, FourNodesSurviveAnAgentKillAndAPostgresStop) {
             trainers.push_back(&nodes[n]->start_trainer(
                 run_id, n * kRanksPerNode + r,
                 {"--name", "multinode", "--threads", "1", "--metrics", std::to_string(kMetrics), "--steps",
-                 std::to_string(kSteps), "--rate", "1000"}));
+                 std::to_string(kSteps), "--rate", "1000", "--config", R"({"lr": 0.25, "nodes": 4})"}));
     for (ChildProcess* t : trainers) ASSERT_TRUE(t->wait_stdout_prefix("session ", 20s));
 
     // A node agent dies mid-run and comes back on the same data dir.
@@ -115,6 +115,8 @@ TEST(NodesExactlyOnce, FourNodesSurviveAnAgentKillAndAPostgresStop) {
     // One run; each rank keeps its host, and the four hosts are the four nodes.
     EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.runs WHERE session_id = '" + run_id + "'"), 1);
     EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.run_nodes WHERE session_id = '" + run_id + "'"), kNodes);
+    EXPECT_EQ(pg.exec("SELECT config::jsonb = '{\"lr\": 0.25, \"nodes\": 4}'::jsonb FROM trainscope.runs").text(0, 0), "t")
+        << "the trainers' config reached PostgreSQL with the run";
     PgResult hosts = pg.exec("SELECT DISTINCT rank, host FROM trainscope.series WHERE session_id = '" + run_id +
                              "' ORDER BY rank");
     ASSERT_EQ(hosts.rows(), kNodes * kRanksPerNode);
