@@ -88,6 +88,7 @@ protected:
         add("retain-days", "N", "delete ended runs whose last activity is older than N days (checked at start and hourly)");
         add("postgres", "URI", "ship every committed point to this PostgreSQL (libpq URI; default $TRAINSCOPE_POSTGRES)");
         add("host-name", "NAME", "the host runs and series name as theirs (default: this machine's name)");
+        add("metrics-keep-ended", "SECONDS", "how long /metrics keeps a run's series after it ended (default 900)");
         add("max-db-size", "SIZE", "delete the oldest ended runs while the database is larger, e.g. 20G, 500M (checked at start and hourly)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
                               .required(false).repeatable(true).argument("NAME")
@@ -114,6 +115,11 @@ protected:
             auto d = parse_int(value);
             if (!d || *d < 1 || *d > 100'000) throw Poco::InvalidArgumentException("--retain-days wants a number of days >= 1, got " + value);
             collector_options_.retain_days = static_cast<int>(*d);
+        } else if (name == "metrics-keep-ended") {
+            auto s = parse_int(value);
+            if (!s || *s < 0 || *s > 365LL * 86'400)
+                throw Poco::InvalidArgumentException("--metrics-keep-ended wants seconds (0 to a year), got " + value);
+            metrics_keep_ended_s_ = static_cast<double>(*s);
         } else if (name == "max-db-size") {
             auto bytes = parse_size(value);
             if (!bytes || *bytes < (1 << 20))
@@ -245,6 +251,7 @@ protected:
             ctx.forward = shipper.get();
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
+            ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
             gate_options_.bind = bind_;
             RequestGate gate(gate_options_, log);
             ctx.gate = &gate;
@@ -362,6 +369,7 @@ private:
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
     bool print_url_ = false;
+    double metrics_keep_ended_s_ = 900;
     std::string token_;
     bool auth_none_ = false;
 };

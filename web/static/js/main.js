@@ -10,6 +10,7 @@ import './address_token.js';
 import * as api from './api.js';
 import { readConfig, rememberRun } from './config.js';
 import { initialSmoothing, parseSmoothing, rememberSmoothing } from './smoothing.js';
+import { initialXAxis, originOf, parseXAxis, rememberXAxis, stepRangeForTimes } from './x_axis.js';
 import { ConnectionBadge } from './connection_badge.js';
 import { FallbackTable } from './fallback_table.js';
 import { LiveSocket } from './live_socket.js';
@@ -100,7 +101,7 @@ if (typeof window.Chart !== 'function') {
     lossChart = new LossChart($('loss-chart'), window.Chart, {
       tooltipEl: $('chart-tooltip'),
       getRunStart: () => (state.run ? state.run.started_ms : NaN),
-      onRangeChange: (range) => zoom.setRange(range, shownSeries()),
+      onRangeChange: (range) => zoom.setRange(stepRangeOf(range), shownSeries()),
       zoomPlugin: window.ChartZoom || null,
     });
     app.dataset.chart = 'ready';
@@ -546,6 +547,28 @@ function applySmoothing(weight, { remember = true } = {}) {
 }
 $('smoothing').addEventListener('input', (e) => applySmoothing(parseSmoothing(e.target.value) || 0));
 applySmoothing(initialSmoothing(), { remember: false });
+
+// X axis: step, wall time or relative time (x_axis.js); kept like smoothing. A zoomed range
+// means nothing in another unit: switching resets the zoom.
+let xMode = 'step';
+function applyXAxis(mode, { remember = true } = {}) {
+  xMode = mode;
+  $('x-axis').value = mode;
+  app.dataset.xaxis = mode;
+  if (lossChart) {
+    lossChart.resetZoom();
+    lossChart.setXAxis(mode);
+  }
+  if (remember) rememberXAxis(mode);
+  requestRender(true);
+}
+/** A zoomed range in axis units as the step range whose full resolution to fetch. */
+function stepRangeOf(range) {
+  if (!range || xMode === 'step') return range;
+  return stepRangeForTimes(range, shownSeries(), xMode, originOf(primaryList()));
+}
+$('x-axis').addEventListener('change', (e) => applyXAxis(parseXAxis(e.target.value) || 'step'));
+applyXAxis(initialXAxis(), { remember: false });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && lossChart) lossChart.resetZoom();
 });
