@@ -1,6 +1,7 @@
 // trainscope-agent: drains every trainer segment of its namespace into SQLite and serves the
 // dashboard, REST API and WebSocket push. See README "Interfaces".
 #include <Poco/AutoPtr.h>
+#include <Poco/Environment.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
@@ -22,6 +23,8 @@
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
 
+#include "forward/agent_id.hpp"
+#include "forward/shipper.hpp"
 #include "serve/access_token.hpp"
 #include "ingest/namespace_lock.hpp"
 #include "ingest/collector.hpp"
@@ -83,6 +86,8 @@ protected:
         add("auth", "MODE", "'token' (default) or 'none': no token at all, loopback binds only");
         add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
         add("retain-days", "N", "delete ended runs whose last activity is older than N days (checked at start and hourly)");
+        add("postgres", "URI", "ship every committed point to this PostgreSQL (libpq URI; default $TRAINSCOPE_POSTGRES)");
+        add("host-name", "NAME", "the host runs and series name as theirs (default: this machine's name)");
         add("metrics-keep-ended", "SECONDS", "how long /metrics keeps a run's series after it ended (default 900)");
         add("max-db-size", "SIZE", "delete the oldest ended runs while the database is larger, e.g. 20G, 500M (checked at start and hourly)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
@@ -125,6 +130,12 @@ protected:
         else if (name == "namespace") name_space_ = value;
         else if (name == "web-dir") web_dir_ = value;
         else if (name == "plugins-dir") plugins_dir_ = value;
+        else if (name == "postgres") postgres_ = value;
+        else if (name == "host-name") {
+            if (value.empty() || value.size() > 255)
+                throw Poco::InvalidArgumentException("--host-name wants 1 to 255 characters, got '" + value + "'");
+            collector_options_.host_name = value;
+        }
         else if (name == "token") token_ = value;
         else if (name == "auth") {
             if (value != "token" && value != "none")
@@ -200,6 +211,7 @@ protected:
             Store store(db_path);
             collector_options_.name_space = name_space_;
             Collector collector(store, collector_options_, log);
+            std::unique_ptr<Shipper> shipper = make_shipper(db_path, log);
             WebSocketHub hub(db_path, kVersion, log, HubOptions{},
                              [&collector] { return collector.live_dropped(); });
             collector.add_listener(&hub);
@@ -242,6 +254,7 @@ protected:
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
             ctx.collector = &collector;
             ctx.plugins = &plugins;
+            ctx.forward = shipper.get();
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
@@ -257,6 +270,7 @@ protected:
             plugins.start();
             collector.start();
             hub.start();
+            if (shipper) shipper->start();
             log.information("namespace %s, database %s, agent file %s", name_space_, db_path, lock.path());
             if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
             std::string url = page_url(local_host(), server.port());
@@ -265,6 +279,7 @@ protected:
             waitForTerminationRequest();
             log.information("stopping");
             server.stop();
+            if (shipper) shipper->stop();
             hub.stop();
             collector.stop();
             plugins.stop();
@@ -280,6 +295,22 @@ protected:
     }
 
 private:
+    /// The forwarding thread when --postgres or $TRAINSCOPE_POSTGRES names a database.
+    std::unique_ptr<Shipper> make_shipper(const std::string& db_path, Poco::Logger& log) {
+        const char* from_env = std::getenv("TRAINSCOPE_POSTGRES");
+        if (postgres_.empty() && from_env) postgres_ = from_env;
+        if (postgres_.empty()) return nullptr;
+        ShipperOptions options;
+        options.conninfo = postgres_;
+        options.db_path = db_path;
+        options.agent_id = load_or_create_agent_id(data_dir_);
+        options.host = collector_options_.host_name.empty() ? Poco::Environment::nodeName()
+                                                            : collector_options_.host_name;
+        // The URI may carry a password: log where, never the whole string.
+        log.information("forwarding to PostgreSQL as agent %s (host %s)", options.agent_id, options.host);
+        return std::make_unique<Shipper>(options, log);
+    }
+
     /// Settles the token: --token, else $TRAINSCOPE_TOKEN, else a new one; none with
     /// --auth=none, which only a loopback bind may have. False (logged) if it cannot be.
     bool choose_token(Poco::Logger& log) {
@@ -340,6 +371,7 @@ private:
     std::string name_space_;
     std::string web_dir_;
     std::string plugins_dir_ = TRAINSCOPE_PLUGIN_DIR;
+    std::string postgres_;
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
     bool print_url_ = false;

@@ -34,7 +34,7 @@ struct Collector::Attached {
 };
 
 Collector::Collector(Store& store, CollectorOptions options, Poco::Logger& log)
-    : store_(store), options_(std::move(options)), log_(log), host_(Poco::Environment::nodeName()) {}
+    : store_(store), options_(std::move(options)), log_(log), host_(options_.host_name.empty() ? Poco::Environment::nodeName() : options_.host_name) {}
 
 Collector::~Collector() { stop(); }
 

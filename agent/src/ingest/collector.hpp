@@ -63,6 +63,8 @@ struct CollectorOptions {
     std::int64_t max_db_bytes = 0;
     /// How often retention is checked (and once at start).
     std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
+    /// The host stored with runs (--host-name); empty: this machine's node name.
+    std::string host_name;
 };
 
 /// The trainer process behind one attached segment (a rank of a live run on this host).

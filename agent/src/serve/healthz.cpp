@@ -3,6 +3,8 @@
 // storage outage, so a liveness probe must not restart it. "storage" says how the store is:
 // {"ok": true, "waiting_points": N} or, while commits fail (disk full, I/O error),
 // {"ok": false, "error": "...", "waiting_points": N, "outage_s": S}. Nothing about runs.
+// With --postgres, "forwarding" says the same of shipping (forward/forward_report.hpp).
+#include "forward/forward_report.hpp"
 #include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
 #include "serve/json_out.hpp"
@@ -33,6 +35,7 @@ std::string healthz_json(const AgentContext& ctx) {
         w.Uint64(s.waiting_points);
         w.EndObject();
     }
+    if (ctx.forward) write_forward_health(w, *ctx.forward);
     w.EndObject();
     return buffer.GetString();
 }

@@ -19,6 +19,7 @@ namespace trainscope::agent {
 
 class Collector;
 class PluginHost;
+class Shipper;
 class RequestGate;
 class AccessCheck;
 
@@ -29,6 +30,7 @@ struct AgentContext {
     std::string web_dir;       ///< holds static/ and node_modules/
     Collector* collector = nullptr;
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
+    const Shipper* forward = nullptr;  ///< forwarding to PostgreSQL (--postgres); null: none
     const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
     const AccessCheck* access = nullptr;  ///< the token check after the gate; null: none
     /// Serves /ws; null until a hub is attached.

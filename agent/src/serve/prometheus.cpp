@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "forward/forward_report.hpp"
 #include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
 #include "store/queries.hpp"
@@ -61,6 +62,7 @@ void write_agent_counters(const AgentContext& ctx, std::ostream& out) {
                "# TYPE trainscope_storage_waiting_points gauge\n"
             << "trainscope_storage_waiting_points " << storage.waiting_points << "\n";
     }
+    if (ctx.forward) write_forward_metrics(out, *ctx.forward);
     if (ctx.websocket_clients)
         out << "# HELP trainscope_websocket_clients Connected dashboard clients.\n"
                "# TYPE trainscope_websocket_clients gauge\n"

@@ -643,7 +643,10 @@ setInterval(() => {
 }, 2000);
 
 // Whether the agent can store (a full disk): /healthz, polled, shown in the status bar.
-watchStorage((storage) => statusBar.showStorage(storage));
+watchStorage((storage, forwarding) => {
+  statusBar.showStorage(storage);
+  statusBar.showForwarding(forwarding);
+});
 
 // ---- start ----
 

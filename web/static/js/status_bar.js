@@ -3,6 +3,9 @@
 // dropped (a full ring), the newest step, the live point rate, and whether the agent can store.
 import { formatAge, formatBytes, formatCount } from './format.js';
 
+// Below this many points behind, a healthy agent is just between two batches: not worth a word.
+const FORWARD_BACKLOG = 50000;
+
 export class StatusBar {
   /** @param root element holding [data-field=...] children */
   constructor(root) {
@@ -34,6 +37,23 @@ export class StatusBar {
     const what = /full/i.test(storage.error || '') ? 'storage full' : 'storage failing';
     this.set('storage', `${what}: ${formatCount(Number(storage.waiting_points) || 0)} points waiting`, { warn: 'true' });
     el.parentElement.title = storage.error || '';
+  }
+
+  /**
+   * Shipping to PostgreSQL (an agent started with --postgres), from /healthz: "forwarding N
+   * points behind" while shipping fails (a warning; the points wait in the local store) or
+   * while a backlog of more than FORWARD_BACKLOG points drains; hidden otherwise.
+   * @param forwarding {ok, error, behind_points} or null (no --postgres, or unknown)
+   */
+  showForwarding(forwarding) {
+    const el = this.fields.forwarding;
+    if (!el) return;
+    const behind = forwarding ? Number(forwarding.behind_points) || 0 : 0;
+    const failing = Boolean(forwarding && forwarding.ok === false);
+    el.parentElement.hidden = !(failing || behind > FORWARD_BACKLOG);
+    if (el.parentElement.hidden) return;
+    this.set('forwarding', `forwarding ${formatCount(behind)} points behind`, { warn: failing ? 'true' : 'false' });
+    el.parentElement.title = failing ? forwarding.error || '' : '';
   }
 
   /** Counts live points for the rate display. */

@@ -12,9 +12,9 @@ export function watchStorage(show, intervalMs = STORAGE_POLL_MS) {
   async function poll() {
     try {
       const body = await getJson('/healthz');
-      if (!stopped) show(body && body.storage ? body.storage : null);
+      if (!stopped) show(body && body.storage ? body.storage : null, body && body.forwarding ? body.forwarding : null);
     } catch {
-      if (!stopped) show(null);  // agent unreachable: the connection badge says so
+      if (!stopped) show(null, null);  // agent unreachable: the connection badge says so
     }
     if (!stopped) timer = setTimeout(poll, intervalMs);
   }
