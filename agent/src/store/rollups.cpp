@@ -111,6 +111,7 @@ void RollupWriter::flush() {
             Cached& c = cached(Key{key.first, level, key.second >> (level - kFinest)});
             c.bucket.merge(delta);
             c.dirty = true;
+            c.used = flushes_;
         }
     pending_.clear();
     last_pending_ = nullptr;
@@ -133,8 +134,10 @@ void RollupWriter::flush() {
         auto next = std::next(it);
         bool newest = next == cache_.end() || std::get<0>(next->first) != std::get<0>(key) ||
                       std::get<1>(next->first) != std::get<1>(key);
-        it = newest ? next : cache_.erase(it);
+        bool recent = flushes_ - c.used < kKeepFlushes;
+        it = newest && recent ? next : cache_.erase(it);
     }
+    ++flushes_;
 }
 
 void RollupWriter::discard() {

@@ -53,6 +53,7 @@ private:
     struct Cached {
         EnvelopeBucket bucket;
         bool dirty = false;
+        std::uint64_t used = 0;  ///< the flush that last touched it
     };
     Cached& cached(const Key& key);
     Db& db_;
@@ -62,8 +63,12 @@ private:
     std::map<std::pair<std::int64_t, std::int64_t>, EnvelopeBucket> pending_;
     EnvelopeBucket* last_pending_ = nullptr;
     std::pair<std::int64_t, std::int64_t> last_pending_key_{-1, 0};
-    /// Buckets read or written: after a flush, only each (series, level)'s newest stays.
+    /// Buckets read or written: after a flush, only each (series, level)'s newest stays, and
+    /// only while its series was touched in the last kKeepFlushes flushes (a finished run's
+    /// series leave memory).
     std::map<Key, Cached> cache_;
+    std::uint64_t flushes_ = 0;
+    static constexpr std::uint64_t kKeepFlushes = 256;
 };
 
 }  // namespace trainscope::agent
