@@ -50,10 +50,11 @@ async function main() {
       rest_ms.push(Date.now() - t0);
       if (!body.downsampled || body.total !== 10000000) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
 
-      t0 = Date.now();
+      // From the navigation's start (performance.now() in the page: a new browser context's
+      // own start-up is not the page's), polled every animation frame.
       const page = await h.openPage(browser, agent.pageUrl(`/?run=${SESSION}`));
       await h.waitForRunLoaded(page, SESSION, 30000);
-      page_ms.push(Date.now() - t0);
+      page_ms.push(Math.round(await page.evaluate(() => performance.now())));
       if (page.errors.length) throw new Error(page.errors.join('; '));
       await page.context().close();
     }
@@ -64,7 +65,7 @@ async function main() {
   }
   const first = median(page_ms);
   console.log(`Summary: first chart of a 10 M-point series (${rounds} rounds, load ${os.loadavg()[0].toFixed(1)})`);
-  console.log(`  page open -> chart drawn:    median ${first} ms (${page_ms.join(', ')})`);
+  console.log(`  navigation -> chart drawn:   median ${first} ms (${page_ms.join(', ')})`);
   console.log(`  the series request alone:    median ${median(rest_ms)} ms (${rest_ms.join(', ')})`);
   console.log(`Goal: first chart <= ${GOAL_MS} ms: ${first <= GOAL_MS ? 'PASS' : 'MISS'}`);
   console.log(`RESULT first_chart_ms ${first}`);
