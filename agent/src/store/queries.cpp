@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "store/downsample.hpp"
 #include "store/rollup_query.hpp"
@@ -214,6 +215,9 @@ SeriesResult Queries::series(const SeriesRequest& req,
         };
         seq_from = first_seq([&](std::int64_t step) { return step >= req.from; });
         seq_to = first_seq([&](std::int64_t step) { return step > req.to; }) - 1;
+    } else if (narrower && envelope_lo <= envelope_hi) {
+        // Steps out of order: the rollup buckets over the range know the seqs of its points.
+        std::tie(seq_from, seq_to) = rollup_seq_span(db_, series, envelope_lo, envelope_hi);
     }
 
     // A range that covers the whole series (the chart's default request) takes the count and

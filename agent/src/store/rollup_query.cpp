@@ -84,4 +84,19 @@ std::int64_t add_from_rollups(Db& db, std::int64_t series_id, std::int64_t lo, s
     return cover.total();
 }
 
+std::pair<std::int64_t, std::int64_t> rollup_seq_span(Db& db, std::int64_t series_id, std::int64_t lo,
+                                                      std::int64_t hi) {
+    // The finest level with at most 512 buckets over the range: few rows, a tight span.
+    int level = kRollupLevels.back();
+    for (int l : kRollupLevels)
+        if ((Wide(hi) >> l) - (Wide(lo) >> l) < 512) {
+            level = l;
+            break;
+        }
+    Stmt span(db, "SELECT MIN(seq_lo), MAX(seq_hi) FROM rollups WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?");
+    span.bind(1, series_id).bind(2, level).bind(3, lo >> level).bind(4, hi >> level);
+    if (!span.step() || span.is_null(0)) return {1, 0};
+    return {span.int64(0), span.int64(1)};
+}
+
 }  // namespace trainscope::agent

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "store/downsample.hpp"
 #include "store/sqlite.hpp"
@@ -15,5 +16,11 @@ namespace trainscope::agent {
 /// buckets). Returns how many points that is. Call inside a read transaction.
 std::int64_t add_from_rollups(Db& db, std::int64_t series_id, std::int64_t lo, std::int64_t hi,
                               MinMaxBuckets& buckets);
+
+/// A seq span holding every point of the series with a step in [lo, hi] (and maybe others),
+/// from the rollup buckets over the range: what bounds a read of an out-of-order series,
+/// which cannot binary-search its steps. {1, 0} (empty) if the range has no points.
+std::pair<std::int64_t, std::int64_t> rollup_seq_span(Db& db, std::int64_t series_id, std::int64_t lo,
+                                                      std::int64_t hi);
 
 }  // namespace trainscope::agent
