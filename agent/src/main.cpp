@@ -83,6 +83,7 @@ protected:
         add("auth", "MODE", "'token' (default) or 'none': no token at all, loopback binds only");
         add("plugins-dir", "DIR", "load every plugin library here (default: the built plugins; '' for none)");
         add("retain-days", "N", "delete ended runs whose last activity is older than N days (checked at start and hourly)");
+        add("metrics-keep-ended", "SECONDS", "how long /metrics keeps a run's series after it ended (default 900)");
         add("max-db-size", "SIZE", "delete the oldest ended runs while the database is larger, e.g. 20G, 500M (checked at start and hourly)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
                               .required(false).repeatable(true).argument("NAME")
@@ -109,6 +110,11 @@ protected:
             auto d = parse_int(value);
             if (!d || *d < 1 || *d > 100'000) throw Poco::InvalidArgumentException("--retain-days wants a number of days >= 1, got " + value);
             collector_options_.retain_days = static_cast<int>(*d);
+        } else if (name == "metrics-keep-ended") {
+            auto s = parse_int(value);
+            if (!s || *s < 0 || *s > 365LL * 86'400)
+                throw Poco::InvalidArgumentException("--metrics-keep-ended wants seconds (0 to a year), got " + value);
+            metrics_keep_ended_s_ = static_cast<double>(*s);
         } else if (name == "max-db-size") {
             auto bytes = parse_size(value);
             if (!bytes || *bytes < (1 << 20))
@@ -211,6 +217,12 @@ protected:
                                        const std::string& text) {
                 collector.inject_event(session, kind, text);
             };
+            sinks.processes = [&collector](const std::string& session) {
+                std::vector<plugin::RunProcess> out;
+                for (const LiveProducer& p : collector.live_producers(session))
+                    out.push_back(plugin::RunProcess{p.pid, p.rank, p.start_time});
+                return out;
+            };
             PluginHostOptions plugin_options;
             plugin_options.db_path = db_path;
             plugin_options.settings = plugin_settings_;
@@ -233,6 +245,7 @@ protected:
             ctx.plugins = &plugins;
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
+            ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
             gate_options_.bind = bind_;
             RequestGate gate(gate_options_, log);
             ctx.gate = &gate;
@@ -331,6 +344,7 @@ private:
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
     bool print_url_ = false;
+    double metrics_keep_ended_s_ = 900;
     std::string token_;
     bool auth_none_ = false;
 };

@@ -176,8 +176,15 @@ function newToken() {
 }
 
 class Agent {
-  constructor({ namespace, dataDir, runtimeDir, port = 0, token = newToken() }) {
+  constructor({ namespace, dataDir, runtimeDir, port = 0, token = newToken(), extraArgs = [] }) {
     this.namespace = namespace;
+    /**
+     * More command-line arguments, e.g. --plugin-option=system.nvml_library=PATH. The system
+     * plugin is off unless they turn it on (--plugin-option=system.enabled=true): it adds a
+     * point per second per series to every run that lives a second or two, which would
+     * change what the other tests count and chart.
+     */
+    this.extraArgs = ['--plugin-option=system.enabled=false', ...extraArgs];
     // The agent's access token, passed as --token=: assign a new one before start() to
     // restart the agent as if it had made a fresh token.
     this.token = token;
@@ -221,7 +228,7 @@ class Agent {
   /** Starts (or restarts, on the same port, namespace and data dir) the agent. */
   async start() {
     const args = [`--port=${this.port}`, `--namespace=${this.namespace}`, `--data-dir=${this.dataDir}`,
-      `--web-dir=${webDir}`, `--token=${this.token}`];
+      `--web-dir=${webDir}`, `--token=${this.token}`, ...this.extraArgs];
     // TRAINSCOPE_TOKEN from the caller's environment must not matter: --token wins anyway.
     this.process = spawnChild(agentBin, args, { XDG_RUNTIME_DIR: this.runtimeDir });
     // "trainscope-agent listening on http://127.0.0.1:PORT/?token=TOKEN"
@@ -291,6 +298,7 @@ async function startAgent(options = {}) {
     runtimeDir: options.runtimeDir || tempDir('tsweb-run-'),
     port: options.port || 0,
     token: options.token || newToken(),
+    extraArgs: options.extraArgs || [],
   });
   return agent.start();
 }

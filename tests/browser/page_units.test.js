@@ -161,3 +161,38 @@ test('smoothing: the debiased EMA (first value kept, constant series unchanged),
   assert.equal(parseSmoothing('x'), null);
   assert.equal(parseSmoothing(''), null);
 });
+
+test('x axis: modes parsed, durations and clock labels, round time ticks, a time range mapped to steps', async () => {
+  const x = await webModule('x_axis.js');
+  assert.equal(x.parseXAxis('Relative'), 'relative');
+  assert.equal(x.parseXAxis('time'), null);
+  assert.equal(x.formatDuration(0), '0:00:00');
+  assert.equal(x.formatDuration(30000), '0:00:30');
+  assert.equal(x.formatDuration(3723000), '1:02:03');
+  assert.equal(x.formatDuration(1500, 500), '0:00:01.5');
+  assert.equal(x.formatDuration((3 * 24 + 4) * 3600000), '3d 4h');
+  assert.equal(x.formatDuration(-30000), '-0:00:30');
+  const noon = new Date(2026, 11, 5, 12, 0, 0).getTime();
+  assert.equal(x.formatClock(noon + 30000, { step: 10000 }), '12:00:30');
+  assert.equal(x.formatClock(noon, { step: 3600000, withDate: true }), 'Dec 5 12:00');
+  assert.equal(x.spansDays(noon, noon + 86400000), true);
+  assert.equal(x.spansDays(noon, noon + 3600000), false);
+  // Relative ticks: whole 30 s over 5 minutes; wall ticks on whole local minutes.
+  const rel = x.timeTicks(0, 300000, 'relative', 10);
+  assert.equal(rel.step, 30000);
+  assert.deepEqual(rel.values.slice(0, 3), [0, 30000, 60000]);
+  const wall = x.timeTicks(noon + 7000, noon + 3 * 3600000, 'wall', 8);
+  assert.equal(wall.step, 30 * 60000);
+  assert.ok(wall.values.every((v) => new Date(v).getMinutes() % 30 === 0 && new Date(v).getSeconds() === 0));
+  // Points of a run 1 step per 10 ms, held decimated, plus a sparse validation series.
+  const points = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90].map((s) => ({ x: s, t: 5000 + s * 10, y: 1 }));
+  const val = [0, 50].map((s) => ({ x: s, t: 5000 + s * 10, y: 1 }));
+  assert.equal(x.originOf([{ points }, { points: val }]), 5000);
+  // 300-500 ms after the first point: steps 30-50 held inside, 20 and 60 around them.
+  assert.deepEqual(x.stepRangeForTimes({ from: 300, to: 500 }, [{ points: val }, { points }], 'relative', 5000),
+    { from: 20, to: 60 });
+  // Between two held points.
+  assert.deepEqual(x.stepRangeForTimes({ from: 5312, to: 5318 }, [{ points }], 'wall', 0), { from: 30, to: 40 });
+  const mapped = x.mapPoints([{ x: 7, t: 9000, y: 2, seq: 3 }, { x: 8, t: 8000, y: 1, seq: 4 }], 'relative', 8000);
+  assert.deepEqual(mapped.map((p) => [p.x, p.step]), [[0, 8], [1000, 7]], 'sorted by time, each keeps its step');
+});

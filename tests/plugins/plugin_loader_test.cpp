@@ -148,7 +148,7 @@ TEST_P(RefusedPluginTest, IsRefusedWithOneLogLineNamingIt) {
 
 INSTANTIATE_TEST_SUITE_P(
     BadLibraries, RefusedPluginTest,
-    ::testing::Values(Refusal{"wrong_abi", "ABI version 999, expected 1"},
+    ::testing::Values(Refusal{"wrong_abi", "ABI version 999, expected 2"},
                       Refusal{"wrong_size", "descriptor size"},
                       Refusal{"no_entry", "no trainscope_plugin_descriptor() entry point"},
                       Refusal{"not_a_library", "not a loadable library"},

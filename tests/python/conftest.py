@@ -101,7 +101,10 @@ class Agent:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [str(AGENT_BIN), "--port=0", f"--namespace={namespace}", f"--data-dir={data_dir}",
-             f"--token={self.token}"],
+             f"--token={self.token}",
+             # No system metrics: they would add points to any run that lives a second or
+             # two, and these tests compare what the trainer logged with what is stored.
+             "--plugin-option=system.enabled=false"],
             stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self.process.pid
         self.page_url = self._read_url()

@@ -5,6 +5,7 @@
 // a stale time. The segment says which clock it used.
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -105,6 +106,31 @@ TEST_F(TimestampTest, AnchorIsTheRunsStartTime) {
     ASSERT_TRUE(reader);
     EXPECT_GE(reader->identity().anchor_unix_ns, before);
     EXPECT_LE(reader->identity().anchor_unix_ns, after);
+}
+
+TEST_F(TimestampTest, LogAtKeepsTheCallersTime) {
+    // An older log replayed: its points keep their own times, 30 s and more in the past,
+    // whichever lane the logging thread writes.
+    trainscope::Run run("clock", options(64));
+    Metric m = run.metric("loss");
+    const auto base =
+        std::chrono::system_clock::time_point(std::chrono::nanoseconds(1'700'000'000'123'456'789));
+    ASSERT_EQ(m.log_at(0, 1.0, base), LogStatus::ok);
+    std::thread other(
+        [&] { EXPECT_EQ(m.log_at(1, 2.0, base + std::chrono::seconds(30)), LogStatus::ok); });
+    other.join();
+    ASSERT_EQ(m.log(2, 3.0), LogStatus::ok);  // the clock again
+    auto reader = open_reader();
+    ASSERT_TRUE(reader);
+    std::vector<agent::Record> got;
+    RingConsumer(*reader).drain(got);
+    ASSERT_EQ(got.size(), 3u);
+    std::sort(got.begin(), got.end(),
+              [](const agent::Record& a, const agent::Record& b) { return a.step < b.step; });
+    EXPECT_EQ(got[0].unix_ns, 1'700'000'000'123'456'789);
+    EXPECT_EQ(got[1].unix_ns, 1'700'000'030'123'456'789);
+    EXPECT_GT(got[2].unix_ns, system_ns() - 60'000'000'000) << "log() still reads the clock";
+    EXPECT_EQ(Metric().log_at(0, 1.0, base), LogStatus::disabled);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 //               [--crash] [--hold_ms MS] [--start_step S0] [--config JSON] [--model_info JSON]
 //               [--loss_only [--rise_at S] [--nan_at S]] [--start_at UNIX_MS]
 //               [--value_offset V] [--finish_when PATH] [--series NAME:V0,V1,...]...
+//               [--time_shift_ms MS]
 // --rate R: points per second per thread (0: as fast as possible).
 // --crash: _exit(0) without finishing (as a killed trainer would leave it).
 // --loss_only: log one series "train/loss" (and "val/loss" every 100 steps) with a decaying
@@ -17,6 +18,8 @@
 //   then finish: a test decides when this trainer ends.
 // --series NAME:V0,V1,...: also log series NAME (any text, split at the last ':') with
 //   value Vi at step i; values as strtod reads them (-1.5, nan, inf, -inf).
+// --time_shift_ms MS: stamp every point MS ms later than the clock says (negative: earlier),
+//   through Metric::log_at: runs whose points lie seconds apart without waiting for them.
 // Prints "session <id>" first and "done <dropped>" last, on stdout.
 #include <trainscope/trainscope.hpp>
 
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
     long hold_ms = 0;
     long long start_at_ms = 0;
     double value_offset = 0;
+    long long time_shift_ms = 0;
     std::string finish_when;
     std::vector<std::string> series;
     bool crash = false, loss_only = false;
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
         else if (flag == "--value_offset") value_offset = std::atof(next());
         else if (flag == "--finish_when") finish_when = next();
         else if (flag == "--series") series.push_back(next());
+        else if (flag == "--time_shift_ms") time_shift_ms = std::atoll(next());
         else { std::fprintf(stderr, "unknown flag %s\n", flag.c_str()); return 2; }
     }
 
@@ -80,6 +85,12 @@ int main(int argc, char** argv) {
     if (!config.empty()) run.set_config(config);
     if (!model_info.empty()) run.set_model_info(model_info);
 
+    // Every point goes through here: the clock's time, or that time shifted (--time_shift_ms).
+    auto put = [time_shift_ms](const trainscope::Metric& m, std::int64_t step, double value) {
+        if (time_shift_ms == 0) return m.log(step, value);
+        auto when = std::chrono::system_clock::now() + std::chrono::milliseconds(time_shift_ms);
+        return m.log_at(step, value, when);
+    };
     auto worker = [&](long t) {
         std::vector<trainscope::Metric> handles;
         if (loss_only) handles.push_back(run.metric("train/loss"));
@@ -98,11 +109,11 @@ int main(int argc, char** argv) {
                 double loss = 2.0 * std::exp(-x / 2000.0) + 0.3 + 0.05 * std::sin(x / 7.0);
                 if (rise_at >= 0 && s > rise_at) loss += 0.002 * static_cast<double>(s - rise_at);
                 if (nan_at >= 0 && s >= nan_at) loss = std::nan("");
-                handles[0].log(s, loss);
-                if (s % 100 == 0) val.log(s, 2.1 * std::exp(-x / 2000.0) + 0.35);
+                put(handles[0], s, loss);
+                if (s % 100 == 0) put(val, s, 2.1 * std::exp(-x / 2000.0) + 0.35);
             } else {
                 for (long m = 0; m < metrics; ++m)
-                    handles[static_cast<std::size_t>(m)].log(s, static_cast<double>(s) * 0.5 + static_cast<double>(t) * 1000 + static_cast<double>(m) + value_offset);
+                    put(handles[static_cast<std::size_t>(m)], s, static_cast<double>(s) * 0.5 + static_cast<double>(t) * 1000 + static_cast<double>(m) + value_offset);
             }
         }
     };
@@ -118,7 +129,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "--series %s: bad value at %s\n", spec.c_str(), p);
                 return 2;
             }
-            metric.log(step, value);
+            put(metric, step, value);
             if (*end == '\0') break;
             p = end + 1;
         }

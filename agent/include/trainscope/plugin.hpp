@@ -30,8 +30,8 @@
 namespace trainscope::plugin {
 inline namespace v1 {
 
-/// Bumped whenever anything in this header changes shape.
-constexpr std::uint32_t kAbiVersion = 1;
+/// Bumped whenever anything in this header changes shape (2: Host::run_processes).
+constexpr std::uint32_t kAbiVersion = 2;
 
 /// One stored point. t_ms is Unix milliseconds; value may be NaN or infinite.
 struct Point {
@@ -57,6 +57,15 @@ struct Alert {
     std::string metric;    ///< the series it concerns, may be empty
     std::int64_t step = 0; ///< where it happened
     std::string message;   ///< one human sentence
+};
+
+/// A trainer process of a live run on this host: one rank's segment.
+struct RunProcess {
+    std::int64_t pid;
+    int rank;
+    /// The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), as
+    /// its segment says. Pids are reused: compare it before trusting anything read for pid.
+    std::uint64_t start_time;
 };
 
 /// A request under a route the plugin claimed. Segments are percent-decoded.
@@ -99,6 +108,10 @@ public:
         const std::function<void(std::string_view metric, int rank, const Point&)>& fn) = 0;
     /// Logs one line, prefixed with the plugin's name. level: "info", "warning", "error".
     virtual void log(std::string_view level, std::string_view message) = 0;
+    /// The trainer processes of a run that write to this host's agent now (one per attached
+    /// segment); empty for an ended or unknown run. A process that just died may still be
+    /// listed until its segment is drained.
+    virtual std::vector<RunProcess> run_processes(std::string_view session_id) = 0;
 };
 
 /// A plugin instance. Override what you need.

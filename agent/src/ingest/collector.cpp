@@ -49,6 +49,12 @@ void Collector::stop() {
     removals_.clear();
 }
 
+std::vector<LiveProducer> Collector::live_producers(const std::string& session_id) const {
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    auto it = live_.find(session_id);
+    return it == live_.end() ? std::vector<LiveProducer>{} : it->second;
+}
+
 std::map<std::string, std::uint64_t> Collector::live_dropped() const {
     std::lock_guard<std::mutex> lock(dropped_mutex_);
     return dropped_;
@@ -198,6 +204,11 @@ void Collector::attach(const std::string& name, std::uint64_t inode) {
     log_.information("attached segment %s (run %s, rank %d, pid %d, %s lanes), %s records already stored",
                      name, a->session_id, a->rank, static_cast<int>(a->key.pid),
                      std::to_string(lanes), std::to_string(resumed));
+    {
+        std::lock_guard<std::mutex> lock(live_mutex_);
+        live_[a->session_id].push_back(
+            LiveProducer{a->key.pid, a->rank, static_cast<std::uint64_t>(a->key.start_time)});
+    }
     attached_.push_back(std::move(a));
     if (new_session) notify_run("run_started", attached_.back()->session_id);
 }
@@ -406,6 +417,7 @@ void Collector::release_committed(Attached& a) {
 
 void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) {
     for (auto& a : closing) {
+        forget_live(*a);
         if (!a->damage.empty()) {
             // Its memory is gone: no read positions to hand back. The file is left as found
             // (someone else truncated it) and not attached again while its name exists.
@@ -437,6 +449,20 @@ void Collector::close_finished(std::vector<std::unique_ptr<Attached>>& closing) 
             notify_run("run_ended", a->session_id);
         }
     }
+}
+
+void Collector::forget_live(const Attached& a) {
+    std::lock_guard<std::mutex> lock(live_mutex_);
+    auto it = live_.find(a.session_id);
+    if (it == live_.end()) return;
+    auto& list = it->second;
+    list.erase(std::remove_if(list.begin(), list.end(),
+                              [&](const LiveProducer& p) {
+                                  return p.pid == a.key.pid && p.rank == a.rank &&
+                                         p.start_time == static_cast<std::uint64_t>(a.key.start_time);
+                              }),
+               list.end());
+    if (list.empty()) live_.erase(it);
 }
 
 void Collector::notify_run(const std::string& kind, const std::string& session_id) {

@@ -65,6 +65,13 @@ struct CollectorOptions {
     std::chrono::milliseconds retention_interval{std::chrono::hours(1)};
 };
 
+/// The trainer process behind one attached segment (a rank of a live run on this host).
+struct LiveProducer {
+    std::int64_t pid;
+    int rank;
+    std::uint64_t start_time;  ///< clock ticks since boot (/proc/<pid>/stat field 22), from the segment
+};
+
 /// What became of a request to delete a run.
 enum class RemoveOutcome { removed, unknown, live, store_failed };
 
@@ -101,6 +108,10 @@ public:
     /// Records dropped by producers (ring full), per session, for live runs.
     std::map<std::string, std::uint64_t> live_dropped() const;
 
+    /// The producers of a run attached now, until their segment is stored and removed (a
+    /// producer that just died may still be listed: check its start time). Thread-safe.
+    std::vector<LiveProducer> live_producers(const std::string& session_id) const;
+
     /// Deletes a run on the collector thread (the database's one writer), between passes.
     /// A run with a live producer is refused (RemoveOutcome::live). Thread-safe.
     std::future<RemoveOutcome> remove_run(const std::string& session_id);
@@ -133,6 +144,8 @@ private:
     void end_producer(std::unique_ptr<Attached>& ap, bool finished, CommitBatch& batch,
                       std::vector<std::unique_ptr<Attached>>& closing);
     void close_finished(std::vector<std::unique_ptr<Attached>>& closing);
+    /// Drops a closed producer from live_ (what live_producers() answers).
+    void forget_live(const Attached& a);
     /// After a commit: hands each lane's newly stored slots back to the producer.
     void release_committed(Attached& a);
     /// After a failed commit (or a store error before it): forgets everything read since the
@@ -162,6 +175,8 @@ private:
     StorageOutage outage_;
     mutable std::mutex dropped_mutex_;
     std::map<std::string, std::uint64_t> dropped_;
+    mutable std::mutex live_mutex_;
+    std::map<std::string, std::vector<LiveProducer>> live_;  ///< session -> attached producers
     struct Injected {
         std::string session, name;
         std::int64_t step;

@@ -82,6 +82,11 @@ bool HostServices::for_each_point(std::string_view session,
     return true;
 }
 
+std::vector<plugin::RunProcess> HostServices::run_processes(std::string_view session) {
+    if (!host_.sinks_.processes) return {};
+    return host_.sinks_.processes(std::string(session));
+}
+
 void HostServices::log(std::string_view level, std::string_view message) {
     std::string text = "plugin " + name_ + ": " + std::string(message);
     if (level == "error") host_.log_.error(text);

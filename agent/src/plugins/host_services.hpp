@@ -28,6 +28,7 @@ public:
     bool for_each_point(std::string_view session,
                         const std::function<void(std::string_view, int, const plugin::Point&)>& fn) override;
     void log(std::string_view level, std::string_view message) override;
+    std::vector<plugin::RunProcess> run_processes(std::string_view session) override;
 
 private:
     PluginHost& host_;

@@ -39,6 +39,8 @@ struct PluginSinks {
     std::function<void(const std::string& session, const std::string& json)> broadcast;
     /// An event to keep with the run (alerts are kept as kind "alert").
     std::function<void(const std::string& session, const std::string& kind, const std::string& text)> event;
+    /// The trainer processes of a live run on this host (null: none known).
+    std::function<std::vector<plugin::RunProcess>(const std::string& session)> processes;
 };
 
 struct PluginHostOptions {

@@ -35,7 +35,13 @@ struct AgentContext {
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
     /// Connected WebSocket clients, for /metrics.
     std::function<std::size_t()> websocket_clients;
+    /// /metrics keeps a run's series this long after it ended (--metrics-keep-ended).
+    double metrics_keep_ended_s = 900;
 };
+
+/// At most this many trainscope_metric_last series in one /metrics answer: Prometheus
+/// stores every series it sees, so a run with many metrics must not flood it.
+inline constexpr std::size_t kMaxExposedSeries = 10'000;
 
 class RouteTable;
 

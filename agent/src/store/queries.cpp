@@ -89,6 +89,31 @@ Queries::RunPage Queries::run_page(const RunFilter& f) {
     return page;
 }
 
+std::vector<RunInfo> Queries::runs_active_since(double since_ms) {
+    Stmt q(db_, (std::string(kRunColumns) +
+                 " WHERE r.status = 'running' OR COALESCE(r.ended_ms, r.last_ms, r.started_ms) >= ?"
+                 " ORDER BY r.started_ms DESC")
+                    .c_str());
+    q.bind(1, since_ms);
+    std::vector<RunInfo> out;
+    while (q.step()) out.push_back(read_run(q));
+    return out;
+}
+
+std::vector<Queries::LatestValue> Queries::latest_values(const std::string& session_id,
+                                                         std::int64_t limit) {
+    // MAX(seq) over the (series_id, seq) primary key is a seek to the last entry, not a scan.
+    Stmt q(db_,
+           "SELECT s.name, s.rank, p.step, p.value FROM series s JOIN points p ON p.series_id = s.id"
+           " AND p.seq = (SELECT MAX(seq) FROM points WHERE series_id = s.id)"
+           " WHERE s.session_id = ? ORDER BY s.name, s.rank LIMIT ?");
+    q.bind(1, session_id).bind(2, limit);
+    std::vector<LatestValue> out;
+    while (q.step())
+        out.push_back({std::string(q.text(0)), static_cast<int>(q.int64(1)), q.int64(2), value_of(q, 3)});
+    return out;
+}
+
 std::optional<RunInfo> Queries::run(const std::string& session_id) {
     Stmt q(db_, (std::string(kRunColumns) + " WHERE r.session_id=?").c_str());
     q.bind(1, session_id);

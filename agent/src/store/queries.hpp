@@ -61,6 +61,20 @@ public:
     RunPage run_page(const RunFilter& filter);
 
     std::optional<RunInfo> run(const std::string& session_id);
+    /// Runs still running, or whose last activity (end, newest point or start) is at or after
+    /// `since_ms`: what /metrics exposes, so ended runs leave the exposition. Newest first,
+    /// without ranks and metrics.
+    std::vector<RunInfo> runs_active_since(double since_ms);
+
+    /// The newest point (highest seq) of each series of a run: one index lookup per series.
+    struct LatestValue {
+        std::string metric;
+        int rank = 0;
+        std::int64_t step = 0;
+        double value = 0;  ///< NaN for a NaN point
+    };
+    /// At most `limit` series, in (metric, rank) order.
+    std::vector<LatestValue> latest_values(const std::string& session_id, std::int64_t limit);
     /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
     std::optional<std::int64_t> last_seq(const std::string& session_id);
     /// The newest run's id, if any.

@@ -14,6 +14,7 @@
 // member throws; failures are reported once on stderr and logging becomes a no-op.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -40,6 +41,15 @@ public:
     LogStatus log(std::int64_t step, double value) const noexcept {
         if (!ring_.lanes) return LogStatus::disabled;
         return detail::push(ring_, id_, step, value);
+    }
+    /// Append (step, value) stamped with `wall_time` instead of the clock: for points whose
+    /// time is known already (replaying an older log), as TensorBoard's `walltime` argument.
+    LogStatus log_at(std::int64_t step, double value,
+                     std::chrono::system_clock::time_point wall_time) const noexcept {
+        if (!ring_.lanes) return LogStatus::disabled;
+        auto ns =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(wall_time.time_since_epoch());
+        return detail::push_at(ring_, id_, step, value, static_cast<std::int64_t>(ns.count()));
     }
     bool valid() const noexcept { return ring_.lanes != nullptr; }
 
@@ -112,6 +122,9 @@ private:
 class Metric {
 public:
     LogStatus log(std::int64_t, double) const noexcept { return LogStatus::disabled; }
+    LogStatus log_at(std::int64_t, double, std::chrono::system_clock::time_point) const noexcept {
+        return LogStatus::disabled;
+    }
     bool valid() const noexcept { return false; }
 };
 class Run {

@@ -128,7 +128,7 @@ export class AlertCenter extends EventTarget {
       seen.add(id);
       const { rank } = parseTrendKey(a.metric || '');
       const label = `${MARKER_LABEL[a.kind] || a.kind}${rank ? ` [r${rank}]` : ''} · ${formatCount(a.step)}`;
-      out.push({ step: a.step, severity: a.severity === 'critical' ? 'critical' : 'warning', label, kind: a.kind });
+      out.push({ step: a.step, t: a.t_ms, severity: a.severity === 'critical' ? 'critical' : 'warning', label, kind: a.kind });
     }
     return out;
   }

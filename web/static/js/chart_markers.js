@@ -3,9 +3,11 @@
 // stretch of non-finite points. NaN and Inf arrive as null and would otherwise be only a gap
 // in the line, easy to miss.
 //
-// The host sets `chart.$tsMarkers = [{step, severity, label}]`; what was drawn last (only
-// what falls inside the visible range) is kept in `chart.$tsMarkersDrawn` for tests:
-// {alerts: [{step, severity, label, px}], nanSpans: [{from, to, px, metric}]}.
+// The host sets `chart.$tsMarkers = [{step, severity, label, x?}]` (x: where on the x axis,
+// when it is not the step: a time axis); what was drawn last (only what falls inside the
+// visible range) is kept in `chart.$tsMarkersDrawn` for tests:
+// {alerts: [{step, x, severity, label, px}], nanSpans: [{from, to, px, metric}]} (from/to in
+// axis units).
 
 const COLORS = {
   critical: { line: '#ff6b6b', fill: 'rgba(255, 107, 107, 0.16)', text: '#ffc9c9' },
@@ -17,7 +19,7 @@ const NAN_EDGE = 'rgba(255, 107, 107, 0.75)';
 const LABEL_HEIGHT = 17;
 const LABEL_ROWS = 3;
 
-/** Stretches of null (non-finite) points in a step-sorted data array: [{from, to}]. */
+/** Stretches of null (non-finite) points in an x-sorted data array: [{from, to}] (x units). */
 export function nanSpans(data) {
   const spans = [];
   let open = null;
@@ -104,10 +106,12 @@ export const chartMarkersPlugin = {
     ctx.clip();
     ctx.font = fontOf(chart);
     ctx.textBaseline = 'middle';
-    const sorted = [...markers].sort((a, b) => a.step - b.step);
+    const at = (m) => (m.x === undefined ? m.step : m.x);
+    const sorted = [...markers].sort((a, b) => at(a) - at(b));
     for (const m of sorted) {
-      if (!Number.isFinite(m.step) || m.step < x.min || m.step > x.max) continue;
-      const px = x.getPixelForValue(m.step);
+      const mx = at(m);
+      if (!Number.isFinite(mx) || mx < x.min || mx > x.max) continue;
+      const px = x.getPixelForValue(mx);
       const color = COLORS[m.severity] || COLORS.info;
       ctx.strokeStyle = color.line;
       ctx.lineWidth = 1.25;
@@ -117,7 +121,7 @@ export const chartMarkersPlugin = {
       ctx.lineTo(Math.round(px) + 0.5, area.bottom);
       ctx.stroke();
       ctx.setLineDash([]);
-      drawn.alerts.push({ step: m.step, severity: m.severity, label: m.label, px });
+      drawn.alerts.push({ step: m.step, x: mx, severity: m.severity, label: m.label, px });
 
       // The label: right of the line, or left of it near the right edge; stacked in rows
       // when labels would overlap, dropped when there is no room.

@@ -1,8 +1,10 @@
 // The chart's hover tooltip, drawn as an HTML element (Chart.js "external" tooltip) so it is
 // styled like the rest of the page and readable by tests: iteration, value (4 significant
 // digits; while smoothing, the smoothed value and the raw one), wall-clock timestamp and time
-// elapsed since the run started.
+// elapsed since the run started; on a relative-time axis also that axis value (time since the
+// run's first point, x_axis.js). The element's data-step and data-x say what was hovered.
 import { formatElapsed, formatTimestamp, formatValue } from './format.js';
+import { formatDuration } from './x_axis.js';
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -13,23 +15,28 @@ function el(tag, className, text) {
 
 /**
  * Returns a Chart.js `plugins.tooltip.external` handler that fills `tooltipEl`.
- * `getRunStart()` gives the run's start (Unix ms) for the elapsed time.
+ * `getRunStart()` gives the run's start (Unix ms) for the elapsed time; `getXMode()` the
+ * x axis ('step', 'wall', 'relative'): on a time axis a point's step is its `step`.
  */
-export function makeExternalTooltip(tooltipEl, getRunStart) {
+export function makeExternalTooltip(tooltipEl, getRunStart, getXMode = () => 'step') {
   return ({ chart, tooltip }) => {
     if (tooltip.opacity === 0 || !tooltip.dataPoints || tooltip.dataPoints.length === 0) {
       tooltipEl.hidden = true;
       tooltipEl.dataset.step = '';
+      tooltipEl.dataset.x = '';
       return;
     }
     // The nearest points share one step (or nearly); the first one names the iteration.
     const points = tooltip.dataPoints.slice(0, 6);
     const head = points[0].raw;
     const start = getRunStart();
+    const mode = getXMode();
+    const stepOf = (p) => (p.step === undefined ? p.x : p.step);
+    const headStep = stepOf(head);
 
     tooltipEl.replaceChildren();
     const title = el('div', 'tt-title');
-    title.append(el('span', 'tt-key', 'Iteration'), el('span', 'tt-iter', String(head.x)));
+    title.append(el('span', 'tt-key', 'Iteration'), el('span', 'tt-iter', String(headStep)));
     tooltipEl.append(title);
 
     for (const dp of points) {
@@ -41,7 +48,7 @@ export function makeExternalTooltip(tooltipEl, getRunStart) {
         el('span', 'tt-value', formatValue(dp.raw.y, 4)));
       // A smoothed point: its own value beside the average.
       if (dp.dataset.smoothed) row.append(el('span', 'tt-raw', `raw ${formatValue(dp.raw.rawY, 4)}`));
-      if (dp.raw.x !== head.x) row.append(el('span', 'tt-note', `@ ${dp.raw.x}`));
+      if (stepOf(dp.raw) !== headStep) row.append(el('span', 'tt-note', `@ ${stepOf(dp.raw)}`));
       tooltipEl.append(row);
     }
 
@@ -51,8 +58,14 @@ export function makeExternalTooltip(tooltipEl, getRunStart) {
     elapsed.append(el('span', 'tt-key', 'Elapsed'),
       el('span', 'tt-elapsed', Number.isFinite(start) ? formatElapsed(head.t - start) : '—'));
     tooltipEl.append(time, elapsed);
+    if (mode === 'relative') {
+      const relative = el('div', 'tt-row tt-meta');
+      relative.append(el('span', 'tt-key', 'Relative'), el('span', 'tt-relative', formatDuration(head.x, 1)));
+      tooltipEl.append(relative);
+    }
 
-    tooltipEl.dataset.step = String(head.x);
+    tooltipEl.dataset.step = String(headStep);
+    tooltipEl.dataset.x = String(head.x);
     tooltipEl.hidden = false;
 
     // Place beside the caret, inside the chart's box, flipping left/up near the edges. When

@@ -101,8 +101,8 @@ function legendRows(ctx, entries, width, swatch, gap) {
 /**
  * Renders the chart as a PNG on white: a header strip (run name; start, export time and
  * session; a legend of the shown series) above the plot.
- * @returns Promise of {blob, header: [lines], legend: [labels], headerHeight, width, height}
- *          (sizes in pixels)
+ * @returns Promise of {blob, header: [lines], legend: [labels], xTitle (the x axis title drawn),
+ *          headerHeight, width, height} (sizes in pixels)
  */
 export async function chartPng(chart, run, { exportedAt = new Date() } = {}) {
   const plot = await lightImage(chart);
@@ -147,8 +147,10 @@ export async function chartPng(chart, run, { exportedAt = new Date() } = {}) {
   ctx.drawImage(plot, 0, headerHeight);
 
   const legend = entries.map((e) => e.label);
+  // The x axis title the plot was drawn with (step, wall time, relative time).
+  const xTitle = chart.scales.x ? chart.scales.x.options.title.text : '';
   return new Promise((resolve, reject) => {
-    out.toBlob((blob) => (blob ? resolve({ blob, header, legend, headerHeight, width: out.width, height: out.height })
+    out.toBlob((blob) => (blob ? resolve({ blob, header, legend, xTitle, headerHeight, width: out.width, height: out.height })
       : reject(new Error('the browser could not encode the PNG'))), 'image/png');
   });
 }

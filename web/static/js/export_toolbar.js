@@ -61,10 +61,10 @@ export class ExportToolbar {
     if (!run || !chart || !isAvailable(this.png)) return;
     const date = new Date();
     try {
-      const { blob, header, legend, headerHeight, width, height } = await chartPng(chart, run, { exportedAt: date });
+      const { blob, header, legend, xTitle, headerHeight, width, height } = await chartPng(chart, run, { exportedAt: date });
       const fileName = exportFileName(run.name, 'png', { suffix: 'loss', date });
       downloadBlob(blob, fileName);
-      this.last = { kind: 'png', fileName, header, legend, headerHeight, width, height };
+      this.last = { kind: 'png', fileName, header, legend, xTitle, headerHeight, width, height };
     } catch (e) {
       showExportNotice(`PNG export failed: ${e.message}`, 'error');
     }

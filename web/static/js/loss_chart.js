@@ -17,9 +17,15 @@
 // Smoothing (setSmoothing, smoothing.js): each series gets a second dataset, `smoothed: true`,
 // drawn on top with the debiased EMA of what is drawn; the series' own dataset stays, faint,
 // behind it, and the tooltip shows both values.
+//
+// X axis (setXAxis, x_axis.js): step, wall time or relative time. In a time mode each
+// dataset holds mapped copies of its points ({x: time, y, t, seq, step}); each run (the
+// shown one, each overlaid one) has its own relative origin, so overlays start together;
+// alert markers move to their step's time; the reported zoom range is in axis units.
 import { chartMarkersPlugin } from './chart_markers.js';
 import { makeExternalTooltip } from './chart_tooltip.js';
 import { smoothPoints } from './smoothing.js';
+import { axisTitle, formatTick, mapPoints, originOf, spansDays, timeTicks } from './x_axis.js';
 
 // Distinct on the dark background, and far from the fixed train/val colors (blue, orange).
 const PALETTE = ['#5b9cff', '#ffa94d', '#63e6be', '#f783ac', '#b197fc', '#ffd43b',
@@ -37,6 +43,12 @@ function fade(color) {
   if (!m) return color;
   const n = Number.parseInt(m[1], 16);
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, 0.28)`;
+}
+
+/** A step axis label as Chart.js writes it (its default tick callback, on `scale`). */
+function stepLabel(Chart, scale, value, i, ticks) {
+  const formatters = Chart.Ticks && Chart.Ticks.formatters;
+  return formatters ? formatters.numeric.call(scale, value, i, ticks) : value;
 }
 
 /** What the zoom hint says while not zoomed: touch screens pinch, mice scroll and drag. */
@@ -61,6 +73,7 @@ export class LossChart {
     this.multiRank = false;
     this.markers = [];
     this.smoothing = 0;
+    this.xMode = 'step';
     if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
 
     const css = getComputedStyle(document.documentElement);
@@ -71,6 +84,7 @@ export class LossChart {
     Chart.defaults.font.size = 12;
 
     const rangeDone = ({ chart }) => this.reportRange(chart);
+    const self = this;
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { datasets: [] },
@@ -94,7 +108,19 @@ export class LossChart {
             title: { display: true, text: 'step' },
             grid: { color: gridColor },
             // Steps are integers; a zoomed axis ends at fractional steps: label neither end.
-            ticks: { maxRotation: 0, autoSkipPadding: 16, precision: 0, includeBounds: false },
+            ticks: {
+              maxRotation: 0,
+              autoSkipPadding: 16,
+              precision: 0,
+              includeBounds: false,
+              // Chart.js calls it with the scale as `this`.
+              callback(value, i, ticks) {
+                return self.xMode === 'step' ? stepLabel(Chart, this, value, i, ticks)
+                  : formatTick(value, self.xMode, self.timeTick);
+              },
+            },
+            // Time modes: ticks on round clock times or durations (x_axis.js), not round ms.
+            afterBuildTicks: (scale) => this.buildTimeTicks(scale),
           },
           y: {
             type: 'linear',
@@ -158,7 +184,8 @@ export class LossChart {
    */
   tooltipHandler(tooltipEl, getRunStart) {
     let start = NaN;
-    const show = makeExternalTooltip(tooltipEl, () => (Number.isFinite(start) ? start : getRunStart()));
+    const show = makeExternalTooltip(tooltipEl, () => (Number.isFinite(start) ? start : getRunStart()),
+      () => this.xMode);
     return (context) => {
       const first = context.tooltip.dataPoints && context.tooltip.dataPoints[0];
       start = first && first.dataset.overlay ? first.dataset.runStart : NaN;
@@ -166,10 +193,35 @@ export class LossChart {
     };
   }
 
-  /** Alert markers [{step, severity, label}], drawn from the next render on. */
+  /** Alert markers [{step, severity, label, t?}], drawn from the next render on. */
   setMarkers(markers) {
     this.markers = markers;
-    this.chart.$tsMarkers = markers;
+    // On a time axis they are placed (given an x) at the next render.
+    if (this.xMode === 'step') this.chart.$tsMarkers = markers;
+  }
+
+  /**
+   * The x axis: 'step', 'wall' or 'relative' (x_axis.js). Applies at the next render; the
+   * caller resets the zoom first (a range in one unit means nothing in another).
+   */
+  setXAxis(mode) {
+    this.xMode = mode;
+    const x = this.chart.options.scales.x;
+    x.title.text = axisTitle(mode);
+    // A time axis ends where the data (or the zoom) ends, not at a round millisecond count.
+    x.bounds = mode === 'step' ? 'ticks' : 'data';
+    const zoom = this.chart.options.plugins.zoom;
+    if (zoom && zoom.limits) zoom.limits.x.minRange = mode === 'step' ? 4 : 10;
+  }
+
+  /** afterBuildTicks of the x axis: in a time mode, round times replace the linear ticks. */
+  buildTimeTicks(scale) {
+    if (this.xMode === 'step') return;
+    // About one label per 90 px; autoSkip still drops labels that would collide.
+    const maxTicks = Math.max(2, Math.min(10, Math.floor((scale.width || this.chart.width || 600) / 90)));
+    const { values, step } = timeTicks(scale.min, scale.max, this.xMode, maxTicks);
+    this.timeTick = { step, withDate: this.xMode === 'wall' && spansDays(scale.min, scale.max) };
+    scale.ticks = values.map((value) => ({ value }));
   }
 
   /** The visible step range while zoomed, else null. */
@@ -232,6 +284,10 @@ export class LossChart {
     const chart = this.chart;
     this.multiRank = multiRank || new Set(seriesList.filter((s) => !s.overlay).map((s) => s.rank)).size > 1;
     const byKey = new Map(chart.data.datasets.map((d) => [d.seriesKey, d]));
+    // Relative time: the shown run's origin, and each overlaid run's own.
+    const primary = seriesList.filter((s) => !s.overlay);
+    const runOrigin = this.xMode === 'relative' ? originOf(primary) : 0;
+    const originFor = (s) => (this.xMode !== 'relative' ? 0 : s.overlay ? originOf([s]) : runOrigin);
     const datasets = seriesList.map((s) => {
       const fromDetail = detail && detail.points.get(s.key);
       const source = fromDetail || s.points;
@@ -245,9 +301,10 @@ export class LossChart {
       d.label = this.labelFor(s);
       d.hidden = !visible.has(s.key);
       if (s.overlay) d.runStart = s.runStart;
-      this.sync(d, source, fromDetail ? `d${detail.version}` : null, s);
+      this.sync(d, source, fromDetail ? `d${detail.version}` : null, s, originFor(s));
       return d;
     });
+    this.placeMarkers(primary, runOrigin);
     if (this.smoothing > 0) {
       // Each series' smoothed line after all raw ones: drawn on top (order 0 beats order 1).
       for (const d of datasets.slice()) datasets.push(this.smoothedOf(d, byKey.get(`${d.seriesKey}~smooth`)));
@@ -350,15 +407,55 @@ export class LossChart {
    * frame, the new points are appended (Chart.js then handles just those); after anything
    * else (re-bucketing, a snapshot merge, an out-of-order point, zoom detail) it is copied.
    */
-  sync(d, source, detailVersion, series) {
-    const epoch = detailVersion || `s${series.epoch}`;
+  sync(d, source, detailVersion, series, origin) {
+    const mode = this.xMode;
+    // A new axis mode or relative origin maps every point again.
+    const epoch = `${detailVersion || `s${series.epoch}`}|${mode}|${origin}`;
     if (d.source === source && d.sourceEpoch === epoch) {
-      if (source.length > d.data.length) d.data.push(...source.slice(d.data.length));
-      return;
+      if (source.length <= d.data.length) return;
+      const fresh = source.slice(d.data.length);
+      if (mode === 'step') {
+        d.data.push(...fresh);
+        return;
+      }
+      const mapped = mapPoints(fresh, mode, origin);
+      const last = d.data[d.data.length - 1];
+      // Appended in time order (the usual case): add them; else map the whole copy again.
+      if (!last || mapped[0].x >= last.x) {
+        d.data.push(...mapped);
+        return;
+      }
     }
     d.source = source;
     d.sourceEpoch = epoch;
-    d.data = source.slice();
+    d.data = mode === 'step' ? source.slice() : mapPoints(source, mode, origin);
+  }
+
+  /**
+   * Alert markers at their x: the step itself, or in a time mode the time of the shown
+   * run's point at that step, else (decimated away) the alert's own time, else the time of
+   * the nearest held point before it. The markers plugin draws chart.$tsMarkers at m.x.
+   */
+  placeMarkers(primary, origin) {
+    const mode = this.xMode;
+    if (mode === 'step') {
+      this.chart.$tsMarkers = this.markers;
+      return;
+    }
+    const points = (primary[0] && primary[0].points) || [];
+    this.chart.$tsMarkers = this.markers.map((m) => {
+      let lo = 0;
+      let hi = points.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (points[mid].x <= m.step) lo = mid + 1;
+        else hi = mid;
+      }
+      const p = points[lo - 1];
+      const exact = p && p.x === m.step;
+      const t = exact || !Number.isFinite(Number(m.t)) ? (p || points[0] || {}).t : Number(m.t);
+      return { ...m, x: mode === 'wall' ? t : t - origin };
+    });
   }
 
   destroy() {

@@ -10,6 +10,7 @@ import './address_token.js';
 import * as api from './api.js';
 import { readConfig, rememberRun } from './config.js';
 import { initialSmoothing, parseSmoothing, rememberSmoothing } from './smoothing.js';
+import { initialXAxis, originOf, parseXAxis, rememberXAxis, stepRangeForTimes } from './x_axis.js';
 import { ConnectionBadge } from './connection_badge.js';
 import { FallbackTable } from './fallback_table.js';
 import { LiveSocket } from './live_socket.js';
@@ -31,6 +32,7 @@ import { initModelPanel } from './model_panel.js';
 import { ExportToolbar } from './export_toolbar.js';
 import { attachModelExport } from './model_export.js';
 import { initPanelToggles, isPhone } from './panel_toggles.js';
+import { isSystemMetric, SystemPanel } from './system_panel.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -100,7 +102,7 @@ if (typeof window.Chart !== 'function') {
     lossChart = new LossChart($('loss-chart'), window.Chart, {
       tooltipEl: $('chart-tooltip'),
       getRunStart: () => (state.run ? state.run.started_ms : NaN),
-      onRangeChange: (range) => zoom.setRange(range, shownSeries()),
+      onRangeChange: (range) => zoom.setRange(stepRangeOf(range), shownSeries()),
       zoomPlugin: window.ChartZoom || null,
     });
     app.dataset.chart = 'ready';
@@ -136,7 +138,11 @@ const analytics = new RunAnalytics();
 const statsPanel = new StatsPanel($('stats-panel'));
 const trendBadges = new TrendBadges(statsPanel.trendRoot);
 const alerts = new AlertCenter($('alerts'));
-analytics.addEventListener('change', () => paintAnalytics());
+const systemPanel = new SystemPanel($('system-panel'), lossChart ? window.Chart : null);
+analytics.addEventListener('change', () => {
+  paintAnalytics();
+  systemPanel.update(state.run, store, analytics.get('system'));
+});
 alerts.addEventListener('change', () => {
   if (lossChart) lossChart.setMarkers(alerts.markers());
   requestRender();
@@ -209,7 +215,8 @@ function noteLatestLosses() {
 function defaultVisible(series, list) {
   if (config.metrics) return config.metrics.includes(series.metric);
   if (list.some((s) => isLossMetric(s.metric))) return isLossMetric(series.metric);
-  return series === list[0];
+  // The system plugin's series have a panel of their own: never the chart's default choice.
+  return series === list.find((s) => !isSystemMetric(s.metric));
 }
 
 function visibleKeys(list) {
@@ -306,6 +313,7 @@ function paintText(list = displayList(), visible = visibleKeys(list)) {
   textAt = performance.now();
   if (lossChart) chips.render(list, visible, (s) => lossChart.colorFor(s), (s) => lossChart.labelFor(s));
   fallback.render(list);
+  systemPanel.update(state.run, store, analytics.get('system'));
   tickStatus();
 }
 
@@ -546,6 +554,28 @@ function applySmoothing(weight, { remember = true } = {}) {
 }
 $('smoothing').addEventListener('input', (e) => applySmoothing(parseSmoothing(e.target.value) || 0));
 applySmoothing(initialSmoothing(), { remember: false });
+
+// X axis: step, wall time or relative time (x_axis.js); kept like smoothing. A zoomed range
+// means nothing in another unit: switching resets the zoom.
+let xMode = 'step';
+function applyXAxis(mode, { remember = true } = {}) {
+  xMode = mode;
+  $('x-axis').value = mode;
+  app.dataset.xaxis = mode;
+  if (lossChart) {
+    lossChart.resetZoom();
+    lossChart.setXAxis(mode);
+  }
+  if (remember) rememberXAxis(mode);
+  requestRender(true);
+}
+/** A zoomed range in axis units as the step range whose full resolution to fetch. */
+function stepRangeOf(range) {
+  if (!range || xMode === 'step') return range;
+  return stepRangeForTimes(range, shownSeries(), xMode, originOf(primaryList()));
+}
+$('x-axis').addEventListener('change', (e) => applyXAxis(parseXAxis(e.target.value) || 'step'));
+applyXAxis(initialXAxis(), { remember: false });
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && lossChart) lossChart.resetZoom();
 });
@@ -597,6 +627,7 @@ window.trainscope = {
   alerts,
   compare,
   rankSelect,
+  systemPanel,
   get chart() {
     return lossChart ? lossChart.chart : null;
   },

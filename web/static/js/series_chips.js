@@ -1,6 +1,9 @@
 // The series chips above the chart: one toggle per series, colored like its line, showing
-// the latest value. They are the chart's legend and its series selector.
+// the latest value. They are the chart's legend and its series selector. The system plugin's
+// series (a dozen with GPUs) sit folded in one group at the end, so they do not crowd the
+// trainer's own; they stay one tap away.
 import { formatValue } from './format.js';
+import { isSystemMetric } from './system_panel.js';
 
 export class SeriesChips {
   /**
@@ -21,14 +24,22 @@ export class SeriesChips {
    */
   render(seriesList, visible, colorOf, labelOf) {
     const seen = new Set();
-    seriesList.forEach((s, index) => {
+    const grouped = seriesList.filter((s) => isSystemMetric(s.metric));
+    const main = seriesList.filter((s) => !isSystemMetric(s.metric));
+    const group = this.systemGroup(grouped.length);
+    const place = (parent, el, index) => {
+      if (parent.children[index] !== el) parent.insertBefore(el, parent.children[index] || null);
+    };
+    if (group) place(this.root, group.root, main.length);
+    const rendered = [...main.map((s, i) => [s, this.root, i]), ...grouped.map((s, i) => [s, group.list, i])];
+    rendered.forEach(([s, parent, index]) => {
       seen.add(s.key);
       let chip = this.chips.get(s.key);
       if (!chip) {
         chip = this.make(s);
         this.chips.set(s.key, chip);
       }
-      if (this.root.children[index] !== chip.root) this.root.insertBefore(chip.root, this.root.children[index] || null);
+      place(parent, chip.root, index);
       chip.input.checked = visible.has(s.key);
       chip.root.dataset.checked = String(chip.input.checked);
       chip.swatch.style.background = colorOf(s);
@@ -42,6 +53,29 @@ export class SeriesChips {
         this.chips.delete(key);
       }
     }
+  }
+
+  /** The folded group of system series (made on first need, removed when empty). */
+  systemGroup(count) {
+    if (!count) {
+      if (this.group) this.group.root.remove();
+      this.group = null;
+      return null;
+    }
+    if (!this.group) {
+      const root = document.createElement('details');
+      root.className = 'chip-group';
+      root.dataset.testid = 'system-chips';
+      const summary = document.createElement('summary');
+      summary.className = 'chip chip-group-summary';
+      const list = document.createElement('span');
+      list.className = 'chip-group-list';
+      root.append(summary, list);
+      this.group = { root, summary, list };
+    }
+    const text = `system (${count})`;
+    if (this.group.summary.textContent !== text) this.group.summary.textContent = text;
+    return this.group;
   }
 
   make(s) {

@@ -163,4 +163,11 @@ inline LogStatus push_to_lane(LaneWriter& w, std::uint32_t metric_id, std::int64
     return push_shared(w, metric_id, step, value, now);
 }
 
+/// One record into lane `w`, stamped with the caller's wall time (Unix nanoseconds).
+inline LogStatus push_to_lane_at(LaneWriter& w, std::uint32_t metric_id, std::int64_t step,
+                                 double value, std::int64_t unix_ns) noexcept {
+    if (TRAINSCOPE_LIKELY(w.index != 0)) return push_owned(w, metric_id, step, value, unix_ns);
+    return push_shared(w, metric_id, step, value, unix_ns);
+}
+
 }  // namespace trainscope::detail

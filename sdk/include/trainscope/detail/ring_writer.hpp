@@ -21,4 +21,9 @@ inline LogStatus push(const RingRef& ring, std::uint32_t metric_id, std::int64_t
     return push_to_lane(lane_for(*ring.lanes, ring.generation), metric_id, step, value);
 }
 
+inline LogStatus push_at(const RingRef& ring, std::uint32_t metric_id, std::int64_t step,
+                         double value, std::int64_t unix_ns) noexcept {
+    return push_to_lane_at(lane_for(*ring.lanes, ring.generation), metric_id, step, value, unix_ns);
+}
+
 }  // namespace trainscope::detail
