@@ -17,6 +17,9 @@
 //   BM_sqlite_clustered_multirow  the same, interleaved, 64 rows per INSERT statement.
 //   BM_sqlite_clustered_pragmas   the same, interleaved, page_size=16384, cache_size=64 MiB.
 //   BM_sqlite_rowid_index         a rowid table plus an index on (series_id, seq).
+//   BM_rollup_upkeep     the level-of-detail rollups' part of BM_store_commit alone: the
+//                        same points through RollupWriter (add, flush, commit) into a fresh
+//                        database, to read as a share of Store::commit.
 //   BM_sqlite_chunks              a different layout: one row per series per commit, its points
 //                                 packed in a blob (seq, step, t_us, value: 32 bytes each), keyed
 //                                 (series_id, first_seq) — what time-series stores do.
@@ -39,6 +42,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "store/rollups.hpp"
 #include "store/store.hpp"
 
 namespace {
@@ -154,6 +158,29 @@ void BM_store_commit(benchmark::State& state) {
     }
     count_points(state);
     measure_file(state, dir.file("trainscope.db"), kSeriesRead, series[kSeries / 2]);
+}
+
+void BM_rollup_upkeep(benchmark::State& state) {
+    TempDir dir;
+    trainscope::agent::Db db(dir.file("trainscope.db"));
+    db.exec("PRAGMA journal_mode=WAL");
+    db.exec("PRAGMA synchronous=NORMAL");
+    trainscope::agent::RollupWriter::create_table(db);
+    trainscope::agent::RollupWriter rollups(db);
+    std::vector<std::int64_t> series;
+    for (int s = 0; s < kSeries; ++s) series.push_back(s + 1);
+    std::vector<PendingPoint> points = make_points(series);
+    std::int64_t seq = 0, step_base = 0;
+    for (auto _ : state) {
+        trainscope::agent::Transaction tx(db);
+        for (const PendingPoint& p : points)
+            rollups.add(p.series_id, trainscope::agent::StoredPoint{++seq, step_base + p.step,
+                                                                    static_cast<double>(p.t_us) / 1000.0, p.value});
+        rollups.flush();
+        tx.commit();
+        step_base += kBatch / kSeries;  // the next batch's steps follow on, as a trainer's do
+    }
+    count_points(state);
 }
 
 // ---- raw sqlite3 C API -------------------------------------------------------------------
@@ -318,6 +345,7 @@ void shape(benchmark::internal::Benchmark* b) {
 void register_all() {
     benchmark::RegisterBenchmark("BM_store_commit", BM_store_commit)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_rowid", BM_sqlite, Variant::rowid)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_rollup_upkeep", BM_rollup_upkeep)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_clustered", BM_sqlite, Variant::clustered)
         ->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_clustered_sorted", BM_sqlite, Variant::clustered_sorted)
@@ -396,6 +424,13 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         result("store_cpu_mpps", store_cpu);
         result("store_bytes_per_point", rep.counter("BM_store_commit", "bytes_per_point"));
         result("store_series_read_ms", rep.counter("BM_store_commit", "series_read_ms"));
+    }
+    if (double upkeep = cpu("BM_rollup_upkeep"); upkeep > 0 && store_cpu > 0) {
+        // Store::commit includes the upkeep: its share of the commit's CPU time.
+        std::printf("Rollup upkeep alone: %.3f M points/s cpu, %.0f%% of Store::commit's cpu time\n", upkeep,
+                    100.0 * store_cpu / upkeep);
+        result("rollup_upkeep_cpu_mpps", upkeep);
+        result("rollup_upkeep_share_pct", 100.0 * store_cpu / upkeep);
     }
     if (raw > 0) {
         result("sqlite_rowid_mpps", raw);

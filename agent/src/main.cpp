@@ -208,7 +208,8 @@ protected:
         try {
             Poco::File(data_dir_).createDirectories();
             std::string db_path = data_dir_ + "/trainscope.db";
-            Store store(db_path);
+            // Opening an older database builds its rollups first (minutes for 100 M points).
+            Store store(db_path, [&log](const std::string& line) { log.information(line); });
             collector_options_.name_space = name_space_;
             Collector collector(store, collector_options_, log);
             std::unique_ptr<Shipper> shipper = make_shipper(db_path, log);

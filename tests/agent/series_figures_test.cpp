@@ -9,7 +9,8 @@
 // commits (a batch out of order inside, or starting below the stored max_step, turns it off for
 // good; a rolled-back commit leaves it), is backfilled and refilled for older databases; and a
 // narrower range on an ordered series reads only the range's rows (counted in VM steps), with
-// the raw scan's answer, while unordered series keep scanning the whole series.
+// the raw scan's answer; unordered series read the seq span their rollup buckets give (and a
+// downsampled answer reads the rollup levels).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -331,9 +332,13 @@ SeriesResult expected(const std::string& path, std::int64_t series, const Series
     Stmt q(db, "SELECT seq, step, t_us, value FROM points WHERE series_id=?");
     q.bind(1, series);
     std::vector<StoredPoint> rows;
+    // The envelope's buckets span the request clamped to the series' own step bounds.
+    std::int64_t lo = kMax, hi = kMin;
     while (q.step()) {
         StoredPoint p{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
                       q.is_null(3) ? kNaN : q.real(3)};
+        lo = std::min(lo, p.step);
+        hi = std::max(hi, p.step);
         if (p.step >= req.from && p.step <= req.to) rows.push_back(p);
     }
     SeriesResult r;
@@ -346,10 +351,7 @@ SeriesResult expected(const std::string& path, std::int64_t series, const Series
         r.points = rows;
         return r;
     }
-    auto [lo, hi] = std::minmax_element(
-        rows.begin(), rows.end(),
-        [](const StoredPoint& a, const StoredPoint& b) { return a.step < b.step; });
-    MinMaxBuckets buckets(lo->step, hi->step, req.max_points);
+    MinMaxBuckets buckets(std::max(lo, req.from), std::min(hi, req.to), req.max_points);
     for (const StoredPoint& p : rows) buckets.add(p);
     r.downsampled = true;
     r.points = buckets.take();
@@ -643,7 +645,8 @@ TEST(SeriesFigures, ZoomedReadOfOrderedSeriesReadsOnlyItsRange) {
             for (auto [metric, id] : {std::pair{"train/shuffled", shuffled}, std::pair{"train/late", late}}) {
                 auto [other_req, other] = ask(metric, from, to, max_points);
                 EXPECT_TRUE(same_answer(other, expected(path, id, other_req))) << metric << " " << where.str();
-                EXPECT_GT(log.vm_steps, kPoints / 3) << metric << " " << where.str();
+                // Their reads are bounded by the rollups' seq spans, not by a binary search
+                // (rollup_lod_test.cpp checks those answers on random series).
             }
         }
     }

@@ -1,14 +1,17 @@
 #include "store/downsample.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace trainscope::agent {
 
 namespace {
 
-bool earlier(const StoredPoint& a, const StoredPoint& b) {
-    return a.step != b.step ? a.step < b.step : a.seq < b.seq;
+/// floor(step / 2^bits); a 64-bit shift would be undefined, and puts every step in bucket 0.
+std::int64_t bucket_of(std::int64_t step, int bits) { return bits >= 64 ? 0 : step >> bits; }
+
+/// Buckets from first's to last's (first <= last), without signed overflow.
+std::uint64_t buckets_between(std::int64_t first, std::int64_t last, int bits) {
+    return static_cast<std::uint64_t>(bucket_of(last, bits)) - static_cast<std::uint64_t>(bucket_of(first, bits)) + 1;
 }
 
 }  // namespace
@@ -17,53 +20,49 @@ MinMaxBuckets::MinMaxBuckets(std::int64_t first, std::int64_t last, std::size_t 
     : max_points_(std::max<std::size_t>(1, max_points)), first_(first) {
     // Two points per bucket, plus the range's first and last points.
     std::size_t n = max_points_ >= 4 ? (max_points_ - 2) / 2 : 0;
-    double span = static_cast<double>(last) - static_cast<double>(first) + 1.0;
-    width_ = n ? std::max(1.0, span / static_cast<double>(n)) : span;
-    if (n) n = std::min<std::size_t>(n, static_cast<std::size_t>(std::ceil(span / width_)));
-    buckets_.resize(n);
+    if (n == 0 || last < first) return;
+    // The narrowest aligned width whose buckets over [first, last] fit in n.
+    for (bits_ = 0; bits_ < 64; ++bits_) {
+        if (buckets_between(first, last, bits_) <= n) break;
+    }
+    buckets_.resize(static_cast<std::size_t>(buckets_between(first, last, bits_)));
+}
+
+std::size_t MinMaxBuckets::index(std::int64_t step) const {
+    // A step outside [first, last] (callers filter, but be safe) goes to the nearest bucket.
+    if (step <= first_) return 0;
+    return static_cast<std::size_t>(std::min<std::uint64_t>(buckets_between(first_, step, bits_) - 1, buckets_.size() - 1));
 }
 
 void MinMaxBuckets::add(const StoredPoint& p) {
-    if (!any_ || earlier(p, first_point_)) first_point_ = p;
-    if (!any_ || earlier(last_point_, p)) last_point_ = p;
-    any_ = true;
-    if (buckets_.empty()) return;
-    double offset = static_cast<double>(p.step) - static_cast<double>(first_);
-    std::size_t i = static_cast<std::size_t>(std::max(0.0, offset / width_));
-    if (i >= buckets_.size()) i = buckets_.size() - 1;
-    Bucket& b = buckets_[i];
-    if (!std::isfinite(p.value)) {
-        // The first NaN/Inf of a bucket stands in for its min: a divergence stays visible.
-        if (!b.has_non_finite) b.non_finite = p;
-        b.has_non_finite = true;
-        return;
-    }
-    if (!b.used) {
-        b.used = true;
-        b.min = b.max = p;
-        return;
-    }
-    if (p.value < b.min.value) b.min = p;
-    if (p.value > b.max.value) b.max = p;
+    all_.add(p);
+    if (!buckets_.empty()) buckets_[index(p.step)].add(p);
+}
+
+void MinMaxBuckets::add(const EnvelopeBucket& b) {
+    if (b.empty()) return;
+    all_.merge(b);
+    if (!buckets_.empty()) buckets_[index(b.first.step)].merge(b);
 }
 
 std::vector<StoredPoint> MinMaxBuckets::take() {
     std::vector<StoredPoint> out;
-    if (!any_) return out;
-    if (max_points_ == 1) return {last_point_};
+    if (all_.empty()) return out;
+    if (max_points_ == 1) return {all_.last};
     out.reserve(buckets_.size() * 2 + 2);
-    out.push_back(first_point_);
-    out.push_back(last_point_);
-    for (const Bucket& b : buckets_) {
-        if (b.has_non_finite) {
+    out.push_back(all_.first);
+    out.push_back(all_.last);
+    for (const EnvelopeBucket& b : buckets_) {
+        if (b.nonfinite) {
+            // The earliest NaN/Inf stands in for the min: a divergence stays visible.
             out.push_back(b.non_finite);
-            if (b.used) out.push_back(b.max);
-        } else if (b.used) {
+            if (b.has_finite()) out.push_back(b.max);
+        } else if (b.has_finite()) {
             out.push_back(b.min);
             out.push_back(b.max);
         }
     }
-    std::sort(out.begin(), out.end(), earlier);
+    std::sort(out.begin(), out.end(), step_earlier);
     // Drop duplicates (a bucket's min that is also the range's first point, say).
     out.erase(std::unique(out.begin(), out.end(),
                           [](const StoredPoint& a, const StoredPoint& b) { return a.seq == b.seq; }),

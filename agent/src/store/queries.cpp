@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "store/downsample.hpp"
+#include "store/rollup_query.hpp"
+#include "store/rollups.hpp"
 #include "store/run_meta.hpp"
 
 namespace trainscope::agent {
@@ -211,6 +214,24 @@ SeriesResult Queries::series(const SeriesRequest& req,
         return result;
     }
 
+    // The envelope's buckets span the request clamped to the series' steps, on both paths.
+    std::int64_t envelope_lo = std::max(req.from, first_step), envelope_hi = std::min(req.to, last_step);
+    std::size_t budget = std::min(req.max_points, kMaxDownsampledPoints);
+    if (static_cast<std::size_t>(total) > req.max_points && envelope_lo <= envelope_hi) {
+        // Level of detail: whole rollup buckets where they fit, raw points only at the edges.
+        MinMaxBuckets buckets(envelope_lo, envelope_hi, budget);
+        if (buckets.width_bits() >= kRollupLevels.front()) {
+            std::int64_t in_range = add_from_rollups(db_, series, envelope_lo, envelope_hi, buckets);
+            if (static_cast<std::size_t>(in_range) > req.max_points) {
+                result.total = in_range;
+                result.downsampled = true;
+                head(result);
+                for (const StoredPoint& p : buckets.take()) point(p);
+                return result;
+            }
+        }  // else a sparse range that fits after all: read at full resolution below
+    }
+
     // The seq span to read: the whole series, unless the range is narrower and the series'
     // steps never go down in seq order (Store::commit keeps steps_ordered). Then "the first
     // point at or after seq s has a step past the bound" only turns from false to true as s
@@ -239,6 +260,9 @@ SeriesResult Queries::series(const SeriesRequest& req,
         };
         seq_from = first_seq([&](std::int64_t step) { return step >= req.from; });
         seq_to = first_seq([&](std::int64_t step) { return step > req.to; }) - 1;
+    } else if (narrower && envelope_lo <= envelope_hi) {
+        // Steps out of order: the rollup buckets over the range know the seqs of its points.
+        std::tie(seq_from, seq_to) = rollup_seq_span(db_, series, envelope_lo, envelope_hi);
     }
 
     // A range that covers the whole series (the chart's default request) takes the count and
@@ -277,7 +301,7 @@ SeriesResult Queries::series(const SeriesRequest& req,
         while (q.step()) point(row());  // streamed: a 5M-point answer is never held
         return result;
     }
-    MinMaxBuckets buckets(first_step, last_step, std::min(req.max_points, kMaxDownsampledPoints));
+    MinMaxBuckets buckets(envelope_lo, envelope_hi, budget);
     while (q.step()) buckets.add(row());
     for (const StoredPoint& p : buckets.take()) point(p);
     return result;

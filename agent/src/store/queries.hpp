@@ -27,7 +27,7 @@ struct SeriesRequest {
 };
 
 /// A downsampled answer holds at most this many points, whatever max_points asks: its
-/// buckets are held in memory (about 50 bytes a point), and a chart needs far fewer.
+/// buckets are held in memory (about 100 bytes a point), and a chart needs far fewer.
 inline constexpr std::size_t kMaxDownsampledPoints = 200'000;
 
 struct SeriesResult {

@@ -2,6 +2,8 @@
 // retention (ingest/run_removal.cpp decides what goes; this removes it).
 #include "store/store.hpp"
 
+#include "store/rollups.hpp"
+
 namespace trainscope::agent {
 
 void Store::use_incremental_vacuum() {
@@ -28,6 +30,7 @@ bool Store::delete_run(const std::string& session_id) {
     }
     for (const char* sql : {
              "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
+             "DELETE FROM rollups WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
              "DELETE FROM series WHERE session_id=?1",
              "DELETE FROM events WHERE session_id=?1",
              "DELETE FROM producer_lanes WHERE (segment, pid, start_time) IN "
@@ -40,6 +43,7 @@ bool Store::delete_run(const std::string& session_id) {
         del.bind(1, session_id).run();
     }
     tx.commit();
+    rollups_->discard();  // cached buckets of the deleted series must not be written back
     // Only after the commit: a failed one leaves the caches matching the database.
     for (auto it = series_ids_.begin(); it != series_ids_.end();) {
         if (std::get<0>(it->first) == session_id) {

@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "store/rollups.hpp"
+
 namespace trainscope::agent {
 
 void Store::create_schema(Db& db) {
@@ -71,6 +73,7 @@ CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_ms);
 CREATE INDEX IF NOT EXISTS events_by_run ON events(session_id);
 CREATE INDEX IF NOT EXISTS producers_by_run ON producers(session_id);
 )sql");
+    RollupWriter::create_table(db);
     add_series_stats(db);
     create_run_meta(db);
 }
@@ -105,7 +108,8 @@ void Store::add_series_stats(Db& db) {
     tx.commit();
 }
 
-Store::Store(const std::string& path) : db_(std::make_unique<Db>(path)) {
+Store::Store(const std::string& path, const std::function<void(const std::string&)>& progress)
+    : db_(std::make_unique<Db>(path)) {
     // Before WAL: switching to WAL writes the header of a new file, which fixes its vacuum mode.
     use_incremental_vacuum();
     db_->exec("PRAGMA journal_mode=WAL");
@@ -114,6 +118,8 @@ Store::Store(const std::string& path) : db_(std::make_unique<Db>(path)) {
     db_->exec("PRAGMA synchronous=NORMAL");
     create_schema(*db_);
     point_writer_ = std::make_unique<PointWriter>(*db_);
+    rollups_ = std::make_unique<RollupWriter>(*db_);
+    rollups_->rebuild_stale(progress ? progress : [](const std::string&) {});
 }
 
 Store::~Store() = default;
@@ -238,6 +244,10 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
                 .bind(5, std::is_sorted(points.begin(), points.end(), by_step) ? 1 : 0)
                 .bind(6, points.front().step).run();
         }
+        // Their rollup buckets, also in this transaction (rollups.hpp).
+        for (const auto& [id, i] : update_index)
+            for (const StoredPoint& p : updates[i].points) rollups_->add(id, p);
+        rollups_->flush();
         Stmt run_seq(*db_, "UPDATE runs SET last_seq=?, last_ms=MAX(COALESCE(last_ms,0),?) WHERE session_id=?");
         for (const auto& [session, t] : last_ms)
             run_seq.bind(1, last_seq_[session]).bind(2, t).bind(3, session).run();
@@ -275,6 +285,7 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
     } catch (...) {
         for (auto [counter, value] : saved_seq) *counter = value;
         point_writer_->reset();
+        rollups_->discard();
         throw;
     }
     return updates;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,6 +20,8 @@
 #include "store/types.hpp"
 
 namespace trainscope::agent {
+
+class RollupWriter;
 
 /// Identifies one producer segment for good (pid + process start time + segment name).
 struct ProducerKey {
@@ -78,8 +81,10 @@ struct CommitBatch {
 
 class Store {
 public:
-    /// Opens or creates <dir>/trainscope.db in WAL mode.
-    explicit Store(const std::string& path);
+    /// Opens or creates <dir>/trainscope.db in WAL mode. A database without rollups (an
+    /// older agent's) gets them built first; `progress` hears how that goes.
+    explicit Store(const std::string& path,
+                   const std::function<void(const std::string&)>& progress = {});
     ~Store();
 
     /// Creates the tables if missing; adds what a database of an earlier agent lacks.
@@ -130,6 +135,7 @@ private:
     void use_incremental_vacuum();
     std::unique_ptr<Db> db_;
     std::unique_ptr<PointWriter> point_writer_;
+    std::unique_ptr<RollupWriter> rollups_;  ///< level-of-detail upkeep (rollups.hpp)
     std::map<std::tuple<std::string, int, std::string>, std::int64_t> series_ids_;
     std::map<std::int64_t, SeriesMeta> series_meta_;
     std::map<std::string, std::int64_t> last_seq_;
