@@ -256,6 +256,10 @@ protected:
             ctx.collector = &collector;
             ctx.plugins = &plugins;
             ctx.forward = shipper.get();
+            if (shipper)
+                collector.set_forwarded_check([s = shipper.get()](const std::string& id, std::int64_t last_seq) {
+                    return s->holds_ended_run(id, last_seq);
+                });
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;

@@ -14,11 +14,12 @@ constexpr const char* kListening = "trainscope-agent listening on http://127.0.0
 NodeAgent::NodeAgent(std::string host_name, std::string postgres)
     : host_(std::move(host_name)), postgres_(std::move(postgres)) {}
 
-bool NodeAgent::start() {
+bool NodeAgent::start(const std::vector<std::string>& extra_args) {
     if (agent_) agent_->stop(5s);
     std::vector<std::string> args{"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + data_.path(),
                                   "--auth=none", "--plugins-dir=", "--host-name=" + host_,
                                   "--postgres=" + postgres_};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
     auto rest = agent_->wait_stdout_prefix(kListening, 20s);
     if (!rest) {

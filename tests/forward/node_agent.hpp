@@ -20,7 +20,7 @@ public:
     NodeAgent(std::string host_name, std::string postgres);
 
     /// Starts (or restarts) the agent; fails the test and returns false if it does not listen.
-    bool start();
+    bool start(const std::vector<std::string>& extra_args = {});
     /// SIGKILL and reap: the agent dies mid-whatever, as a crashed machine's would.
     void kill();
     /// GET /healthz as JSON (a null document if the agent does not answer).
@@ -31,6 +31,7 @@ public:
     ChildProcess& start_trainer(const std::string& run_id, int rank, const std::vector<std::string>& args);
 
     const std::string& host_name() const { return host_; }
+    unsigned short port() const { return port_; }
     const std::string& data_dir() const { return data_.path(); }
     ChildProcess& agent() { return *agent_; }
 

@@ -94,7 +94,9 @@ void Shipper::connect() {
 void Shipper::load_state() {
     // PostgreSQL is the truth: the ledger's last batch, the events cursor and every run's
     // shipped position were committed together.
+    std::unique_lock<std::mutex> lock(shipped_mutex_);
     shipped_.clear();
+    lock.unlock();
     PgResult ledger = pg_->exec(
         "SELECT COALESCE(max(batch_seq), 0) FROM trainscope.ledger WHERE agent_id = $1", {options_.agent_id});
     next_batch_seq_ = ledger.int64(0, 0) + 1;
@@ -106,6 +108,7 @@ void Shipper::load_state() {
         "md5(r.config), md5(r.model_info) FROM trainscope.run_nodes n "
         "LEFT JOIN trainscope.runs r ON r.session_id = n.session_id WHERE n.agent_id = $1",
         {options_.agent_id});
+    lock.lock();
     for (int i = 0; i < runs.rows(); ++i) {
         Shipped& s = shipped_[runs.text(i, 0)];
         s.seq = runs.int64(i, 1);
@@ -117,6 +120,13 @@ void Shipper::load_state() {
         s.model_md5 = runs.is_null(i, 7) ? "" : runs.text(i, 7);
     }
     state_loaded_ = true;
+}
+
+bool Shipper::holds_ended_run(const std::string& session_id, std::int64_t last_seq) const {
+    std::lock_guard<std::mutex> lock(shipped_mutex_);
+    auto it = shipped_.find(session_id);
+    return it != shipped_.end() && it->second.seq >= last_seq && !it->second.status.empty() &&
+           it->second.status != "running";
 }
 
 std::uint64_t Shipper::behind(const std::vector<SpoolRun>& runs) const {
@@ -236,6 +246,7 @@ bool Shipper::ship_once() {
         return true;
     }
     ++next_batch_seq_;
+    std::unique_lock<std::mutex> lock(shipped_mutex_);
     for (const PgRunRow& r : batch.runs) {
         Shipped& s = shipped_[r.session_id];
         s.seq = r.shipped_seq;
@@ -248,6 +259,7 @@ bool Shipper::ship_once() {
             if (r.model_info) s.model_md5 = md5_hex(*r.model_info);
         }
     }
+    lock.unlock();
     if (batch.events_rowid >= 0) events_rowid_ = batch.events_rowid;
     shipped_points_.fetch_add(batch.points.size(), std::memory_order_relaxed);
     shipped_batches_.fetch_add(1, std::memory_order_relaxed);

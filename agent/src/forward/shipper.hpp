@@ -57,6 +57,10 @@ public:
     std::uint64_t shipped_points() const { return shipped_points_.load(std::memory_order_relaxed); }
     std::uint64_t shipped_batches() const { return shipped_batches_.load(std::memory_order_relaxed); }
     const ShipperOptions& options() const { return options_; }
+    /// True once PostgreSQL holds the run's points up to `last_seq` and its end (as this agent
+    /// last committed or read back); false while not connected yet. A run may leave the local
+    /// store (retention, DELETE) only then, or the spool would lose what it never shipped.
+    bool holds_ended_run(const std::string& session_id, std::int64_t last_seq) const;
 
 private:
     /// What PostgreSQL holds of one run from this agent.
@@ -86,7 +90,8 @@ private:
     Poco::Logger& log_;
     std::unique_ptr<PgConnection> pg_;
     std::unique_ptr<SpoolReader> spool_;
-    std::map<std::string, Shipped> shipped_;
+    std::map<std::string, Shipped> shipped_;  ///< written by the thread under shipped_mutex_
+    mutable std::mutex shipped_mutex_;          ///< for holds_ended_run() on other threads
     std::map<std::int64_t, std::int64_t> series_ids_;  ///< local id -> trainscope.series.id
     std::int64_t next_batch_seq_ = 1;
     std::int64_t events_rowid_ = 0;

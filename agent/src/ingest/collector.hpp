@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -75,7 +76,10 @@ struct LiveProducer {
 };
 
 /// What became of a request to delete a run.
-enum class RemoveOutcome { removed, unknown, live, store_failed };
+enum class RemoveOutcome {
+    removed, unknown, live, store_failed,
+    not_forwarded  ///< --postgres: the run's points or its end are not in PostgreSQL yet
+};
 
 /// What became of a request to edit a run's name, notes or tags.
 enum class EditOutcome { updated, unknown, store_failed };
@@ -98,6 +102,12 @@ public:
 
     /// Listeners are added before start().
     void add_listener(CollectorListener* listener) { listeners_.push_back(listener); }
+    /// With forwarding (--postgres): whether PostgreSQL holds an ended run up to its newest seq.
+    /// A run it does not hold is never deleted here (retention skips it, DELETE gets 409): the
+    /// local store is the spool. Set before start().
+    void set_forwarded_check(std::function<bool(const std::string&, std::int64_t)> check) {
+        forwarded_ = std::move(check);
+    }
     void start();
     void stop();
 
@@ -199,6 +209,8 @@ private:
     // Deleting runs (run_removal.cpp): requests from HTTP threads, and retention.
     void serve_removals(std::chrono::steady_clock::time_point now);
     RemoveOutcome remove_now(const std::string& session_id);
+    std::function<bool(const std::string&, std::int64_t)> forwarded_;
+    std::set<std::string> retention_held_;  ///< runs retention waits to forward (logged once)
     void apply_retention();
     std::mutex removal_mutex_;
     std::vector<std::pair<std::string, std::promise<RemoveOutcome>>> removals_;

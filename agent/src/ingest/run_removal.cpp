@@ -32,6 +32,9 @@ void Collector::serve_removals(std::chrono::steady_clock::time_point now) {
     if (now < next_retention_) return;
     next_retention_ = now + options_.retention_interval;
     if (options_.retain_days > 0 || options_.max_db_bytes > 0) apply_retention();
+    // Runs held back until PostgreSQL has them are looked at again within a minute, not an hour.
+    if (!retention_held_.empty())
+        next_retention_ = std::min(next_retention_, now + std::chrono::milliseconds(std::chrono::minutes(1)));
 }
 
 RemoveOutcome Collector::remove_now(const std::string& session_id) {
@@ -39,6 +42,11 @@ RemoveOutcome Collector::remove_now(const std::string& session_id) {
     auto live = producers_per_session_.find(session_id);
     if (live != producers_per_session_.end() && live->second > 0) return RemoveOutcome::live;
     try {
+        if (forwarded_) {
+            std::optional<std::int64_t> last_seq = store_.run_last_seq(session_id);
+            if (!last_seq) return RemoveOutcome::unknown;
+            if (!forwarded_(session_id, *last_seq)) return RemoveOutcome::not_forwarded;
+        }
         if (!store_.delete_run(session_id)) return RemoveOutcome::unknown;
         store_.reclaim_space();
     } catch (const std::exception& e) {
@@ -58,7 +66,11 @@ void Collector::apply_retention() {
             bool too_old = options_.retain_days > 0 && last_ms < cutoff_ms;
             bool too_big = options_.max_db_bytes > 0 && store_.size_bytes() > options_.max_db_bytes;
             if (!too_old && !too_big) break;  // oldest first: the rest are newer
-            if (remove_now(session) != RemoveOutcome::removed) continue;
+            RemoveOutcome outcome = remove_now(session);
+            if (outcome == RemoveOutcome::not_forwarded && retention_held_.insert(session).second)
+                log_.information("retention: keeping run %s until PostgreSQL holds all of it", session);
+            if (outcome != RemoveOutcome::removed) continue;
+            retention_held_.erase(session);
             log_.information("retention: deleted run %s (ended %s days ago; %s)", session,
                              std::to_string(static_cast<long>(std::floor((now_ms - last_ms) / 86'400'000.0))),
                              std::string(too_old ? "older than --retain-days" : "database over --max-db-size"));

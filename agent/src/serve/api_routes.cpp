@@ -109,6 +109,8 @@ void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
         case RemoveOutcome::unknown: throw HttpError{404, "unknown run: " + id};
         case RemoveOutcome::live: throw HttpError{409, "run " + id + " is live: it can be deleted once its trainers end"};
         case RemoveOutcome::store_failed: throw HttpError{503, "the store could not delete run " + id + " (see the agent's log)"};
+        case RemoveOutcome::not_forwarded:
+            throw HttpError{409, "run " + id + " is not all in PostgreSQL yet: it can be deleted here once it is forwarded"};
     }
     rapidjson::StringBuffer buf;
     JsonOut w(buf);

@@ -83,4 +83,11 @@ std::vector<std::pair<std::string, double>> Store::ended_runs_oldest_first() {
     return out;
 }
 
+std::optional<std::int64_t> Store::run_last_seq(const std::string& session_id) {
+    Stmt q(*db_, "SELECT last_seq FROM runs WHERE session_id=?");
+    q.bind(1, session_id);
+    if (!q.step()) return std::nullopt;
+    return q.int64(0);
+}
+
 }  // namespace trainscope::agent

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -111,6 +112,8 @@ public:
     /// Deletes a run and everything stored with it (points, series, events, config, its
     /// producers) in one transaction; false if there is no such run.
     bool delete_run(const std::string& session_id);
+    /// The seq of the run's newest stored point (0: none yet); nullopt for an unknown run.
+    std::optional<std::int64_t> run_last_seq(const std::string& session_id);
     /// Gives the pages freed by deletions back to the file system (incremental vacuum) and
     /// truncates the WAL when no reader holds it.
     void reclaim_space();
