@@ -8,14 +8,7 @@ void write_forward_health(JsonOut& w, const Shipper& shipper) {
     StorageOutage::Snapshot s = shipper.snapshot();
     w.Key("forwarding");
     w.StartObject();
-    w.Key("ok");
-    w.Bool(s.ok);
-    if (!s.ok) {
-        w.Key("error");
-        write_string(w, s.error);
-        w.Key("outage_s");
-        write_number(w, s.outage_seconds);
-    }
+    write_outage_fields(w, s);
     w.Key("behind_points");
     w.Uint64(s.waiting_points);
     w.Key("shipped_points");

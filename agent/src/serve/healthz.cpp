@@ -23,14 +23,7 @@ std::string healthz_json(const AgentContext& ctx) {
         StorageOutage::Snapshot s = ctx.collector->storage().snapshot();
         w.Key("storage");
         w.StartObject();
-        w.Key("ok");
-        w.Bool(s.ok);
-        if (!s.ok) {
-            w.Key("error");
-            write_string(w, s.error);
-            w.Key("outage_s");
-            write_number(w, s.outage_seconds);
-        }
+        write_outage_fields(w, s);
         w.Key("waiting_points");
         w.Uint64(s.waiting_points);
         w.EndObject();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/types.hpp"
+#include "ingest/storage_outage.hpp"
 #include "ingest/utf8.hpp"
 
 namespace trainscope::agent {
@@ -58,6 +59,18 @@ inline void write_ms(JsonOut& w, double ms) {
 
 /// A run object as GET /api/runs lists it.
 void write_run(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped);
+
+/// "ok", and while not ok the "error" and "outage_s" of an outage (storage, forwarding).
+inline void write_outage_fields(JsonOut& w, const StorageOutage::Snapshot& s) {
+    w.Key("ok");
+    w.Bool(s.ok);
+    if (!s.ok) {
+        w.Key("error");
+        write_string(w, s.error);
+        w.Key("outage_s");
+        write_number(w, s.outage_seconds);
+    }
+}
 /// write_run's keys and values without the braces, for answers that add their own.
 void write_run_fields(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped);
 

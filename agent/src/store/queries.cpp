@@ -8,16 +8,25 @@
 #include "store/rollup_query.hpp"
 #include "store/rollups.hpp"
 #include "store/run_meta.hpp"
+#include "store/run_rows.hpp"
 
 namespace trainscope::agent {
 
 namespace {
 
-constexpr const char* kRunColumns =
-    "SELECT r.session_id, COALESCE(m.name, r.name), r.status, r.host, r.pid, r.started_ms, r.ended_ms, "
-    "r.last_ms, r.last_seq, (SELECT COALESCE(SUM(dropped),0) FROM producers p WHERE "
-    "p.session_id=r.session_id), r.name, COALESCE(m.notes, ''), COALESCE(m.tags, '') "
-    "FROM runs r LEFT JOIN run_meta m ON m.session_id = r.session_id";
+const std::string kRunColumns = std::string("SELECT ") + kRunFields + " " + kRunSource;
+
+double value_of(const Stmt& q, int col) {
+    return q.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : q.real(col);
+}
+
+}  // namespace
+
+// The user's name, the trainer's, notes, tags and the id: what a search in the run picker
+// looks in (joined by line feeds: text typed in a search box never spans two of them).
+const char* const kRunTextMatch =
+    "instr(lower(COALESCE(m.name, '') || char(10) || r.name || char(10) || COALESCE(m.notes, '') || "
+    "char(10) || COALESCE(m.tags, '') || char(10) || r.session_id), lower(?2)) > 0";
 
 RunInfo read_run(const Stmt& q) {
     RunInfo r;
@@ -37,22 +46,6 @@ RunInfo read_run(const Stmt& q) {
     r.tags = split_tags(std::string(q.text(12)));
     return r;
 }
-
-}  // namespace
-
-// The user's name, the trainer's, notes, tags and the id: what a search in the run picker
-// looks in (joined by line feeds: text typed in a search box never spans two of them).
-const char* const kRunTextMatch =
-    "instr(lower(COALESCE(m.name, '') || char(10) || r.name || char(10) || COALESCE(m.notes, '') || "
-    "char(10) || COALESCE(m.tags, '') || char(10) || r.session_id), lower(?2)) > 0";
-
-namespace {
-
-double value_of(const Stmt& q, int col) {
-    return q.is_null(col) ? std::numeric_limits<double>::quiet_NaN() : q.real(col);
-}
-
-}  // namespace
 
 Queries::Queries(const std::string& db_path) : db_(db_path, true) {
     // One reader per WebSocket client and per request: SQLite's default 2 MB page cache each
@@ -76,7 +69,7 @@ void Queries::fill_details(RunInfo& run) {
 }
 
 std::vector<RunInfo> Queries::runs() {
-    Stmt q(db_, (std::string(kRunColumns) + " ORDER BY r.started_ms DESC").c_str());
+    Stmt q(db_, (kRunColumns + " ORDER BY r.started_ms DESC").c_str());
     std::vector<RunInfo> out;
     while (q.step()) out.push_back(read_run(q));
     for (RunInfo& r : out) fill_details(r);
@@ -85,7 +78,7 @@ std::vector<RunInfo> Queries::runs() {
 
 Queries::RunPage Queries::run_page(const RunFilter& f) {
     // instr(lower()) rather than LIKE: no wildcard characters to escape in what a user types.
-    Stmt q(db_, (std::string(kRunColumns) +
+    Stmt q(db_, (kRunColumns +
                  " WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR " + std::string(kRunTextMatch) + ")"
                  " AND (?3 IS NULL OR r.started_ms < ?3 OR (r.started_ms = ?3 AND r.session_id < ?4))"
                  " ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?5")
@@ -105,7 +98,7 @@ Queries::RunPage Queries::run_page(const RunFilter& f) {
 }
 
 std::vector<RunInfo> Queries::runs_active_since(double since_ms) {
-    Stmt q(db_, (std::string(kRunColumns) +
+    Stmt q(db_, (kRunColumns +
                  " WHERE r.status = 'running' OR COALESCE(r.ended_ms, r.last_ms, r.started_ms) >= ?"
                  " ORDER BY r.started_ms DESC")
                     .c_str());
@@ -130,7 +123,7 @@ std::vector<Queries::LatestValue> Queries::latest_values(const std::string& sess
 }
 
 std::optional<RunInfo> Queries::run(const std::string& session_id) {
-    Stmt q(db_, (std::string(kRunColumns) + " WHERE r.session_id=?").c_str());
+    Stmt q(db_, (kRunColumns + " WHERE r.session_id=?").c_str());
     q.bind(1, session_id);
     if (!q.step()) return std::nullopt;
     RunInfo r = read_run(q);

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "store/run_meta.hpp"
+#include "store/run_rows.hpp"
 
 namespace trainscope::agent {
 
@@ -26,13 +27,9 @@ RunsTable read_runs_table(Db& db, const Queries::RunFilter& filter, const std::v
         ~EndRead() { sqlite3_exec(db.handle(), "COMMIT", nullptr, nullptr, nullptr); }
     } end_read{db};
 
-    Stmt runs(db, (std::string(
-                       "SELECT r.session_id, COALESCE(m.name, r.name), r.name, r.status, r.host, r.pid, "
-                       "r.started_ms, r.ended_ms, r.last_ms, r.last_seq, COALESCE(m.notes, ''), "
-                       "COALESCE(m.tags, ''), COALESCE(r.config, '') "
-                       "FROM runs r LEFT JOIN run_meta m ON m.session_id = r.session_id "
-                       "WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR ") +
-                   kRunTextMatch + ") ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?3")
+    Stmt runs(db, (std::string("SELECT ") + kRunFields + ", COALESCE(r.config, '') " + kRunSource +
+                   " WHERE (?1 = '' OR r.status = ?1) AND (?2 = '' OR " + kRunTextMatch +
+                   ") ORDER BY r.started_ms DESC, r.session_id DESC LIMIT ?3")
                       .c_str());
     runs.bind(1, filter.status).bind(2, filter.text).bind(3, filter.limit + 1);
     {
@@ -44,23 +41,10 @@ RunsTable read_runs_table(Db& db, const Queries::RunFilter& filter, const std::v
     std::map<std::string, std::size_t> index;  // session id -> row
     while (runs.step()) {
         RunsTableRow row;
-        RunInfo& r = row.run;
-        r.session_id = runs.text(0);
-        r.name = runs.text(1);
-        r.original_name = runs.text(2);
-        r.status = runs.text(3);
-        r.host = runs.text(4);
-        r.pid = runs.int64(5);
-        r.started_ms = runs.real(6);
-        r.ended_ms = runs.is_null(7) ? 0 : runs.real(7);
-        r.last_ms = runs.is_null(8) ? 0 : runs.real(8);
-        r.last_seq = runs.int64(9);
-        r.points = r.last_seq;  // every stored point takes the next seq
-        r.notes = runs.text(10);
-        r.tags = split_tags(std::string(runs.text(11)));
-        row.config = runs.text(12);
+        row.run = read_run(runs);
+        row.config = runs.text(kRunFieldCount);
         row.figures.resize(metrics.size());
-        index.emplace(r.session_id, table.rows.size());
+        index.emplace(row.run.session_id, table.rows.size());
         table.rows.push_back(std::move(row));
     }
     if (static_cast<std::int64_t>(table.rows.size()) > filter.limit) {
