@@ -250,13 +250,20 @@ function shownSeries() {
 // ---- rendering: chart at most once per frame, text at most 5 times a second ----
 
 let frameRequested = false;
+let drawCost = 0;  // script ms of the last redraw, and when it ended (renderFrame)
+let drawEnd = -Infinity;
 let textDirty = false;
 let textAt = 0;
 let textTimer = null;
 
 function requestRender(now = false) {
   textDirty = true;
-  if (now) textAt = 0;
+  // A user's action or a finished load is drawn at the next frame: the redraw budget below
+  // is for streamed points, which would otherwise starve the socket handler.
+  if (now) {
+    textAt = 0;
+    drawEnd = -Infinity;
+  }
   if (!frameRequested) {
     frameRequested = true;
     requestAnimationFrame(renderFrame);
@@ -268,8 +275,6 @@ function requestRender(now = false) {
 // least 2c ms. Rasterizing the canvas costs as much again outside that measure; both keep
 // the socket handler (and so the data) from queueing behind the chart on a busy machine.
 const minFrameMs = 1000 / config.maxFps - 4;  // rAF ticks are ~16.7 ms apart: allow jitter
-let drawCost = 0;
-let drawEnd = -Infinity;
 
 function renderFrame(now) {
   if (now < drawEnd + Math.max(2 * drawCost, minFrameMs)) {
