@@ -60,7 +60,7 @@ std::pair<double, std::string> parse_run_cursor(const std::string& cursor) {
 /// GET /api/runs[?limit=&cursor=&q=&status=]: newest first. Without limit, every run that
 /// matches; with it, a page and the cursor of the next (null after the last).
 void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
-    Queries::RunFilter filter;
+    RunReader::RunFilter filter;
     filter.limit = std::numeric_limits<std::int32_t>::max();
     auto param = [&](const char* key) -> const std::string* {
         auto it = params.find(key);
@@ -82,8 +82,9 @@ void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPSer
         if (!known.count(*status)) throw HttpError{400, "status must be running, finished, failed or crashed"};
         filter.status = *status;
     }
-    Queries q(ctx.db_path);
-    Queries::RunPage page = q.run_page(filter);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
+    RunReader::RunPage page = q.run_page(filter);
     auto dropped = live_dropped(ctx);
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -122,7 +123,8 @@ void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
 }
 
 void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     auto run = q.run(id);
     if (!run) throw HttpError{404, "unknown run: " + id};
     // The trainer's config as parsed JSON when it is a valid object, else why not.
@@ -152,7 +154,8 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
                 const Params& params, Poco::Net::HTTPServerResponse& response) {
     SeriesRequest req = parse_series_request(id, metric, params);
 
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};
     // Streamed: points go out in chunks as SQLite yields them, so an answer of millions of
     // points costs the agent one chunk of memory, not the whole answer.
@@ -219,7 +222,8 @@ void list_plugins(const AgentContext& ctx, Poco::Net::HTTPServerResponse& respon
 }
 
 void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
     std::string stats = ctx.plugins ? ctx.plugins->analytics_json(id) : "{}";
     rapidjson::StringBuffer buf;
@@ -232,6 +236,7 @@ void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HT
 }
 
 void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
+    if (ctx.reader) throw HttpError{501, "the hub does not serve events yet"};
     Queries q(ctx.db_path);
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
     rapidjson::StringBuffer buf;
@@ -257,7 +262,8 @@ void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
 
 /// GET /api/model-info?session=ID (no session: the newest run).
 void get_model_info(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     std::string id;
     if (auto it = params.find("session"); it != params.end() && !it->second.empty()) id = it->second;
     else if (auto newest = q.newest_session()) id = *newest;
