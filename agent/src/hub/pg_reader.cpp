@@ -201,6 +201,16 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
     return result;
 }
 
+std::vector<RunEvent> PgReader::events(const std::string& session_id) {
+    PgResult r = pg_->exec("SELECT rank, t_ms, kind, text FROM trainscope.events WHERE session_id = $1 "
+                           "ORDER BY t_ms, agent_id, local_id",
+                           {session_id});
+    std::vector<RunEvent> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back(RunEvent{r.int64(i, 0), pg_double(r.text(i, 1), false), r.text(i, 2), r.text(i, 3)});
+    return out;
+}
+
 std::vector<SeriesUpdate> PgReader::points_since(const std::string&, std::int64_t, std::int64_t) { return {}; }
 
 }  // namespace trainscope::agent

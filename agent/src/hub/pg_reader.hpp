@@ -30,6 +30,7 @@ public:
     std::optional<std::string> run_text(const std::string& session_id, const char* column) override;
     SeriesResult series(const SeriesRequest& request, const std::function<void(const SeriesResult&)>& head,
                         const std::function<void(const StoredPoint&)>& point) override;
+    std::vector<RunEvent> events(const std::string& session_id) override;
     /// Always empty: the hub cannot map its seq back to rows, so a client that fell behind
     /// gets what is pushed from now on (the page re-reads the series on reconnect).
     std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,

@@ -236,8 +236,8 @@ void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HT
 }
 
 void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    if (ctx.reader) throw HttpError{501, "the hub does not serve events yet"};
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -245,14 +245,12 @@ void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
     w.Key("session_id"); write_string(w, id);
     w.Key("events");
     w.StartArray();
-    Stmt ev(q.db(), "SELECT rank, t_ms, kind, text FROM events WHERE session_id=? ORDER BY t_ms");
-    ev.bind(1, id);
-    while (ev.step()) {
+    for (const RunEvent& ev : q.events(id)) {
         w.StartObject();
-        w.Key("rank"); w.Int64(ev.int64(0));
-        w.Key("t_ms"); write_ms(w, ev.real(1));
-        w.Key("kind"); write_string(w, ev.text(2));
-        w.Key("text"); write_string(w, ev.text(3));
+        w.Key("rank"); w.Int64(ev.rank);
+        w.Key("t_ms"); write_ms(w, ev.t_ms);
+        w.Key("kind"); write_string(w, ev.kind);
+        w.Key("text"); write_string(w, ev.text);
         w.EndObject();
     }
     w.EndArray();

@@ -64,6 +64,7 @@ public:
     /// The same, collected into the result's points.
     SeriesResult series(const SeriesRequest& request);
 
+    std::vector<RunEvent> events(const std::string& session_id) override;
     /// Points of a session with since < seq <= upto, grouped per series, in seq order.
     std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
                                            std::int64_t upto) override;

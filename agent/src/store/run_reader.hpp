@@ -38,6 +38,14 @@ struct SeriesResult {
     std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
 };
 
+/// A run's event (a rank's start, end, crash, a plugin's note ...).
+struct RunEvent {
+    std::int64_t rank = 0;
+    double t_ms = 0;
+    std::string kind;
+    std::string text;
+};
+
 class RunReader {
 public:
     virtual ~RunReader() = default;
@@ -73,6 +81,8 @@ public:
     virtual SeriesResult series(const SeriesRequest& request,
                                 const std::function<void(const SeriesResult&)>& head,
                                 const std::function<void(const StoredPoint&)>& point) = 0;
+    /// The run's events, oldest first.
+    virtual std::vector<RunEvent> events(const std::string& session_id) = 0;
     /// Points of a session with since < seq <= upto, grouped per series, in seq order.
     virtual std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
                                                    std::int64_t upto) = 0;
