@@ -335,7 +335,15 @@ private:
             AgentContext ctx;
             ctx.version = kVersion;
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
-            ctx.reader = open_reader;
+            // A request while PostgreSQL is away is answered 503 saying so (the WebSocket
+            // session catches the PgError itself and drops the client).
+            ctx.reader = [open_reader]() -> std::unique_ptr<RunReader> {
+                try {
+                    return open_reader();
+                } catch (const PgError& e) {
+                    throw HttpError{503, std::string("the hub cannot reach PostgreSQL: ") + e.what()};
+                }
+            };
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;

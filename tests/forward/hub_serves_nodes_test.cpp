@@ -5,7 +5,9 @@
 // points to a WebSocket client live, and follows the local agent's token rules.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -139,6 +141,50 @@ TEST(Hub, ServesTwoNodesRunAndPushesLive) {
     // An unknown run or metric is a 404, as on a node.
     EXPECT_EQ(http_get(hub.port, "/api/runs/nope").status, 404);
     EXPECT_EQ(http_get(hub.port, "/api/runs/" + run_id + "/metrics/nope").status, 404);
+}
+
+// PostgreSQL restarts under a running hub: meanwhile REST answers 503 naming PostgreSQL, and
+// afterwards the hub's listener has reconnected and the same WebSocket client gets the points
+// logged since, with no reconnect of its own.
+TEST(Hub, LivePushResumesAfterPostgresRestarts) {
+    PostgresServer postgres;
+    NodeAgent node("node-a", postgres.conninfo());
+    ASSERT_TRUE(node.start());
+    Hub hub(postgres.conninfo());
+    ASSERT_NE(hub.port, 0) << "the hub did not say it was listening";
+    const std::string run_id = "hubrestart-" + std::to_string(::getpid());
+    ChildProcess& trainer = node.start_trainer(
+        run_id, 0, {"--name", "restart", "--threads", "1", "--metrics", "1", "--steps", "30000", "--rate", "500"});
+    ASSERT_TRUE(trainer.wait_stdout_prefix("session ", 20s));
+    ASSERT_TRUE(wait_until([&] { return http_get(hub.port, "/api/runs/" + run_id).status == 200; }, 20s));
+    WsClient ws(hub.port);
+    ws.send_text(R"({"type":"subscribe","session_id":")" + run_id + "\"}");
+    std::int64_t newest_step = -1;
+    auto receive_until = [&](std::int64_t step, std::chrono::milliseconds timeout) {
+        return wait_until([&] {
+            auto text = ws.receive_text(1s);
+            if (!text) return false;
+            rapidjson::Document m = parse_json(*text);
+            if (m.IsObject() && string_member(m, "type") == "training_update")
+                for (const auto& p : m["points"].GetArray()) newest_step = std::max(newest_step, p[0].GetInt64());
+            return newest_step >= step;
+        }, timeout, 0ms);
+    };
+    ASSERT_TRUE(receive_until(0, 20s)) << "no live point before the restart";
+
+    postgres.stop();
+    HttpResponse away = http_get(hub.port, "/api/runs");
+    EXPECT_EQ(away.status, 503);
+    EXPECT_NE(away.body.find("PostgreSQL"), std::string::npos) << away.body;
+    std::this_thread::sleep_for(3s);  // the trainer logs on; the node spools
+    std::int64_t before_restart = newest_step;
+    postgres.start();
+
+    // 500 steps/s: 3 s away is about 1,500 steps; points well past them arrive live.
+    EXPECT_TRUE(receive_until(before_restart + 3'000, 30s))
+        << "live points stopped at step " << newest_step << " (" << before_restart << " before the restart)";
+    EXPECT_FALSE(ws.closed());
+    EXPECT_EQ(http_get(hub.port, "/api/runs").status, 200);
 }
 
 }  // namespace
