@@ -4,8 +4,10 @@
 // resolution, and downsampled exactly as the node's own agent downsamples it), pushes new
 // points to a WebSocket client live, and follows the local agent's token rules.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <thread>
 #include <string>
@@ -185,6 +187,18 @@ TEST(Hub, LivePushResumesAfterPostgresRestarts) {
         << "live points stopped at step " << newest_step << " (" << before_restart << " before the restart)";
     EXPECT_FALSE(ws.closed());
     EXPECT_EQ(http_get(hub.port, "/api/runs").status, 200);
+}
+
+// A hub has nothing to serve without PostgreSQL: it refuses to start and says what it needs.
+TEST(Hub, WithoutPostgresItRefusesToStart) {
+    ChildProcess hub(TS_AGENT_BIN, {"--hub", "--port=0", "--token=" + test_token()}, {{"TRAINSCOPE_POSTGRES", ""}});
+    std::optional<int> status = hub.wait_exit(20s);
+    ASSERT_TRUE(status) << "the hub kept running without PostgreSQL";
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 64) << "not EX_USAGE: " << *status;
+    std::string log;
+    for (const std::string& line : hub.stderr_lines()) log += line + "\n";
+    for (const std::string& line : hub.stdout_lines()) log += line + "\n";
+    EXPECT_NE(log.find("--postgres"), std::string::npos) << log;
 }
 
 }  // namespace
