@@ -344,6 +344,7 @@ private:
                     throw HttpError{503, std::string("the hub cannot reach PostgreSQL: ") + e.what()};
                 }
             };
+            ctx.hub_listener = &listener;
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;

@@ -178,6 +178,12 @@ TEST(Hub, LivePushResumesAfterPostgresRestarts) {
     HttpResponse away = http_get(hub.port, "/api/runs");
     EXPECT_EQ(away.status, 503);
     EXPECT_NE(away.body.find("PostgreSQL"), std::string::npos) << away.body;
+    // /healthz (no token needed) says the hub's link to PostgreSQL is down, and why.
+    EXPECT_TRUE(wait_until([&] {
+        rapidjson::Document h = parse_json(http_request_with(hub.port, "GET", "/healthz", {}).body);
+        return h.IsObject() && h.HasMember("postgres") && !h["postgres"]["ok"].GetBool() &&
+               h["postgres"].HasMember("error");
+    }, 10s)) << "the hub's /healthz did not report PostgreSQL down";
     std::this_thread::sleep_for(3s);  // the trainer logs on; the node spools
     std::int64_t before_restart = newest_step;
     postgres.start();
@@ -187,6 +193,9 @@ TEST(Hub, LivePushResumesAfterPostgresRestarts) {
         << "live points stopped at step " << newest_step << " (" << before_restart << " before the restart)";
     EXPECT_FALSE(ws.closed());
     EXPECT_EQ(http_get(hub.port, "/api/runs").status, 200);
+    rapidjson::Document health = parse_json(http_request_with(hub.port, "GET", "/healthz", {}).body);
+    ASSERT_TRUE(health.IsObject() && health.HasMember("postgres"));
+    EXPECT_TRUE(health["postgres"]["ok"].GetBool());
 }
 
 // A hub has nothing to serve without PostgreSQL: it refuses to start and says what it needs.

@@ -34,6 +34,20 @@ void PgListener::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
+PgListener::Health PgListener::health() const {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    Health h{ok_, error_, 0};
+    if (!ok_) h.outage_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - down_since_).count();
+    return h;
+}
+
+void PgListener::set_health(bool ok, const std::string& error) {
+    std::lock_guard<std::mutex> lock(health_mutex_);
+    if (!ok && ok_) down_since_ = std::chrono::steady_clock::now();
+    ok_ = ok;
+    error_ = error;
+}
+
 void PgListener::run() {
     auto backoff = std::chrono::milliseconds(100);
     bool in_outage = false;
@@ -43,11 +57,13 @@ void PgListener::run() {
             connect_and_catch_up(pg);
             if (in_outage) log_.information("hub: PostgreSQL is back; live updates resume");
             in_outage = false;
+            set_health(true, "");
             backoff = std::chrono::milliseconds(100);
             listen(pg);
         } catch (const std::exception& e) {
             if (!in_outage) log_.warning("hub: live updates paused, PostgreSQL: %s (retrying)", std::string(e.what()));
             in_outage = true;
+            set_health(false, e.what());
         }
         // Sleep in short steps so stop() is never kept waiting for a whole backoff.
         for (auto slept = std::chrono::milliseconds(0); slept < backoff && !stopping_;

@@ -13,8 +13,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,6 +40,15 @@ public:
     void start();
     void stop();
 
+    /// Whether the listener is connected now (false before its first connection), and if
+    /// not, PostgreSQL's error and for how long. Thread-safe: /healthz reads it.
+    struct Health {
+        bool ok = false;
+        std::string error;
+        double outage_s = 0;
+    };
+    Health health() const;
+
 private:
     void run();
     /// LISTENs, then reads run_nodes: on the first connection it only learns where each
@@ -54,7 +65,12 @@ private:
     std::string conninfo_;
     CollectorListener& sink_;
     Poco::Logger& log_;
+    void set_health(bool ok, const std::string& error);
     std::atomic<bool> stopping_{false};
+    mutable std::mutex health_mutex_;
+    bool ok_ = false;
+    std::string error_;
+    std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
     std::thread thread_;
     bool initialised_ = false;
     /// Per (run, agent): the highest of the agent's seq pushed. Only the thread touches these.

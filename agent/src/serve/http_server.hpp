@@ -23,6 +23,7 @@ class Shipper;
 class RequestGate;
 class AccessCheck;
 class RunReader;
+class PgListener;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -32,6 +33,7 @@ struct AgentContext {
     Collector* collector = nullptr;
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
     const Shipper* forward = nullptr;  ///< forwarding to PostgreSQL (--postgres); null: none
+    const PgListener* hub_listener = nullptr;  ///< a hub's live link to PostgreSQL; null: not a hub
     const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
     const AccessCheck* access = nullptr;  ///< the token check after the gate; null: none
     /// Opens a reader of the runs for one request; null: Queries on db_path. A hub
