@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "forward/pg_connection.hpp"
 #include "store/downsample.hpp"
@@ -81,17 +82,37 @@ std::vector<RunInfo> PgReader::select_runs(const RunFilter& filter, std::int64_t
     return out;
 }
 
-void PgReader::fill_details(RunInfo& run) {
-    PgResult r = pg_->exec("SELECT DISTINCT name, rank FROM trainscope.series WHERE session_id = $1",
-                           {run.session_id});
-    for (int i = 0; i < r.rows(); ++i) {
-        run.metrics.push_back(r.text(i, 0));
-        run.ranks.push_back(static_cast<int>(r.int64(i, 1)));
+void PgReader::fill_details(std::vector<RunInfo>& runs) {
+    if (runs.empty()) return;
+    // The ids as one text[] literal: {"id","id"}, quotes and backslashes escaped.
+    std::string ids = "{";
+    std::map<std::string, RunInfo*> by_id;
+    for (RunInfo& run : runs) {
+        if (ids.size() > 1) ids += ',';
+        ids += '"';
+        for (char c : run.session_id) {
+            if (c == '"' || c == '\\') ids += '\\';
+            ids += c;
+        }
+        ids += '"';
+        by_id[run.session_id] = &run;
     }
-    std::sort(run.ranks.begin(), run.ranks.end());
-    run.ranks.erase(std::unique(run.ranks.begin(), run.ranks.end()), run.ranks.end());
-    std::sort(run.metrics.begin(), run.metrics.end());
-    run.metrics.erase(std::unique(run.metrics.begin(), run.metrics.end()), run.metrics.end());
+    ids += '}';
+    PgResult r = pg_->exec("SELECT DISTINCT session_id, name, rank FROM trainscope.series "
+                           "WHERE session_id = ANY($1::text[])",
+                           {ids});
+    for (int i = 0; i < r.rows(); ++i) {
+        auto it = by_id.find(r.text(i, 0));
+        if (it == by_id.end()) continue;
+        it->second->metrics.push_back(r.text(i, 1));
+        it->second->ranks.push_back(static_cast<int>(r.int64(i, 2)));
+    }
+    for (RunInfo& run : runs) {
+        std::sort(run.ranks.begin(), run.ranks.end());
+        run.ranks.erase(std::unique(run.ranks.begin(), run.ranks.end()), run.ranks.end());
+        std::sort(run.metrics.begin(), run.metrics.end());
+        run.metrics.erase(std::unique(run.metrics.begin(), run.metrics.end()), run.metrics.end());
+    }
 }
 
 RunReader::RunPage PgReader::run_page(const RunFilter& filter) {
@@ -101,16 +122,16 @@ RunReader::RunPage PgReader::run_page(const RunFilter& filter) {
         page.more = true;
         page.runs.pop_back();
     }
-    for (RunInfo& run : page.runs) fill_details(run);
+    fill_details(page.runs);
     return page;
 }
 
 std::optional<RunInfo> PgReader::run(const std::string& session_id) {
     PgResult r = pg_->exec(std::string(kRunSummary) + "WHERE session_id = $1", {session_id});
     if (r.rows() == 0) return std::nullopt;
-    RunInfo run = read_run(r, 0);
-    fill_details(run);
-    return run;
+    std::vector<RunInfo> one{read_run(r, 0)};
+    fill_details(one);
+    return one.front();
 }
 
 std::optional<std::int64_t> PgReader::last_seq(const std::string& session_id) {

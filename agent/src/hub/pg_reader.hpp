@@ -38,7 +38,8 @@ public:
 
 private:
     std::vector<RunInfo> select_runs(const RunFilter& filter, std::int64_t limit);
-    void fill_details(RunInfo& run);
+    /// Ranks and metrics of each run, in one query for all of them.
+    void fill_details(std::vector<RunInfo>& runs);
     std::unique_ptr<PgConnection> pg_;
 };
 
