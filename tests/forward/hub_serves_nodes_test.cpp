@@ -111,6 +111,21 @@ TEST(Hub, ServesTwoNodesRunAndPushesLive) {
     EXPECT_NE(hosts.find("node-a"), std::string::npos) << hosts;
     EXPECT_NE(hosts.find("node-b"), std::string::npos) << hosts;
 
+    // The list's filters, as on a node: status, text, a page of one.
+    auto listed = [&](const std::string& query) {
+        rapidjson::Document d = parse_json(http_get(hub.port, "/api/runs?" + query).body);
+        return d.IsObject() ? static_cast<int>(d["runs"].Size()) : -1;
+    };
+    EXPECT_EQ(listed("status=finished"), 1);
+    EXPECT_EQ(listed("status=running"), 0);
+    EXPECT_EQ(listed("q=HUBB"), 1);
+    EXPECT_EQ(listed("q=nothing-like-it"), 0);
+    rapidjson::Document page = parse_json(http_get(hub.port, "/api/runs?limit=1").body);
+    ASSERT_TRUE(page.IsObject());
+    EXPECT_EQ(page["runs"].Size(), 1u);
+    EXPECT_TRUE(page["next_cursor"].IsNull());
+    EXPECT_EQ(http_get(hub.port, "/api/runs?status=paused").status, 400);
+
     for (int rank : {0, 1}) {
         SCOPED_TRACE("rank " + std::to_string(rank));
         NodeAgent& node = rank == 0 ? a : b;
