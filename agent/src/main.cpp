@@ -24,7 +24,11 @@
 #include <trainscope/detail/process.hpp>
 
 #include "forward/agent_id.hpp"
+#include "forward/pg_connection.hpp"
+#include "forward/pg_schema.hpp"
 #include "forward/shipper.hpp"
+#include "hub/pg_listener.hpp"
+#include "hub/pg_reader.hpp"
 #include "serve/access_token.hpp"
 #include "ingest/namespace_lock.hpp"
 #include "ingest/collector.hpp"
@@ -99,6 +103,9 @@ protected:
         options.addOption(Poco::Util::Option("plugin-option", "", "PLUGIN.KEY=VALUE: set a plugin setting")
                               .required(false).repeatable(true).argument("SETTING")
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
+        options.addOption(Poco::Util::Option("hub", "", "serve every node's runs from PostgreSQL (needs --postgres): no trainers, no local store")
+                              .required(false).repeatable(false)
+                              .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
         options.addOption(Poco::Util::Option("print-url", "", "print the URL of the agent serving the namespace and exit (1: none)")
                               .required(false).repeatable(false)
                               .callback(Poco::Util::OptionCallback<AgentApp>(this, &AgentApp::set_option)));
@@ -145,6 +152,7 @@ protected:
         else if (name == "public-host") gate_options_.public_hosts.push_back(value);
         else if (name == "allow-origin") gate_options_.allowed_origins.push_back(value);
         else if (name == "print-url") print_url_ = true;
+        else if (name == "hub") hub_ = true;
         else if (name == "plugin-option") {
             std::size_t dot = value.find('.'), eq = value.find('=');
             if (dot == std::string::npos || eq == std::string::npos || eq < dot)
@@ -190,6 +198,7 @@ protected:
         Poco::Logger& log = Poco::Logger::create("agent", channel, Poco::Message::PRIO_INFORMATION);
 
         if (!choose_token(log)) return EXIT_USAGE;
+        if (hub_) return run_hub(log);
         if (data_dir_.empty()) data_dir_ = detail::default_data_dir();
         NamespaceLock lock(name_space_, detail::namespace_dirs());
         for (const detail::Refusal& r : lock.refusals())
@@ -300,6 +309,72 @@ protected:
     }
 
 private:
+    /// --hub: serves the runs of every node from PostgreSQL. Drains no rings and holds no
+    /// namespace lock (a hub is no node's agent); several hubs may serve one database.
+    int run_hub(Poco::Logger& log) {
+        const char* from_env = std::getenv("TRAINSCOPE_POSTGRES");
+        if (postgres_.empty() && from_env) postgres_ = from_env;
+        if (postgres_.empty()) {
+            log.error("--hub serves what node agents ship to PostgreSQL: give --postgres=URI (or $TRAINSCOPE_POSTGRES)");
+            return EXIT_USAGE;
+        }
+        try {
+            {
+                // Fails early on a wrong URI; creates the tables if no node has shipped yet.
+                PgConnection pg(postgres_);
+                ensure_pg_schema(pg);
+            }
+            std::string conninfo = postgres_;
+            auto open_reader = [conninfo]() -> std::unique_ptr<RunReader> {
+                return std::make_unique<PgReader>(conninfo);
+            };
+            WebSocketHub hub("", kVersion, log);
+            hub.set_reader(open_reader);
+            PgListener listener(conninfo, hub, log);
+
+            AgentContext ctx;
+            ctx.version = kVersion;
+            ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
+            // A request while PostgreSQL is away is answered 503 saying so (the WebSocket
+            // session catches the PgError itself and drops the client).
+            ctx.reader = [open_reader]() -> std::unique_ptr<RunReader> {
+                try {
+                    return open_reader();
+                } catch (const PgError& e) {
+                    throw HttpError{503, std::string("the hub cannot reach PostgreSQL: ") + e.what()};
+                }
+            };
+            ctx.hub_listener = &listener;
+            ctx.websocket = [&hub] { return hub.make_handler(); };
+            ctx.websocket_clients = [&hub] { return hub.client_count(); };
+            ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
+            gate_options_.bind = bind_;
+            RequestGate gate(gate_options_, log);
+            ctx.gate = &gate;
+            AccessCheck access(token_);
+            ctx.access = &access;
+
+            HttpServer server(ctx, bind_, port_);
+            hub.start();
+            listener.start();
+            log.information("hub: serving the runs PostgreSQL holds");
+            if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
+            std::cout << "trainscope-agent listening on " << page_url(local_host(), server.port()) << std::endl;
+            waitForTerminationRequest();
+            log.information("stopping");
+            server.stop();
+            listener.stop();
+            hub.stop();
+        } catch (const Poco::Exception& e) {
+            log.fatal("cannot run: %s", e.displayText());
+            return EXIT_SOFTWARE;
+        } catch (const std::exception& e) {
+            log.fatal("cannot run: %s", std::string(e.what()));
+            return EXIT_SOFTWARE;
+        }
+        return EXIT_OK;
+    }
+
     /// The forwarding thread when --postgres or $TRAINSCOPE_POSTGRES names a database.
     std::unique_ptr<Shipper> make_shipper(const std::string& db_path, Poco::Logger& log) {
         const char* from_env = std::getenv("TRAINSCOPE_POSTGRES");
@@ -380,6 +455,7 @@ private:
     std::map<std::string, plugin::Settings> plugin_settings_;
     bool help_ = false;
     bool print_url_ = false;
+    bool hub_ = false;
     double metrics_keep_ended_s_ = 900;
     std::string token_;
     bool auth_none_ = false;

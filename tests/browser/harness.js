@@ -555,4 +555,7 @@ module.exports = {
   theilSenSlope,
   rawWebSocket,
   Agent,
+  agentBin,
+  spawnChild,
+  waitForLine,
 };

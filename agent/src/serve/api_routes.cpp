@@ -60,7 +60,7 @@ std::pair<double, std::string> parse_run_cursor(const std::string& cursor) {
 /// GET /api/runs[?limit=&cursor=&q=&status=]: newest first. Without limit, every run that
 /// matches; with it, a page and the cursor of the next (null after the last).
 void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
-    Queries::RunFilter filter;
+    RunReader::RunFilter filter;
     filter.limit = std::numeric_limits<std::int32_t>::max();
     auto param = [&](const char* key) -> const std::string* {
         auto it = params.find(key);
@@ -82,8 +82,9 @@ void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPSer
         if (!known.count(*status)) throw HttpError{400, "status must be running, finished, failed or crashed"};
         filter.status = *status;
     }
-    Queries q(ctx.db_path);
-    Queries::RunPage page = q.run_page(filter);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
+    RunReader::RunPage page = q.run_page(filter);
     auto dropped = live_dropped(ctx);
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -122,7 +123,8 @@ void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
 }
 
 void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     auto run = q.run(id);
     if (!run) throw HttpError{404, "unknown run: " + id};
     // The trainer's config as parsed JSON when it is a valid object, else why not.
@@ -152,7 +154,8 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
                 const Params& params, Poco::Net::HTTPServerResponse& response) {
     SeriesRequest req = parse_series_request(id, metric, params);
 
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};
     // Streamed: points go out in chunks as SQLite yields them, so an answer of millions of
     // points costs the agent one chunk of memory, not the whole answer.
@@ -219,7 +222,8 @@ void list_plugins(const AgentContext& ctx, Poco::Net::HTTPServerResponse& respon
 }
 
 void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
     std::string stats = ctx.plugins ? ctx.plugins->analytics_json(id) : "{}";
     rapidjson::StringBuffer buf;
@@ -232,7 +236,8 @@ void get_analytics(const AgentContext& ctx, const std::string& id, Poco::Net::HT
 }
 
 void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     if (!q.run(id)) throw HttpError{404, "unknown run: " + id};
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -240,14 +245,12 @@ void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
     w.Key("session_id"); write_string(w, id);
     w.Key("events");
     w.StartArray();
-    Stmt ev(q.db(), "SELECT rank, t_ms, kind, text FROM events WHERE session_id=? ORDER BY t_ms");
-    ev.bind(1, id);
-    while (ev.step()) {
+    for (const RunEvent& ev : q.events(id)) {
         w.StartObject();
-        w.Key("rank"); w.Int64(ev.int64(0));
-        w.Key("t_ms"); write_ms(w, ev.real(1));
-        w.Key("kind"); write_string(w, ev.text(2));
-        w.Key("text"); write_string(w, ev.text(3));
+        w.Key("rank"); w.Int64(ev.rank);
+        w.Key("t_ms"); write_ms(w, ev.t_ms);
+        w.Key("kind"); write_string(w, ev.kind);
+        w.Key("text"); write_string(w, ev.text);
         w.EndObject();
     }
     w.EndArray();
@@ -257,7 +260,8 @@ void get_events(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
 
 /// GET /api/model-info?session=ID (no session: the newest run).
 void get_model_info(const AgentContext& ctx, const Params& params, Poco::Net::HTTPServerResponse& response) {
-    Queries q(ctx.db_path);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    RunReader& q = *reader;
     std::string id;
     if (auto it = params.find("session"); it != params.end() && !it->second.empty()) id = it->second;
     else if (auto newest = q.newest_session()) id = *newest;

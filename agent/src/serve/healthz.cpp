@@ -5,6 +5,7 @@
 // {"ok": false, "error": "...", "waiting_points": N, "outage_s": S}. Nothing about runs.
 // With --postgres, "forwarding" says the same of shipping (forward/forward_report.hpp).
 #include "forward/forward_report.hpp"
+#include "hub/pg_listener.hpp"
 #include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
 #include "serve/json_out.hpp"
@@ -29,6 +30,18 @@ std::string healthz_json(const AgentContext& ctx) {
         w.EndObject();
     }
     if (ctx.forward) write_forward_health(w, *ctx.forward);
+    if (ctx.hub_listener) {
+        // A hub: whether its live link to PostgreSQL is up (requests open their own).
+        PgListener::Health h = ctx.hub_listener->health();
+        w.Key("postgres");
+        w.StartObject();
+        w.Key("ok"); w.Bool(h.ok);
+        if (!h.ok) {
+            w.Key("error"); write_string(w, h.error);
+            w.Key("outage_s"); write_number(w, h.outage_s);
+        }
+        w.EndObject();
+    }
     w.EndObject();
     return buffer.GetString();
 }

@@ -14,8 +14,14 @@
 #include "plugins/plugin_host.hpp"
 #include "serve/request_gate.hpp"
 #include "serve/route_table.hpp"
+#include "store/queries.hpp"
 
 namespace trainscope::agent {
+
+std::unique_ptr<RunReader> open_reader(const AgentContext& ctx) {
+    if (ctx.reader) return ctx.reader();
+    return std::make_unique<Queries>(ctx.db_path);
+}
 
 namespace {
 

@@ -22,6 +22,8 @@ class PluginHost;
 class Shipper;
 class RequestGate;
 class AccessCheck;
+class RunReader;
+class PgListener;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -31,8 +33,12 @@ struct AgentContext {
     Collector* collector = nullptr;
     PluginHost* plugins = nullptr;  ///< may serve routes before the built-in API
     const Shipper* forward = nullptr;  ///< forwarding to PostgreSQL (--postgres); null: none
+    const PgListener* hub_listener = nullptr;  ///< a hub's live link to PostgreSQL; null: not a hub
     const RequestGate* gate = nullptr;  ///< Host/Origin checks before any route; null: none
     const AccessCheck* access = nullptr;  ///< the token check after the gate; null: none
+    /// Opens a reader of the runs for one request; null: Queries on db_path. A hub
+    /// (--hub) reads PostgreSQL.
+    std::function<std::unique_ptr<RunReader>()> reader;
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
     /// Connected WebSocket clients, for /metrics.
@@ -40,6 +46,9 @@ struct AgentContext {
     /// /metrics keeps a run's series this long after it ended (--metrics-keep-ended).
     double metrics_keep_ended_s = 900;
 };
+
+/// The reader a request uses (AgentContext::reader, else the SQLite at db_path).
+std::unique_ptr<RunReader> open_reader(const AgentContext& ctx);
 
 /// At most this many trainscope_metric_last series in one /metrics answer: Prometheus
 /// stores every series it sees, so a run with many metrics must not flood it.

@@ -124,8 +124,10 @@ void write_runs(const AgentContext& ctx, Queries& q, std::ostream& out) {
 void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
     std::ostringstream out;
     write_agent_counters(ctx, out);
-    Queries q(ctx.db_path);
-    write_runs(ctx, q, out);
+    if (!ctx.reader) {  // a hub (PostgreSQL) exposes its own counters only, so far
+        Queries q(ctx.db_path);
+        write_runs(ctx, q, out);
+    }
     std::string body = out.str();
     response.setContentType("text/plain; version=0.0.4");
     response.setContentLength(static_cast<std::streamsize>(body.size()));

@@ -95,6 +95,7 @@ void write_config(JsonOut& w, const std::string& config) {
 void get_runs_table(const AgentContext& ctx, const QueryParams& params, Poco::Net::HTTPServerResponse& response) {
     Queries::RunFilter filter = table_filter(params);
     std::vector<std::string> metrics = table_metrics(params);
+    if (ctx.reader) throw HttpError{501, "the hub does not serve the runs table yet"};
     Queries q(ctx.db_path);
     RunsTable table = read_runs_table(q.db(), filter, metrics);
     // Streamed in chunks: 10,000 runs make a few MB of JSON, never held whole (nor copied).

@@ -26,6 +26,11 @@ WebSocketHub::WebSocketHub(std::string db_path, std::string version, Poco::Logge
 
 WebSocketHub::~WebSocketHub() { stop(); }
 
+std::unique_ptr<RunReader> WebSocketHub::open_reader() const {
+    if (open_reader_) return open_reader_();
+    return std::make_unique<Queries>(db_path_);
+}
+
 void WebSocketHub::start() { watchdog_ = std::thread([this] { watchdog(); }); }
 
 void WebSocketHub::stop() {
@@ -94,7 +99,7 @@ void WebSocketHub::remove(const std::shared_ptr<Client>& c) {
     clients_.erase(c);
 }
 
-bool WebSocketHub::subscribe(Client& c, Queries& q, const std::string& session, std::int64_t since,
+bool WebSocketHub::subscribe(Client& c, RunReader& q, const std::string& session, std::int64_t since,
                              bool has_since) {
     // After an agent restart the hub has seen no points yet: start from the stored count.
     std::optional<std::int64_t> stored = q.last_seq(session);

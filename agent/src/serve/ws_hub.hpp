@@ -38,7 +38,7 @@ class Logger;
 
 namespace trainscope::agent {
 
-class Queries;
+class RunReader;
 
 struct HubOptions {
     std::size_t max_queued_points = 50'000;  ///< per client; beyond it, replay from the store
@@ -56,6 +56,11 @@ public:
     WebSocketHub(std::string db_path, std::string version, Poco::Logger& log, HubOptions options = {},
                  DroppedFn live_dropped = {});
     ~WebSocketHub() override;
+
+    /// Where sessions read runs and replays: by default the SQLite at db_path (Queries); a
+    /// hub reads PostgreSQL instead. Set before start().
+    void set_reader(std::function<std::unique_ptr<RunReader>()> open) { open_reader_ = std::move(open); }
+    std::unique_ptr<RunReader> open_reader() const;
 
     /// Starts the stalled-client watchdog.
     void start();
@@ -84,13 +89,14 @@ private:
     void remove(const std::shared_ptr<Client>& c);
     /// False (and nothing kept) for a session the store does not know. `q` is the calling
     /// client's own connection: a subscribe opens none.
-    bool subscribe(Client& c, Queries& q, const std::string& session_id, std::int64_t since_seq,
+    bool subscribe(Client& c, RunReader& q, const std::string& session_id, std::int64_t since_seq,
                    bool has_since);
     void unsubscribe(Client& c, const std::string& session_id);
 
     void watchdog();
 
     std::string db_path_;
+    std::function<std::unique_ptr<RunReader>()> open_reader_;
     std::string version_;
     DroppedFn live_dropped_;
     Poco::Logger& log_;

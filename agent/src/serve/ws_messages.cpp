@@ -1,11 +1,11 @@
 #include "serve/ws_messages.hpp"
 
 #include "serve/json_out.hpp"
-#include "store/queries.hpp"
+#include "store/run_reader.hpp"
 
 namespace trainscope::agent {
 
-std::string run_event_json(Queries& q, const std::string& kind, const std::string& session,
+std::string run_event_json(RunReader& q, const std::string& kind, const std::string& session,
                            const std::map<std::string, std::uint64_t>& dropped) {
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -21,7 +21,7 @@ std::string run_event_json(Queries& q, const std::string& kind, const std::strin
     return buf.GetString();
 }
 
-std::string hello_json(Queries& q, const std::string& version,
+std::string hello_json(RunReader& q, const std::string& version,
                        const std::map<std::string, std::uint64_t>& dropped) {
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -33,9 +33,9 @@ std::string hello_json(Queries& q, const std::string& version,
     if (newest) write_string(w, *newest); else w.Null();
     // The newest page only: with thousands of runs, listing all of them made every connect
     // slow; the page finds older runs through GET /api/runs?q= as the user types.
-    Queries::RunFilter newest_page;
+    RunReader::RunFilter newest_page;
     newest_page.limit = kHelloRuns;
-    Queries::RunPage page = q.run_page(newest_page);
+    RunReader::RunPage page = q.run_page(newest_page);
     w.Key("sessions");
     w.StartArray();
     for (const RunInfo& r : page.runs) {

@@ -67,7 +67,8 @@ public:
             ws->setSendTimeout(Poco::Timespan(0, hub_.options_.send_timeout_ms * 1000));
             ws->setReceiveTimeout(Poco::Timespan(5, 0));
             ws->setMaxPayloadSize(static_cast<int>(sizeof buffer_));
-            Queries q(hub_.db_path_);
+            std::unique_ptr<RunReader> reader = hub_.open_reader();
+            RunReader& q = *reader;
             {
                 BusyScope busy(client->busy_since_ms);
                 send(*ws, hello_json(q, hub_.version_, hub_.dropped()));
@@ -96,7 +97,7 @@ private:
         return n > 0;
     }
 
-    void serve(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
+    void serve(WebSocket& ws, WebSocketHub::Client& client, RunReader& q) {
         using Clock = std::chrono::steady_clock;
         auto interval = std::chrono::milliseconds(hub_.options_.flush_interval_ms);
         Clock::time_point next_flush = Clock::now() + interval;
@@ -114,7 +115,7 @@ private:
     }
 
     /// Handles one incoming frame; false when the peer closed.
-    bool receive(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
+    bool receive(WebSocket& ws, WebSocketHub::Client& client, RunReader& q) {
         int flags = 0;
         int n = 0;
         try {
@@ -165,7 +166,7 @@ private:
         std::vector<WebSocketHub::Client::QueuedSeries> live;
     };
 
-    void flush(WebSocket& ws, WebSocketHub::Client& client, Queries& q) {
+    void flush(WebSocket& ws, WebSocketHub::Client& client, RunReader& q) {
         std::vector<Job> jobs;
         std::vector<std::pair<std::string, std::string>> run_events;
         std::vector<std::string> messages;

@@ -319,4 +319,12 @@ std::vector<SeriesUpdate> Queries::points_since(const std::string& session_id, s
     return out;
 }
 
+std::vector<RunEvent> Queries::events(const std::string& session_id) {
+    Stmt ev(db_, "SELECT rank, t_ms, kind, text FROM events WHERE session_id=? ORDER BY t_ms");
+    ev.bind(1, session_id);
+    std::vector<RunEvent> out;
+    while (ev.step()) out.push_back(RunEvent{ev.int64(0), ev.real(1), std::string(ev.text(2)), std::string(ev.text(3))});
+    return out;
+}
+
 }  // namespace trainscope::agent

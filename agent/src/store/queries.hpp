@@ -11,61 +11,25 @@
 #include <utility>
 #include <vector>
 
+#include "store/run_reader.hpp"
 #include "store/sqlite.hpp"
 #include "store/types.hpp"
 
 namespace trainscope::agent {
 
-struct SeriesRequest {
-    std::string session_id;
-    std::string metric;
-    int rank = -1;  ///< -1: the lowest rank that logged this metric
-    std::int64_t from = std::numeric_limits<std::int64_t>::min();
-    std::int64_t to = std::numeric_limits<std::int64_t>::max();
-    std::size_t max_points = 2000;
-    bool last_only = false;  ///< only the newest point (highest seq): an index lookup, no scan
-};
-
-/// A downsampled answer holds at most this many points, whatever max_points asks: its
-/// buckets are held in memory (about 100 bytes a point), and a chart needs far fewer.
-inline constexpr std::size_t kMaxDownsampledPoints = 200'000;
-
-struct SeriesResult {
-    bool found = false;  ///< false: no such metric in this run
-    int rank = 0;
-    std::vector<StoredPoint> points;
-    bool downsampled = false;
-    std::int64_t total = 0;  ///< points in the requested range at full resolution (last_only: returned)
-    std::int64_t seq = 0;    ///< the run's newest seq in the same snapshot as the points
-};
-
 /// SQL that is true when run r / run_meta m holds ?2 (see RunFilter::text).
 extern const char* const kRunTextMatch;
 
-class Queries {
+class Queries : public RunReader {
 public:
     explicit Queries(const std::string& db_path);
 
     /// Every run, newest first.
     std::vector<RunInfo> runs();
 
-    /// One page of the run list, newest first (started_ms, then session id, descending).
-    struct RunFilter {
-        /// Substring of the name (the user's or the trainer's), notes, tags or session id,
-        /// ASCII case-insensitive; empty: any.
-        std::string text;
-        std::string status;  ///< exact status; empty: any
-        /// Start after this run (the previous page's last): its started_ms and session id.
-        std::optional<std::pair<double, std::string>> after;
-        std::int64_t limit = 50;
-    };
-    struct RunPage {
-        std::vector<RunInfo> runs;
-        bool more = false;  ///< runs beyond this page match too
-    };
-    RunPage run_page(const RunFilter& filter);
+    RunPage run_page(const RunFilter& filter) override;
 
-    std::optional<RunInfo> run(const std::string& session_id);
+    std::optional<RunInfo> run(const std::string& session_id) override;
     /// Runs still running, or whose last activity (end, newest point or start) is at or after
     /// `since_ms`: what /metrics exposes, so ended runs leave the exposition. Newest first,
     /// without ranks and metrics.
@@ -81,14 +45,14 @@ public:
     /// At most `limit` series, in (metric, rank) order.
     std::vector<LatestValue> latest_values(const std::string& session_id, std::int64_t limit);
     /// The run's newest seq (0 before its first point); nullopt if the run is unknown.
-    std::optional<std::int64_t> last_seq(const std::string& session_id);
+    std::optional<std::int64_t> last_seq(const std::string& session_id) override;
     /// How many runs are stored.
-    std::int64_t run_count();
+    std::int64_t run_count() override;
     /// The newest run's id, if any.
-    std::optional<std::string> newest_session();
+    std::optional<std::string> newest_session() override;
     /// Raw JSON text the trainer set (config or model_info); nullopt if the run is unknown,
     /// an empty string if it never set it.
-    std::optional<std::string> run_text(const std::string& session_id, const char* column);
+    std::optional<std::string> run_text(const std::string& session_id, const char* column) override;
 
     /// Streams a series, holding at most a downsampled answer's buckets, never the range's
     /// points: `head` gets the figures (found, rank, total, downsampled, seq) before any
@@ -96,13 +60,14 @@ public:
     /// series. Returns the figures (without points).
     SeriesResult series(const SeriesRequest& request,
                         const std::function<void(const SeriesResult&)>& head,
-                        const std::function<void(const StoredPoint&)>& point);
+                        const std::function<void(const StoredPoint&)>& point) override;
     /// The same, collected into the result's points.
     SeriesResult series(const SeriesRequest& request);
 
+    std::vector<RunEvent> events(const std::string& session_id) override;
     /// Points of a session with since < seq <= upto, grouped per series, in seq order.
     std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
-                                           std::int64_t upto);
+                                           std::int64_t upto) override;
 
     /// Every point of a run in (metric, rank, seq) order, one callback per point.
     template <typename Fn>
