@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace trainscope::agent {
 
@@ -40,7 +41,52 @@ std::int64_t PgResult::affected() const {
     return out;
 }
 
-PgConnection::PgConnection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+namespace {
+
+/// libpq waits for a silent server as long as the kernel lets it (minutes, or for ever when
+/// the host answers TCP but the server never speaks), and a dead peer mid-statement is found
+/// only by TCP keepalives, off by default. The shipper and the hub must notice and retry
+/// instead: these apply wherever the caller's conninfo does not set the same keyword.
+constexpr std::pair<const char*, const char*> kDefaults[] = {
+    {"connect_timeout", "10"},   // seconds for the whole connection attempt
+    {"keepalives", "1"},
+    {"keepalives_idle", "10"},   // seconds of silence before the first probe
+    {"keepalives_interval", "5"},
+    {"keepalives_count", "3"},   // a dead peer is noticed within ~25 s
+};
+
+PGconn* connect_with_defaults(const std::string& conninfo) {
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &error);
+    if (!parsed) {
+        std::string why = error ? trimmed(error) : "out of memory";
+        PQfreemem(error);
+        throw PgError("cannot connect to PostgreSQL: bad connection string: " + why);
+    }
+    std::vector<const char*> keys, values;
+    for (PQconninfoOption* o = parsed; o->keyword; ++o) {
+        if (!o->val) continue;
+        keys.push_back(o->keyword);
+        values.push_back(o->val);
+    }
+    for (const auto& [key, value] : kDefaults) {
+        bool given = false;
+        for (const char* k : keys) given = given || std::strcmp(k, key) == 0;
+        if (!given) {
+            keys.push_back(key);
+            values.push_back(value);
+        }
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
+    PQconninfoFree(parsed);
+    return conn;
+}
+
+}  // namespace
+
+PgConnection::PgConnection(const std::string& conninfo) : conn_(connect_with_defaults(conninfo)) {
     if (!conn_) throw PgError("PostgreSQL: out of memory connecting");
     if (PQstatus(conn_) != CONNECTION_OK) {
         std::string why = trimmed(PQerrorMessage(conn_));

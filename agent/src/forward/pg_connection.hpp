@@ -40,6 +40,8 @@ private:
 class PgConnection {
 public:
     /// Connects with a URI or a "key=value" string (libpq's formats); throws PgError.
+    /// Unless the string says otherwise, a connection attempt gives up after 10 s and TCP
+    /// keepalives find a dead peer within ~25 s (a silent host must not block the shipper).
     explicit PgConnection(const std::string& conninfo);
     ~PgConnection();
     PgConnection(const PgConnection&) = delete;
