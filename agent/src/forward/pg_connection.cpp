@@ -183,6 +183,8 @@ void BinaryCopy::float8(double v) {
     be(bits, 8);
 }
 
+void BinaryCopy::null() { be(0xffffffff, 4); }  // a field length of -1
+
 std::string BinaryCopy::finish() {
     be(0xffff, 2);  // trailer: a field count of -1
     return std::move(data_);

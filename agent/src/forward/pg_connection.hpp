@@ -78,6 +78,7 @@ public:
     void row(std::int16_t fields);
     void int64(std::int64_t v);
     void float8(double v);
+    void null();  ///< SQL NULL in place of a field
     /// Appends the trailer and hands over the bytes; the object is then spent.
     std::string finish();
     std::size_t size() const { return data_.size(); }

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "forward/pg_connection.hpp"
+#include "forward/pg_rollups.hpp"
 
 namespace trainscope::agent {
 
@@ -86,6 +87,29 @@ CREATE INDEX series_by_run ON trainscope.series (session_id);
 CREATE INDEX run_nodes_by_agent ON trainscope.run_nodes (agent_id);
 )sql";
 
+// Version 2: level-of-detail rollups (the node's levels and buckets, docs/store.md), kept by
+// every batch (forward/pg_rollups.hpp); built here from the points a version-1 database holds.
+// Also the index the newest-run lookup orders by.
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE trainscope.rollups (          -- per series, buckets of 2^level steps
+    series_id bigint NOT NULL,
+    level     integer NOT NULL,            -- 6, 9, 12, 15, 18
+    bucket    bigint NOT NULL,             -- step >> level
+    count     bigint NOT NULL,             -- points, NaN and Inf included
+    nonfinite bigint NOT NULL,             -- NaN and Inf points (out of min, max and sum)
+    sum       double precision NOT NULL,   -- of the finite values
+    seq_lo    bigint NOT NULL,             -- seq span of its points
+    seq_hi    bigint NOT NULL,
+    first_seq bigint NOT NULL, first_step bigint NOT NULL, first_t_us bigint NOT NULL, first_value double precision NOT NULL,
+    last_seq  bigint NOT NULL, last_step  bigint NOT NULL, last_t_us  bigint NOT NULL, last_value  double precision NOT NULL,
+    min_seq   bigint, min_step bigint, min_t_us bigint, min_value double precision,  -- NULL: no finite point
+    max_seq   bigint, max_step bigint, max_t_us bigint, max_value double precision,
+    nf_seq    bigint, nf_step  bigint, nf_t_us  bigint, nf_value  double precision,  -- earliest NaN/Inf
+    PRIMARY KEY (series_id, level, bucket)
+);
+CREATE INDEX runs_by_start ON trainscope.runs (started_ms, session_id COLLATE "C");
+)sql";
+
 }  // namespace
 
 void ensure_pg_schema(PgConnection& pg) {
@@ -103,7 +127,11 @@ void ensure_pg_schema(PgConnection& pg) {
                           ", this agent knows up to " + std::to_string(kPgSchemaVersion) +
                           ": upgrade the agent");
         if (version < 1) pg.exec(kVersion1);
-        // Later versions: `if (version < 2) pg.exec(kVersion2);` ... each an ALTER of the last.
+        if (version < 2) {
+            pg.exec(kVersion2);
+            build_pg_rollups(pg);  // nothing to read on a new database
+        }
+        // Later versions: `if (version < 3) pg.exec(kVersion3);` ... each an ALTER of the last.
         if (version < kPgSchemaVersion) {
             pg.exec("DELETE FROM trainscope.schema_version");
             pg.exec("INSERT INTO trainscope.schema_version VALUES (" +

@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include "forward/pg_connection.hpp"
+#include "forward/pg_rollups.hpp"
 #include "forward/pg_schema.hpp"
 
 namespace trainscope::agent {
@@ -135,6 +136,11 @@ bool write_batch(PgConnection& pg, const ShipBatch& batch) {
             pg.copy_in_binary("trainscope.points (series_id, seq, step, t_us, value)",
                               points_copy_data(batch.points));
             pg.exec(latest_upsert(batch.points));
+            // The level-of-detail rollups of the batch's buckets, in the same transaction.
+            PgRollupDelta rollups;
+            for (const PgPointRow& p : batch.points)
+                rollups.add(p.series_id, StoredPoint{p.seq, p.step, static_cast<double>(p.t_us) / 1000.0, p.value});
+            rollups.merge_into(pg);
         }
         for (const PgRunRow& r : batch.runs) write_run(pg, batch, r);
         if (!batch.events.empty())

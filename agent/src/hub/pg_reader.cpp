@@ -8,7 +8,9 @@
 #include <map>
 
 #include "forward/pg_connection.hpp"
+#include "hub/pg_rollup_read.hpp"
 #include "store/downsample.hpp"
+#include "store/rollups.hpp"
 
 namespace trainscope::agent {
 
@@ -161,6 +163,7 @@ std::optional<std::string> PgReader::run_text(const std::string& session_id, con
 
 SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void(const SeriesResult&)>& head,
                               const std::function<void(const StoredPoint&)>& point) {
+    if (req.last_only) return latest(req, head, point);
     SeriesResult result;
     // One snapshot: the figures, the points and the run's seq agree.
     pg_->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -181,31 +184,45 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
     result.rank = static_cast<int>(find.int64(0, 1));
     result.seq = last_seq(req.session_id).value_or(0);
 
-    if (req.last_only) {
-        PgResult newest = pg_->exec("SELECT seq, step, t_us, value FROM trainscope.latest WHERE series_id = $1", {series});
-        result.total = newest.rows();
-        head(result);
-        if (newest.rows()) point(read_point(newest, 0));
-        return result;
+    // The series' step bounds: two descents of the (series_id, step) index. The envelope spans
+    // the request clamped to them, as on a node.
+    PgResult bounds = pg_->exec("SELECT min(step), max(step) FROM trainscope.points WHERE series_id = $1", {series});
+    bool any = !bounds.is_null(0, 0);
+    std::int64_t lo = any ? std::max(req.from, bounds.int64(0, 0)) : 0;
+    std::int64_t hi = any ? std::min(req.to, bounds.int64(0, 1)) : -1;
+    std::size_t budget = std::min(req.max_points, kMaxDownsampledPoints);
+    std::optional<std::int64_t> in_range;
+    if (lo > hi) in_range = 0;
+    if (lo <= hi) {
+        // Level of detail: whole rollup buckets where they fit, raw points only at the edges;
+        // the same pieces and envelope as the node's store (store/rollup_cover.hpp).
+        MinMaxBuckets buckets(lo, hi, budget);
+        if (buckets.width_bits() >= kRollupLevels.front()) {
+            in_range = pg_add_from_rollups(*pg_, find.int64(0, 0), lo, hi, buckets);
+            if (static_cast<std::size_t>(*in_range) > req.max_points) {
+                result.total = *in_range;
+                result.downsampled = true;
+                head(result);
+                for (const StoredPoint& p : buckets.take()) point(p);
+                return result;
+            }
+        }  // else a sparse range that fits after all: read at full resolution below
     }
 
-    // The (series_id, step) index answers all three figures without reading the rows.
     std::string from = std::to_string(req.from), to = std::to_string(req.to);
-    PgResult bounds = pg_->exec(
-        "SELECT min(step), max(step), (SELECT count(*) FROM trainscope.points WHERE series_id = $1 "
-        "AND step BETWEEN $2 AND $3) FROM trainscope.points WHERE series_id = $1",
-        {series, from, to});
-    result.total = bounds.int64(0, 2);
+    if (!in_range)
+        in_range = pg_->exec("SELECT count(*) FROM trainscope.points WHERE series_id = $1 AND step BETWEEN $2 AND $3",
+                             {series, from, to})
+                       .int64(0, 0);
+    result.total = *in_range;
     result.downsampled = static_cast<std::size_t>(result.total) > req.max_points;
     head(result);
     if (result.total == 0) return result;
 
     // Streamed through a cursor, a slice at a time: a long range never sits whole in memory.
-    // The envelope spans the request clamped to the series' steps, as the agent's does.
+    // Downsampled here only when the envelope's buckets are narrower than the finest rollup.
     std::optional<MinMaxBuckets> buckets;
-    if (result.downsampled)
-        buckets.emplace(std::max(req.from, bounds.int64(0, 0)), std::min(req.to, bounds.int64(0, 1)),
-                        std::min(req.max_points, kMaxDownsampledPoints));
+    if (result.downsampled) buckets.emplace(lo, hi, budget);
     pg_->exec("DECLARE range_rows NO SCROLL CURSOR FOR SELECT seq, step, t_us, value FROM trainscope.points "
               "WHERE series_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step, seq",
               {series, from, to});
@@ -219,6 +236,32 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
     }
     if (buckets)
         for (const StoredPoint& p : buckets->take()) point(p);
+    return result;
+}
+
+SeriesResult PgReader::latest(const SeriesRequest& req, const std::function<void(const SeriesResult&)>& head,
+                              const std::function<void(const StoredPoint&)>& point) {
+    // One statement (one snapshot): the series, its newest point from the `latest` table kept
+    // by every batch (a primary-key lookup, no read of points) and the run's seq.
+    std::string sql =
+        "SELECT s.rank, l.seq, l.step, l.t_us, l.value, "
+        "(SELECT sum(shipped_seq) FROM trainscope.run_nodes WHERE session_id = $1) "
+        "FROM trainscope.series s LEFT JOIN trainscope.latest l ON l.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = $2 ";
+    PgResult r = req.rank >= 0 ? pg_->exec(sql + "AND s.rank = $3 ORDER BY s.id LIMIT 1",
+                                           {req.session_id, req.metric, std::to_string(req.rank)})
+                               : pg_->exec(sql + "ORDER BY s.rank, s.id LIMIT 1", {req.session_id, req.metric});
+    SeriesResult result;
+    if (r.rows() == 0) return result;
+    result.found = true;
+    result.rank = static_cast<int>(r.int64(0, 0));
+    result.seq = r.is_null(0, 5) ? 0 : r.int64(0, 5);
+    bool any = !r.is_null(0, 1);
+    result.total = any ? 1 : 0;
+    head(result);
+    if (any)
+        point(StoredPoint{r.int64(0, 1), r.int64(0, 2), static_cast<double>(r.int64(0, 3)) / 1000.0,
+                          pg_double(r.text(0, 4), r.is_null(0, 4))});
     return result;
 }
 

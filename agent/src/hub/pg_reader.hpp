@@ -37,6 +37,9 @@ public:
                                            std::int64_t upto) override;
 
 private:
+    /// A `?last=1` request: the series' newest point from trainscope.latest, one statement.
+    SeriesResult latest(const SeriesRequest& request, const std::function<void(const SeriesResult&)>& head,
+                        const std::function<void(const StoredPoint&)>& point);
     std::vector<RunInfo> select_runs(const RunFilter& filter, std::int64_t limit);
     /// Ranks and metrics of each run, in one query for all of them.
     void fill_details(std::vector<RunInfo>& runs);

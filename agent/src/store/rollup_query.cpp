@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "store/rollup_cover.hpp"
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
@@ -11,77 +12,45 @@ namespace {
 
 using Wide = __int128;  // bucket arithmetic near the int64 ends cannot overflow
 
-class Cover {
-public:
-    Cover(Db& db, std::int64_t series, MinMaxBuckets& out)
-        : series_(series), out_(out),
-          rows_(db, (std::string("SELECT ") + kRollupBucketColumns +
-                     " FROM rollups WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?").c_str()),
-          span_(db, "SELECT MIN(seq_lo), MAX(seq_hi) FROM rollups "
-                    "WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?"),
-          raw_(db, "SELECT seq, step, t_us, value FROM points "
-                   "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?") {}
-
-    /// Steps [lo, hi] from level index `li` down (-1: the raw points).
-    void range(Wide lo, Wide hi, int li) {
-        if (lo > hi) return;
-        if (li < 0) return raw(static_cast<std::int64_t>(lo), static_cast<std::int64_t>(hi));
-        int bits = kRollupLevels[static_cast<std::size_t>(li)];
-        Wide width = Wide(1) << bits;
-        Wide first_whole = (lo + width - 1) >> bits;   // ceil(lo / width)
-        Wide last_whole = ((hi + 1) >> bits) - 1;      // floor((hi + 1) / width) - 1
-        if (first_whole > last_whole) return range(lo, hi, li - 1);
-        rows_.bind(1, series_).bind(2, bits).bind(3, static_cast<std::int64_t>(first_whole))
-            .bind(4, static_cast<std::int64_t>(last_whole));
-        while (rows_.step()) {
-            EnvelopeBucket b = read_rollup_bucket(rows_, 0);
-            total_ += b.count;
-            out_.add(b);
-        }
-        rows_.reset();
-        // The partial buckets at both edges, from the level below.
-        range(lo, first_whole * width - 1, li - 1);
-        range((last_whole + 1) * width, hi, li - 1);
-    }
-
-    std::int64_t total() const { return total_; }
-
-private:
-    /// Less than a finest bucket's width at an edge: its points, found by the seq span the
-    /// finest buckets record (no index on step; an out-of-order series' span may be wider).
-    void raw(std::int64_t lo, std::int64_t hi) {
-        int finest = kRollupLevels.front();
-        span_.bind(1, series_).bind(2, finest).bind(3, lo >> finest).bind(4, hi >> finest);
-        bool any = span_.step() && !span_.is_null(0);
-        std::int64_t seq_lo = any ? span_.int64(0) : 0, seq_hi = any ? span_.int64(1) : 0;
-        span_.reset();
-        if (!any) return;
-        raw_.bind(1, series_).bind(2, seq_lo).bind(3, seq_hi).bind(4, lo).bind(5, hi);
-        while (raw_.step()) {
-            out_.add(StoredPoint{raw_.int64(0), raw_.int64(1), static_cast<double>(raw_.int64(2)) / 1000.0,
-                                 raw_.is_null(3) ? std::numeric_limits<double>::quiet_NaN() : raw_.real(3)});
-            ++total_;
-        }
-        raw_.reset();
-    }
-
-    std::int64_t series_;
-    MinMaxBuckets& out_;
-    Stmt rows_, span_, raw_;
-    std::int64_t total_ = 0;
-};
-
 }  // namespace
 
 std::int64_t add_from_rollups(Db& db, std::int64_t series_id, std::int64_t lo, std::int64_t hi,
                               MinMaxBuckets& buckets) {
-    // The coarsest level no wider than the answer's buckets: each of its rows lies in one.
-    int top = -1;
-    for (std::size_t i = 0; i < kRollupLevels.size(); ++i)
-        if (kRollupLevels[i] <= buckets.width_bits()) top = static_cast<int>(i);
-    Cover cover(db, series_id, buckets);
-    cover.range(lo, hi, top);
-    return cover.total();
+    Stmt rows(db, (std::string("SELECT ") + kRollupBucketColumns +
+                   " FROM rollups WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?").c_str());
+    Stmt span(db, "SELECT MIN(seq_lo), MAX(seq_hi) FROM rollups "
+                  "WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?");
+    Stmt raw(db, "SELECT seq, step, t_us, value FROM points "
+                 "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?");
+    std::int64_t total = 0;
+    for (const RollupPiece& piece : rollup_cover(lo, hi, buckets.width_bits())) {
+        if (piece.level >= 0) {
+            rows.bind(1, series_id).bind(2, piece.level).bind(3, piece.first).bind(4, piece.last);
+            while (rows.step()) {
+                EnvelopeBucket b = read_rollup_bucket(rows, 0);
+                total += b.count;
+                buckets.add(b);
+            }
+            rows.reset();
+            continue;
+        }
+        // Less than a finest bucket's width at an edge: its points, found by the seq span the
+        // finest buckets record (no index on step; an out-of-order series' span may be wider).
+        int finest = kRollupLevels.front();
+        span.bind(1, series_id).bind(2, finest).bind(3, piece.first >> finest).bind(4, piece.last >> finest);
+        bool any = span.step() && !span.is_null(0);
+        std::int64_t seq_lo = any ? span.int64(0) : 0, seq_hi = any ? span.int64(1) : 0;
+        span.reset();
+        if (!any) continue;
+        raw.bind(1, series_id).bind(2, seq_lo).bind(3, seq_hi).bind(4, piece.first).bind(5, piece.last);
+        while (raw.step()) {
+            buckets.add(StoredPoint{raw.int64(0), raw.int64(1), static_cast<double>(raw.int64(2)) / 1000.0,
+                                    raw.is_null(3) ? std::numeric_limits<double>::quiet_NaN() : raw.real(3)});
+            ++total;
+        }
+        raw.reset();
+    }
+    return total;
 }
 
 std::pair<std::int64_t, std::int64_t> rollup_seq_span(Db& db, std::int64_t series_id, std::int64_t lo,
