@@ -18,7 +18,7 @@ std::int64_t count(PgConnection& pg, const std::string& sql) { return pg.exec(sq
 
 const char* kTables =
     "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'trainscope' AND table_name IN "
-    "('schema_version', 'agents', 'ledger', 'runs', 'run_nodes', 'series', 'points', 'latest', 'events')";
+    "('schema_version', 'agents', 'ledger', 'runs', 'run_nodes', 'series', 'points', 'latest', 'events', 'rollups')";
 
 TEST(PgSchema, AnAgentCreatesItOnAnEmptyDatabaseAndReusesItOnItsNextStart) {
     PostgresServer postgres;
@@ -30,7 +30,7 @@ TEST(PgSchema, AnAgentCreatesItOnAnEmptyDatabaseAndReusesItOnItsNextStart) {
 
     NodeAgent node("schema-node", conninfo);
     ASSERT_TRUE(node.start());
-    ASSERT_TRUE(wait_until([&] { return count(pg, kTables) == 9 &&
+    ASSERT_TRUE(wait_until([&] { return count(pg, kTables) == 10 &&
                                         count(pg, "SELECT count(*) FROM trainscope.agents") == 1; }, 20s))
         << "the agent did not create the schema and register itself";
     EXPECT_EQ(count(pg, "SELECT version FROM trainscope.schema_version"), agent::kPgSchemaVersion);
@@ -44,7 +44,7 @@ TEST(PgSchema, AnAgentCreatesItOnAnEmptyDatabaseAndReusesItOnItsNextStart) {
         rapidjson::Document h = node.healthz();
         return h.IsObject() && h.HasMember("forwarding") && h["forwarding"]["ok"].GetBool();
     }, 20s)) << "the restarted agent does not forward";
-    EXPECT_EQ(count(pg, kTables), 9);
+    EXPECT_EQ(count(pg, kTables), 10);
     EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.schema_version"), 1);
     EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.agents"), 1);
     EXPECT_EQ(pg.exec("SELECT agent_id FROM trainscope.agents").text(0, 0), id);
