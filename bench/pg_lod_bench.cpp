@@ -6,10 +6,14 @@
 //                        10000). Rollups where whole buckets fit, raw rows at the edges.
 //   BM_hub_raw/<zoom>    the baseline: the same range's rows read by the (series_id, step)
 //                        index and fed to the same envelope (what the hub did before rollups).
-//   BM_hub_latest_400    the newest point of 400 series (50 runs x 8 ranks), one `?last=1`
+//   BM_hub_latest_400    the newest point of 400 series (50 runs x 8 metrics), one `?last=1`
 //                        request each on one reader: trainscope.latest.
 //   BM_hub_latest_400_scan  the baseline: each series' newest point from points itself (a
 //                        descent of its (series_id, seq) key, the best a read of points can do).
+//   BM_hub_figures_400   the runs table's figures (latest, best, count) of the same 400 series
+//                        in one statement (hub/pg_series_figures.hpp: latest + coarsest rollups);
+//   BM_hub_figures_400_scan  the baseline: the same figures from points in one statement.
+//   BM_hub_request_latest  one `?last=1` as an HTTP request makes it: a new reader and connection.
 //   BM_ship_batch        write_batch of 100,000 points over 16 series (COPY, ledger, latest,
 //                        rollups, run row, NOTIFY: one transaction), into a growing table.
 //   BM_ship_rollups      what rollups add to it: the same kind of 100,000 new points summed
@@ -41,6 +45,7 @@
 #include "forward/pg_schema.hpp"
 #include "forward/ship_batch.hpp"
 #include "hub/pg_reader.hpp"
+#include "hub/pg_series_figures.hpp"
 #include "store/downsample.hpp"
 #include "support/postgres_server.hpp"
 
@@ -52,11 +57,14 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kLongPoints = 10'000'000;
 constexpr std::size_t kMaxPoints = 1000;
-constexpr int kLatestRuns = 50, kLatestRanks = 8;
+constexpr int kLatestRuns = 50, kLatestMetrics = 8;
 constexpr int kShipSeries = 16;
 constexpr std::int64_t kShipBatch = 100'000;
 const char* const kAgent = "0123456789abcdef0123456789abcdef";
 const char* const kLongSession = "01BENCHPGLOD0LONG000000000";
+
+std::string latest_session(int r) { return "01BENCHPGLATEST" + std::to_string(1000 + r); }
+std::string latest_metric(int m) { return "val/metric" + std::to_string(m); }
 
 std::unique_ptr<trainscope::test::PostgresServer> server;
 std::string conninfo;
@@ -117,14 +125,14 @@ void fill() {
     std::printf("filled %lld points through write_batch in %.1f s (%.0f points/s, rollups included), load %s\n",
                 static_cast<long long>(kLongPoints), seconds, static_cast<double>(kLongPoints) / seconds,
                 trainscope::bench::load_average().c_str());
-    // 400 series for the latest-value lookups: 50 runs x 8 ranks, 100 points each.
+    // 400 series for the latest-value lookups: 50 runs x 8 metrics, 100 points each.
     for (int r = 0; r < kLatestRuns; ++r) {
-        std::string session = "01BENCHPGLATEST" + std::to_string(1000 + r);
+        std::string session = latest_session(r);
         points.clear();
-        for (int rank = 0; rank < kLatestRanks; ++rank) {
-            std::int64_t id = new_series(pg, session, rank, "val/loss");
+        for (int m = 0; m < kLatestMetrics; ++m) {
+            std::int64_t id = new_series(pg, session, 0, latest_metric(m));
             for (std::int64_t s = 0; s < 100; ++s)
-                points.push_back({id, s * kLatestRanks + rank + 1, s, 1'800'000'000'000'000 + s, value_at(s, rank)});
+                points.push_back({id, s * kLatestMetrics + m + 1, s, 1'800'000'000'000'000 + s, value_at(s, m)});
         }
         ship(pg, session, points, true);
     }
@@ -188,15 +196,27 @@ void BM_hub_latest_400(benchmark::State& state) {
     for (auto _ : state) {
         int found = 0;
         for (int r = 0; r < kLatestRuns; ++r)
-            for (int rank = 0; rank < kLatestRanks; ++rank) {
+            for (int m = 0; m < kLatestMetrics; ++m) {
                 agent::SeriesRequest req;
-                req.session_id = "01BENCHPGLATEST" + std::to_string(1000 + r);
-                req.metric = "val/loss";
-                req.rank = rank;
+                req.session_id = latest_session(r);
+                req.metric = latest_metric(m);
                 req.last_only = true;
                 hub.series(req, [](const agent::SeriesResult&) {}, [&found](const agent::StoredPoint&) { ++found; });
             }
-        if (found != kLatestRuns * kLatestRanks) state.SkipWithError("a series had no latest point");
+        if (found != kLatestRuns * kLatestMetrics) state.SkipWithError("a series had no latest point");
+    }
+}
+
+void BM_hub_figures_400(benchmark::State& state) {
+    agent::PgReader hub(conninfo);
+    std::vector<std::string> runs, metrics;
+    for (int r = 0; r < kLatestRuns; ++r) runs.push_back(latest_session(r));
+    for (int m = 0; m < kLatestMetrics; ++m) metrics.push_back(latest_metric(m));
+    for (auto _ : state) {
+        int found = 0;
+        for (const auto& run : hub.series_figures(runs, metrics))
+            for (const agent::MetricFigures& f : run) found += f.found && f.points == 100 ? 1 : 0;
+        if (found != kLatestRuns * kLatestMetrics) state.SkipWithError("figures missing");
     }
 }
 
@@ -205,14 +225,47 @@ void BM_hub_latest_400_scan(benchmark::State& state) {
     for (auto _ : state) {
         int found = 0;
         for (int r = 0; r < kLatestRuns; ++r)
-            for (int rank = 0; rank < kLatestRanks; ++rank)
+            for (int m = 0; m < kLatestMetrics; ++m)
                 found += pg.exec("SELECT p.seq, p.step, p.t_us, p.value FROM trainscope.series s "
                                  "JOIN LATERAL (SELECT * FROM trainscope.points WHERE series_id = s.id "
                                  "ORDER BY seq DESC LIMIT 1) p ON true "
-                                 "WHERE s.session_id = $1 AND s.name = 'val/loss' AND s.rank = $2",
-                                 {"01BENCHPGLATEST" + std::to_string(1000 + r), std::to_string(rank)})
+                                 "WHERE s.session_id = $1 AND s.name = $2 ORDER BY s.rank LIMIT 1",
+                                 {latest_session(r), latest_metric(m)})
                              .rows();
-        if (found != kLatestRuns * kLatestRanks) state.SkipWithError("a series had no point");
+        if (found != kLatestRuns * kLatestMetrics) state.SkipWithError("a series had no point");
+    }
+}
+
+/// The same figures as BM_hub_figures_400 from points (what a hub without latest and rollups
+/// would read): newest by the (series_id, seq) key, best and count over the series' rows.
+void BM_hub_figures_400_scan(benchmark::State& state) {
+    agent::PgConnection pg(conninfo);
+    std::vector<std::string> runs, metrics;
+    for (int r = 0; r < kLatestRuns; ++r) runs.push_back(latest_session(r));
+    for (int m = 0; m < kLatestMetrics; ++m) metrics.push_back(latest_metric(m));
+    for (auto _ : state) {
+        agent::PgResult r = pg.exec(
+            "SELECT f.session_id, f.name, l.value, l.step, b.hi, b.n FROM (SELECT DISTINCT ON (session_id, name) "
+            "session_id, name, id FROM trainscope.series WHERE session_id = ANY($1::text[]) AND name = ANY($2::text[]) "
+            "ORDER BY session_id, name, rank, id) f "
+            "LEFT JOIN LATERAL (SELECT value, step FROM trainscope.points WHERE series_id = f.id ORDER BY seq DESC LIMIT 1) l ON true "
+            "LEFT JOIN LATERAL (SELECT max(value) AS hi, count(*) AS n FROM trainscope.points WHERE series_id = f.id) b ON true",
+            {agent::pg_text_array(runs), agent::pg_text_array(metrics)});
+        if (r.rows() != kLatestRuns * kLatestMetrics) state.SkipWithError("figures missing");
+    }
+}
+
+/// A hub request as the HTTP server makes it: a new reader (its own connection), one `?last=1`.
+void BM_hub_request_latest(benchmark::State& state) {
+    for (auto _ : state) {
+        agent::PgReader hub(conninfo);
+        agent::SeriesRequest req;
+        req.session_id = latest_session(0);
+        req.metric = latest_metric(0);
+        req.last_only = true;
+        int found = 0;
+        hub.series(req, [](const agent::SeriesResult&) {}, [&found](const agent::StoredPoint&) { ++found; });
+        if (found != 1) state.SkipWithError("no latest point");
     }
 }
 
@@ -327,6 +380,18 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         result("pg_hub_latest400_ms", latest);
         if (scan > 0) result("pg_hub_latest400_points_ms", scan);
     }
+    double figures = rep.real("BM_hub_figures_400"), figures_scan = rep.real("BM_hub_figures_400_scan");
+    if (figures > 0) {
+        std::printf("  %-46s %10.2f %12.2f %10.1f\n", "latest (and best, count) of 400 series, 1 statement",
+                    figures, figures_scan, figures_scan > 0 ? figures_scan / figures : 0.0);
+        result("pg_hub_figures400_ms", figures);
+        if (figures_scan > 0) result("pg_hub_figures400_points_ms", figures_scan);
+    }
+    double request = rep.real("BM_hub_request_latest");
+    if (request > 0) {
+        std::printf("  %-46s %10.2f\n", "one ?last=1 with a new connection (per request)", request);
+        result("pg_hub_request_latest_ms", request);
+    }
     double ship = rep.real("BM_ship_batch"), rollups = rep.real("BM_ship_rollups");
     if (ship > 0 && rollups > 0) {
         std::printf("  %-46s %10.2f %12.2f %10s\n", "write_batch, 100,000 points (rollups alone)", ship, rollups, "");
@@ -336,9 +401,10 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         result("pg_ship_rollups_ms", rollups);
     }
     double whole = rep.real("BM_hub_lod/0");
-    if (whole > 0 && latest > 0)
-        std::printf("Goals: whole range -> 1000 points <= 150 ms: %.1f ms %s; latest of 400 series <= 100 ms: %.1f ms %s\n",
-                    whole, whole <= 150 ? "PASS" : "MISS", latest, latest <= 100 ? "PASS" : "MISS");
+    if (whole > 0 && figures > 0)
+        std::printf("Goals: whole range -> 1000 points <= 150 ms: %.1f ms %s; latest of 400 series <= 100 ms: "
+                    "%.1f ms in one statement %s (%.1f ms as 400 ?last=1 on one connection)\n",
+                    whole, whole <= 150 ? "PASS" : "MISS", figures, figures <= 100 ? "PASS" : "MISS", latest);
     print_plans();
 }
 
@@ -354,6 +420,9 @@ void register_all() {
     raw->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)->Repetitions(1);
     benchmark::RegisterBenchmark("BM_hub_latest_400", BM_hub_latest_400)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("BM_hub_latest_400_scan", BM_hub_latest_400_scan)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_hub_figures_400", BM_hub_figures_400)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_hub_figures_400_scan", BM_hub_figures_400_scan)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_hub_request_latest", BM_hub_request_latest)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("BM_ship_batch", BM_ship_batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
     benchmark::RegisterBenchmark("BM_ship_rollups", BM_ship_rollups)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
 }

@@ -26,6 +26,7 @@
 #include "forward/shipper.hpp"
 #include "hub/pg_reader.hpp"
 #include "store/queries.hpp"
+#include "store/runs_table.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support/postgres_server.hpp"
@@ -59,7 +60,7 @@ Series random_series(std::mt19937& gen, int n) {
     auto& ordered = out["ordered"];
     for (std::int64_t s = 0, i = 0; i < n; ++i, s += 1 + static_cast<std::int64_t>(gen() % 3))
         ordered.emplace_back(s, loss(s));
-    auto& repeats = out["repeats"];  // a step logged up to 4 times, values tied often
+    auto& repeats = out["repeats/loss"];  // a step logged up to 4 times, ties often; loss-like: best is min
     for (std::int64_t s = 100; static_cast<int>(repeats.size()) < n; s += 1)
         for (unsigned r = gen() % 4 + 1; r > 0; --r) repeats.emplace_back(s, std::round(loss(s) * 4) / 4);
     auto& shuffled = out["shuffled"];
@@ -295,6 +296,33 @@ TEST_F(PgRollupLod, HubAnswersEqualTheNodesAcrossBatches) {
     EXPECT_TRUE(same_rollups(path_, pg));
     std::mt19937 gen(5);
     EXPECT_GT(expect_same_answers(path_, postgres_.conninfo(), series_, gen, 120), 200);
+
+    // The runs table's figures from latest and the coarsest rollups equal the node's (which
+    // reads its points), except that ±Inf never counts as best on the hub.
+    {
+        std::vector<std::string> names;
+        for (const auto& [name, pts] : series_) names.push_back(name);
+        Queries node(path_);
+        RunsTable table = read_runs_table(node.db(), Queries::RunFilter{}, names);
+        ASSERT_EQ(table.rows.size(), 1u);
+        names.push_back("no/such/metric");
+        std::vector<std::vector<MetricFigures>> figures =
+            PgReader(postgres_.conninfo()).series_figures({kSession, "no-such-run"}, names);
+        ASSERT_EQ(figures.size(), 2u);
+        for (std::size_t j = 0; j + 1 < names.size(); ++j) {
+            const MetricFigures &hub = figures[0][j], &want = table.rows[0].figures[j];
+            EXPECT_TRUE(hub.found) << names[j];
+            bool same_latest = hub.latest == want.latest || (std::isnan(hub.latest) && std::isnan(want.latest));
+            EXPECT_TRUE(same_latest) << names[j] << " latest " << hub.latest << ", the node's " << want.latest;
+            EXPECT_EQ(hub.latest_step, want.latest_step) << names[j];
+            EXPECT_EQ(hub.points, want.points) << names[j];
+            if (names[j] != "nonfinite") {
+                EXPECT_EQ(hub.best, want.best) << names[j];
+            }
+        }
+        EXPECT_FALSE(figures[0].back().found);
+        for (const MetricFigures& f : figures[1]) EXPECT_FALSE(f.found);
+    }
 
     // The hub's answer is read from the rollups: a corrupted level-12 max shows in a coarse view.
     pg.exec("UPDATE trainscope.rollups SET max_value = 1e300 WHERE level = 12 AND series_id = "

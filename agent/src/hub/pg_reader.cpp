@@ -9,6 +9,7 @@
 
 #include "forward/pg_connection.hpp"
 #include "hub/pg_rollup_read.hpp"
+#include "hub/pg_series_figures.hpp"
 #include "store/downsample.hpp"
 #include "store/rollups.hpp"
 
@@ -263,6 +264,11 @@ SeriesResult PgReader::latest(const SeriesRequest& req, const std::function<void
         point(StoredPoint{r.int64(0, 1), r.int64(0, 2), static_cast<double>(r.int64(0, 3)) / 1000.0,
                           pg_double(r.text(0, 4), r.is_null(0, 4))});
     return result;
+}
+
+std::vector<std::vector<MetricFigures>> PgReader::series_figures(const std::vector<std::string>& session_ids,
+                                                                 const std::vector<std::string>& metrics) {
+    return pg_series_figures(*pg_, session_ids, metrics);
 }
 
 std::vector<RunEvent> PgReader::events(const std::string& session_id) {

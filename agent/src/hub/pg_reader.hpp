@@ -11,6 +11,7 @@
 #include <string>
 
 #include "store/run_reader.hpp"
+#include "store/runs_table.hpp"
 
 namespace trainscope::agent {
 
@@ -31,6 +32,9 @@ public:
     SeriesResult series(const SeriesRequest& request, const std::function<void(const SeriesResult&)>& head,
                         const std::function<void(const StoredPoint&)>& point) override;
     std::vector<RunEvent> events(const std::string& session_id) override;
+    /// The runs table's figures of `metrics` in each run, one statement (hub/pg_series_figures.hpp).
+    std::vector<std::vector<MetricFigures>> series_figures(const std::vector<std::string>& session_ids,
+                                                           const std::vector<std::string>& metrics);
     /// Always empty: the hub cannot map its seq back to rows, so a client that fell behind
     /// gets what is pushed from now on (the page re-reads the series on reconnect).
     std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
