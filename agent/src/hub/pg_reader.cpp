@@ -57,6 +57,17 @@ StoredPoint read_point(const PgResult& r, int row) {
                        pg_double(r.text(row, 3), r.is_null(row, 3))};
 }
 
+/// Whether an envelope of `budget` points over steps [from, to] has buckets narrower than the
+/// finest rollup level (MinMaxBuckets' choice: the smallest power of two giving at most
+/// (budget - 2) / 2 buckets); then so has one over any part of the range. Wide arithmetic:
+/// the whole int64 range is a valid request.
+bool envelope_narrower_than_rollups(std::int64_t from, std::int64_t to, std::size_t budget) {
+    std::size_t n = budget >= 4 ? (budget - 2) / 2 : 0;
+    int bits = kRollupLevels.front() - 1;
+    __int128 buckets = (__int128(to) >> bits) - (__int128(from) >> bits) + 1;
+    return n > 0 && from <= to && buckets <= static_cast<__int128>(n);
+}
+
 }  // namespace
 
 double pg_double(const std::string& text, bool is_null) {
@@ -172,29 +183,40 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
         PgConnection& pg;
         ~EndRead() { PQclear(PQexec(pg.handle(), "ROLLBACK")); }
     } end_read{*pg_};
-    PgResult find = req.rank >= 0
-                        ? pg_->exec("SELECT id, rank FROM trainscope.series WHERE session_id = $1 AND name = $2 "
-                                    "AND rank = $3 ORDER BY id LIMIT 1",
-                                    {req.session_id, req.metric, std::to_string(req.rank)})
-                        : pg_->exec("SELECT id, rank FROM trainscope.series WHERE session_id = $1 AND name = $2 "
-                                    "ORDER BY rank, id LIMIT 1",
-                                    {req.session_id, req.metric});
+    // Each statement is a round trip (a millisecond on a busy machine): the run's seq comes
+    // with the series, the range's count with the bounds when the range is too narrow for
+    // rollups, and a range that fits in one slice without a cursor.
+    std::string find_sql =
+        "SELECT id, rank, (SELECT sum(shipped_seq) FROM trainscope.run_nodes WHERE session_id = $1) "
+        "FROM trainscope.series WHERE session_id = $1 AND name = $2 ";
+    PgResult find = req.rank >= 0 ? pg_->exec(find_sql + "AND rank = $3 ORDER BY id LIMIT 1",
+                                              {req.session_id, req.metric, std::to_string(req.rank)})
+                                  : pg_->exec(find_sql + "ORDER BY rank, id LIMIT 1", {req.session_id, req.metric});
     if (find.rows() == 0) return result;
     result.found = true;
     std::string series = find.text(0, 0);
     result.rank = static_cast<int>(find.int64(0, 1));
-    result.seq = last_seq(req.session_id).value_or(0);
+    result.seq = find.is_null(0, 2) ? 0 : find.int64(0, 2);
 
     // The series' step bounds: two descents of the (series_id, step) index. The envelope spans
-    // the request clamped to them, as on a node.
-    PgResult bounds = pg_->exec("SELECT min(step), max(step) FROM trainscope.points WHERE series_id = $1", {series});
+    // the request clamped to them, as on a node. Its buckets are no wider than the unclamped
+    // request's: if those are narrower than the finest rollup, rollups cannot answer and the
+    // range's count is needed (read by the same index, in the same statement).
+    std::size_t budget = std::min(req.max_points, kMaxDownsampledPoints);
+    bool narrow = envelope_narrower_than_rollups(req.from, req.to, budget);
+    std::string from = std::to_string(req.from), to = std::to_string(req.to);
+    PgResult bounds =
+        narrow ? pg_->exec("SELECT min(step), max(step), (SELECT count(*) FROM trainscope.points WHERE series_id = $1 "
+                           "AND step BETWEEN $2 AND $3) FROM trainscope.points WHERE series_id = $1",
+                           {series, from, to})
+               : pg_->exec("SELECT min(step), max(step) FROM trainscope.points WHERE series_id = $1", {series});
     bool any = !bounds.is_null(0, 0);
     std::int64_t lo = any ? std::max(req.from, bounds.int64(0, 0)) : 0;
     std::int64_t hi = any ? std::min(req.to, bounds.int64(0, 1)) : -1;
-    std::size_t budget = std::min(req.max_points, kMaxDownsampledPoints);
     std::optional<std::int64_t> in_range;
+    if (narrow) in_range = bounds.int64(0, 2);
     if (lo > hi) in_range = 0;
-    if (lo <= hi) {
+    if (lo <= hi && !narrow) {
         // Level of detail: whole rollup buckets where they fit, raw points only at the edges;
         // the same pieces and envelope as the node's store (store/rollup_cover.hpp).
         MinMaxBuckets buckets(lo, hi, budget);
@@ -210,7 +232,6 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
         }  // else a sparse range that fits after all: read at full resolution below
     }
 
-    std::string from = std::to_string(req.from), to = std::to_string(req.to);
     if (!in_range)
         in_range = pg_->exec("SELECT count(*) FROM trainscope.points WHERE series_id = $1 AND step BETWEEN $2 AND $3",
                              {series, from, to})
@@ -224,16 +245,19 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
     // Downsampled here only when the envelope's buckets are narrower than the finest rollup.
     std::optional<MinMaxBuckets> buckets;
     if (result.downsampled) buckets.emplace(lo, hi, budget);
-    pg_->exec("DECLARE range_rows NO SCROLL CURSOR FOR SELECT seq, step, t_us, value FROM trainscope.points "
-              "WHERE series_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step, seq",
-              {series, from, to});
+    const char* rows_sql = "SELECT seq, step, t_us, value FROM trainscope.points "
+                           "WHERE series_id = $1 AND step BETWEEN $2 AND $3 ORDER BY step, seq";
+    constexpr int kSlice = 20000;
+    bool one_slice = result.total <= kSlice;
+    if (!one_slice) pg_->exec(std::string("DECLARE range_rows NO SCROLL CURSOR FOR ") + rows_sql, {series, from, to});
     for (;;) {
-        PgResult rows = pg_->exec("FETCH 20000 FROM range_rows");
+        PgResult rows = one_slice ? pg_->exec(rows_sql, {series, from, to})
+                                  : pg_->exec("FETCH " + std::to_string(kSlice) + " FROM range_rows");
         for (int i = 0; i < rows.rows(); ++i) {
             StoredPoint p = read_point(rows, i);
             if (buckets) buckets->add(p); else point(p);
         }
-        if (rows.rows() < 20000) break;
+        if (one_slice || rows.rows() < kSlice) break;
     }
     if (buckets)
         for (const StoredPoint& p : buckets->take()) point(p);
