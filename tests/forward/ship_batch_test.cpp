@@ -1,5 +1,5 @@
 // write_batch: a batch is one transaction with its ledger row; a retried batch_seq is refused
-// whole (nothing doubled), the latest-value table follows each batch, values round-trip
+// whole (nothing doubled, rollups included), the latest-value table follows each batch, values round-trip
 // (NaN and infinities too), and one NOTIFY goes out per batch.
 #include <gtest/gtest.h>
 
@@ -68,12 +68,16 @@ TEST_F(ShipBatchTest, ARetriedBatchIsANoOp) {
     EXPECT_EQ(count(*pg_, "SELECT count(*) FROM trainscope.ledger"), 1);
     EXPECT_EQ(count(*pg_, "SELECT count(*) FROM trainscope.events"), 1);
     EXPECT_EQ(count(*pg_, "SELECT shipped_seq FROM trainscope.run_nodes"), 10);
+    // The rollups are in the batch's transaction: counted once, at every level.
+    EXPECT_EQ(count(*pg_, "SELECT sum(count) FROM trainscope.rollups WHERE level = 18"), 10);
+    EXPECT_EQ(count(*pg_, "SELECT sum(count) FROM trainscope.rollups WHERE level = 6"), 10);
     // The connection is usable afterwards, and the next batch goes in.
     ASSERT_TRUE(write_batch(*pg_, make_batch(2, 11, 4)));
     EXPECT_EQ(count(*pg_, "SELECT count(*) FROM trainscope.points"), 14);
     EXPECT_EQ(count(*pg_, "SELECT sum(points) FROM trainscope.ledger"), 14);
     EXPECT_EQ(count(*pg_, "SELECT shipped_seq FROM trainscope.run_nodes"), 14);
     EXPECT_EQ(count(*pg_, "SELECT count(*) FROM trainscope.runs"), 1);
+    EXPECT_EQ(count(*pg_, "SELECT sum(count) FROM trainscope.rollups WHERE level = 12"), 14);
     // Text with tabs, newlines and backslashes arrives as written.
     EXPECT_EQ(pg_->exec("SELECT text FROM trainscope.events WHERE local_id = 1").text(0, 0), "line one\nline\\two");
     EXPECT_EQ(pg_->exec("SELECT host FROM trainscope.events WHERE local_id = 1").text(0, 0), "host\twith tab");
