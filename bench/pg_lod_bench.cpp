@@ -13,7 +13,8 @@
 //   BM_hub_figures_400   the runs table's figures (latest, best, count) of the same 400 series
 //                        in one statement (hub/pg_series_figures.hpp: latest + coarsest rollups);
 //   BM_hub_figures_400_scan  the baseline: the same figures from points in one statement.
-//   BM_hub_request_latest  one `?last=1` as an HTTP request makes it: a new reader and connection.
+//   BM_hub_request_latest  one `?last=1` as an HTTP request makes it: a new reader and connection;
+//   BM_pg_connect        the connection alone.
 //   BM_ship_batch        write_batch of 100,000 points over 16 series (COPY, ledger, latest,
 //                        rollups, run row, NOTIFY: one transaction), into a growing table.
 //   BM_ship_rollups      what rollups add to it: the same kind of 100,000 new points summed
@@ -255,6 +256,14 @@ void BM_hub_figures_400_scan(benchmark::State& state) {
     }
 }
 
+/// What BM_hub_request_latest pays before its query: a new connection alone.
+void BM_pg_connect(benchmark::State& state) {
+    for (auto _ : state) {
+        agent::PgConnection pg(conninfo);
+        benchmark::DoNotOptimize(pg.handle());
+    }
+}
+
 /// A hub request as the HTTP server makes it: a new reader (its own connection), one `?last=1`.
 void BM_hub_request_latest(benchmark::State& state) {
     for (auto _ : state) {
@@ -391,6 +400,8 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     if (request > 0) {
         std::printf("  %-46s %10.2f\n", "one ?last=1 with a new connection (per request)", request);
         result("pg_hub_request_latest_ms", request);
+        double connect = rep.real("BM_pg_connect");
+        if (connect > 0) std::printf("  %-46s %10.2f\n", "  of which connecting", connect);
     }
     double ship = rep.real("BM_ship_batch"), rollups = rep.real("BM_ship_rollups");
     if (ship > 0 && rollups > 0) {
@@ -423,6 +434,7 @@ void register_all() {
     benchmark::RegisterBenchmark("BM_hub_figures_400", BM_hub_figures_400)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("BM_hub_figures_400_scan", BM_hub_figures_400_scan)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("BM_hub_request_latest", BM_hub_request_latest)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("BM_pg_connect", BM_pg_connect)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("BM_ship_batch", BM_ship_batch)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
     benchmark::RegisterBenchmark("BM_ship_rollups", BM_ship_rollups)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(8);
 }
