@@ -237,7 +237,10 @@ export class LossChart {
   }
 
   resetZoom() {
-    if (this.zoomEnabled && this.chart.resetZoom) this.chart.resetZoom('none');
+    // Not zoomed: nothing to reset, and no redraw (the page resets on every run it shows).
+    if (this.zoomEnabled && this.chart.resetZoom && (!this.chart.isZoomedOrPanned || this.chart.isZoomedOrPanned())) {
+      this.chart.resetZoom('none');
+    }
     if (this.onRangeChange) this.onRangeChange(null);
   }
 
