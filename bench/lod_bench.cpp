@@ -256,7 +256,10 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
             double lod = rep.real("BM_lod_" + db + arg), raw = rep.real("BM_raw_" + db + arg);
             if (lod <= 0) continue;
             std::string what = std::string(run ? "run 8x10x1M, one series: " : "10M-point series: ") + zoom_names[i];
-            std::printf("  %-44s %10.3f %10.3f %10.1f\n", what.c_str(), lod, raw, raw > 0 ? raw / lod : 0.0);
+            if (raw > 0)
+                std::printf("  %-44s %10.3f %10.3f %10.1f\n", what.c_str(), lod, raw, raw / lod);
+            else  // filtered out (--benchmark_filter)
+                std::printf("  %-44s %10.3f %10s %10s\n", what.c_str(), lod, "n/a", "");
             std::string key = "lod_" + db + "_" + zoom_keys[i];
             result((key + "_ms").c_str(), lod);
             if (raw > 0) result((key + "_raw_ms").c_str(), raw);

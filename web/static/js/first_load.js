@@ -33,7 +33,7 @@ export function snapshotJobs(run, plugins, chosen = null) {
 const seriesKey = (sessionId, metric, rank) => `${sessionId}\u0000${metric}\u0000${rank}`;
 
 /**
- * Starts the first load: {runId, run, takeRun(id), takeSeries(id, metric, rank)}.
+ * Starts the first load: {runId, run, plugins, takeRun(id), takeSeries(id, metric, rank)}.
  * `run` resolves to the run to show, or null (none yet, or ?run= names no run: `missing`
  * then holds that id). Each answer can be taken once: a later load of the same run (a
  * reconnect, the user's choice) asks the agent afresh.
@@ -41,6 +41,8 @@ const seriesKey = (sessionId, metric, rank) => `${sessionId}\u0000${metric}\u000
 export function startFirstLoad({ runId = null, maxPoints, metrics = null } = {}) {
   const series = new Map();
   const load = { runId, missing: null, run: null, takeRun, takeSeries };
+  /** Names of the agent's plugins: which series exist at ranks other than 0. */
+  load.plugins = api.listPlugins().then((list) => new Set(list.map((p) => p.name)), () => new Set());
   let missingError = null;
   const pickRun = runId
     ? api.getRun(runId).catch((e) => {

@@ -43,8 +43,7 @@ const config = readConfig();
 // first script, first_load_start.js), or now.
 const firstLoad = window.__trainscopeFirstLoad || startFirstLoad(config);
 /** Names of the agent's plugins (their derived series are "<plugin>/<name>", at rank 0). */
-const pluginNames = api.listPlugins().then((list) => new Set(list.map((p) => p.name)))
-  .catch(() => new Set());
+const pluginNames = firstLoad.plugins;
 const store = new SeriesStore(config.maxPoints);
 // No token in the URL: the upgrade carries the agent's cookie. A failed attempt asks a REST
 // route whether the agent still takes that cookie (a refused upgrade cannot say so itself).
@@ -107,6 +106,12 @@ if (typeof window.Chart === 'function') {
   await Promise.all([loadScript('/vendor/hammer.min.js'), loadScript('/vendor/chartjs-plugin-zoom.min.js')]);
 }
 
+// The statistics above the chart take their place first: a chart made before them would be
+// resized (and drawn again) as soon as they appear.
+const statsPanel = new StatsPanel($('stats-panel'));
+const trendBadges = new TrendBadges(statsPanel.trendRoot);
+statsPanel.update({ run: null, statistics: null, velocity: null, fallback: null, state: 'none' });
+
 if (typeof window.Chart !== 'function') {
   const failed = (window.__trainscopeVendorErrors || []).join(', ');
   chartUnavailable(`The chart library (Chart.js) could not be loaded${failed ? ` from ${failed}` : ''}. ` +
@@ -149,8 +154,6 @@ const rankSelect = new RankSelect($('rank-select'), () => {
   requestRender(true);
 });
 const analytics = new RunAnalytics();
-const statsPanel = new StatsPanel($('stats-panel'));
-const trendBadges = new TrendBadges(statsPanel.trendRoot);
 const alerts = new AlertCenter($('alerts'));
 const systemPanel = new SystemPanel($('system-panel'), lossChart ? window.Chart : null);
 analytics.addEventListener('change', () => {
@@ -293,6 +296,10 @@ function renderFrame(now) {
   frameRequested = false;
   const list = displayList();
   const visible = visibleKeys(list);
+  // The text first (chips, statistics): what it changes around the chart is then measured by
+  // the chart's own draw, not by a second one (LossChart.render resizes first).
+  if (lossChart) lossChart.noteMultiRank(list, rankSelect.multiRank);
+  paintText(list, visible);
   if (lossChart) {
     const t0 = performance.now();
     lossChart.render(list, visible, zoom.data(), { multiRank: rankSelect.multiRank });
@@ -306,9 +313,13 @@ function renderFrame(now) {
         : app.dataset.snapshot === 'loading' ? 'Loading…' : 'Waiting for data…';
     }
   }
-  paintText(list, visible);
   // What is on screen now reflects this snapshot state (tests wait for "loaded" here).
-  app.dataset.drawn = `${app.dataset.runId || ''}:${app.dataset.snapshot}`;
+  const drawn = `${app.dataset.runId || ''}:${app.dataset.snapshot}`;
+  if (app.dataset.snapshot === 'loaded' && drawn !== app.dataset.drawn) {
+    // When: bench/first_chart.js reads it (polling the attribute would add its own delay).
+    performance.mark('trainscope:run-loaded', { detail: app.dataset.runId });
+  }
+  app.dataset.drawn = drawn;
   app.dataset.drawnZoom = app.dataset.zoom;
   events.dispatchEvent(new CustomEvent('render', { detail: { at: performance.now() } }));
 }
@@ -439,7 +450,9 @@ async function showRun(sessionId, { force = false } = {}) {
 
   // The series the chart shows first; then, once they are drawn, the panels that are not
   // the chart, while the other series load.
-  const jobs = snapshotJobs(run, await pluginNames, config.metrics);
+  // Plugin names matter for ranks other than 0 only: a run of rank 0 does not wait for them.
+  const plugins = (run.ranks || []).some((r) => r !== 0) ? await pluginNames : new Set();
+  const jobs = snapshotJobs(run, plugins, config.metrics);
   if (generation !== state.generation) return;
   const rest = jobs.filter((j) => !j.shown);
   const failed = await fetchSnapshots(sessionId, generation, jobs.filter((j) => j.shown));
