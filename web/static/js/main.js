@@ -352,16 +352,24 @@ function sortRuns() {
 }
 
 function upsertRun(run) {
-  if (!run || !run.session_id) return;
-  const i = state.runs.findIndex((r) => r.session_id === run.session_id);
-  if (i >= 0) state.runs[i] = { ...state.runs[i], ...run };
-  else state.runs.push(run);
-  sortRuns();
-  if (state.run && state.run.session_id === run.session_id) {
-    // WS run objects carry the stored drop count; never let it go backwards.
-    const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
-    state.run = { ...state.run, ...run, dropped };
+  upsertRuns([run]);
+}
+
+/** Merges runs into the list: one sort and one repaint however many (hello lists 200). */
+function upsertRuns(runs) {
+  const index = new Map(state.runs.map((r, i) => [r.session_id, i]));
+  for (const run of runs) {
+    if (!run || !run.session_id) continue;
+    const i = index.get(run.session_id);
+    if (i !== undefined) state.runs[i] = { ...state.runs[i], ...run };
+    else index.set(run.session_id, state.runs.push(run) - 1);
+    if (state.run && state.run.session_id === run.session_id) {
+      // WS run objects carry the stored drop count; never let it go backwards.
+      const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
+      state.run = { ...state.run, ...run, dropped };
+    }
   }
+  sortRuns();
   paintRuns();
 }
 
@@ -554,7 +562,7 @@ socket.addEventListener('message', (e) => {
       // The newest runs only (the agent sends a page and the total); older ones are found by
       // the picker's search and the runs table.
       if (Number.isFinite(m.total_runs)) state.totalRuns = m.total_runs;
-      for (const run of m.sessions || []) upsertRun(run);
+      upsertRuns(m.sessions || []);
       if (state.run && state.missingSnapshots.length) {
         loadSnapshots(state.run.session_id, state.generation, state.missingSnapshots);
       }
@@ -744,7 +752,7 @@ firstLoad.run.then((run) => {
 });
 socket.start();
 api.listRunsPage({ limit: MAX_PICKER_ROWS }).then(({ runs }) => {
-  for (const run of runs) upsertRun(run);
+  upsertRuns(runs);
   followNewest();
 }).catch((e) => notice(`Cannot list runs: ${e.message}`)).finally(() => {
   paintRuns();
