@@ -13,10 +13,14 @@
 // serving meanwhile never sends a half-written file or a page naming a missing one.
 //
 //   node web/build_page.mjs [--out DIR]     (default web/dist)
-import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+const esbuild = await import('esbuild').catch(() => {
+  console.error('build_page: esbuild is not installed: run npm ci in web/ (tools/bootstrap does)');
+  process.exit(1);
+});
 
 const webDir = path.dirname(fileURLToPath(import.meta.url));
 const staticDir = path.join(webDir, 'static');
