@@ -313,7 +313,10 @@ class Agent {
   }
 }
 
-/** Starts a fresh agent: own namespace, own temp data dir, a free port. */
+/**
+ * Starts a fresh agent: own namespace, own temp data dir, a free port. Options: namespace,
+ * dataDir, runtimeDir, port, token, extraArgs, webDir (the page it serves; default web/).
+ */
 async function startAgent(options = {}) {
   checkBinaries();
   const agent = new Agent({
