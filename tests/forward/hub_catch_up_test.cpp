@@ -24,7 +24,8 @@ namespace trainscope::test {
 namespace {
 
 constexpr long kSteps = 100'000;
-constexpr int kMetrics = 4;  // at 12,000 steps/s: 48,000 points/s for about 8 s
+constexpr int kMetrics = 4;  // at 12,000 steps/s: 48,000 points/s for about 8 s (--block: a
+                            // ring that fills makes the trainer wait, nothing is dropped)
 
 /// Every point a client was sent, by the hub's seq: (metric, step, value).
 using Received = std::map<std::int64_t, std::tuple<std::string, std::int64_t, double>>;
@@ -68,7 +69,7 @@ TEST(HubCatchUp, AClientThatFellBehindIsReplayedExactly) {
     const std::string run = "catchup-" + std::to_string(::getpid());
     ChildProcess& trainer = node.start_trainer(
         run, 0, {"--name", "catchup", "--threads", "1", "--metrics", std::to_string(kMetrics), "--steps",
-                 std::to_string(kSteps), "--rate", "12000"});
+                 std::to_string(kSteps), "--rate", "12000", "--block"});
     ASSERT_TRUE(trainer.wait_stdout_prefix("session ", 20s));
     ASSERT_TRUE(wait_until([&] { return http_get(hub.port, "/api/runs/" + run).status == 200; }, 20s));
 
@@ -88,7 +89,7 @@ TEST(HubCatchUp, AClientThatFellBehindIsReplayedExactly) {
     EXPECT_EQ(*done, "0") << "the trainer dropped records";
     const std::int64_t total = kMetrics * kSteps;
     EXPECT_TRUE(receive_all(ws, run, total, got, repeats, 60s))
-        << "the client got " << got.size() << " of " << total << " points";
+        << "the client got " << got.size() << " of " << total << " points\n" << hub.output();
     EXPECT_EQ(repeats, 0);
     expect_whole_run(got, total);
 

@@ -23,6 +23,13 @@ HubProcess::HubProcess(const std::string& conninfo, const std::vector<std::strin
     if (rest) port = static_cast<unsigned short>(std::stoi(*rest));
 }
 
+std::string HubProcess::output() {
+    std::string out;
+    for (const std::string& line : process.stdout_lines()) out += line + "\n";
+    for (const std::string& line : process.stderr_lines()) out += line + "\n";
+    return out;
+}
+
 bool receive_until(WsClient& ws, const std::function<bool(const rapidjson::Document&)>& done,
                    std::chrono::milliseconds timeout) {
     return wait_until([&] {

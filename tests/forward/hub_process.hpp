@@ -15,6 +15,8 @@ namespace trainscope::test {
 
 struct HubProcess {
     explicit HubProcess(const std::string& conninfo, const std::vector<std::string>& extra_args = {});
+    /// Its output so far, for a failure message.
+    std::string output();
     ChildProcess process;
     unsigned short port = 0;  ///< 0: it never said it was listening
 };

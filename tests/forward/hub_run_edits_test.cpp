@@ -74,7 +74,7 @@ TEST(HubRuns, EditsTableMetricsAndDeletionAcrossTwoHubs) {
     // The other hub's client hears it, with the run as it now is.
     EXPECT_TRUE(receive_until(watcher, [&](const rapidjson::Document& m) {
         return is_event(m, "run_updated", run) && m.HasMember("run") && string_member(m["run"], "name") == "renamed";
-    }, 20s)) << "no run_updated on the second hub";
+    }, 20s)) << "no run_updated on the second hub" << two.output();
     // And searches it: by tag, by a word of the notes, by the trainer's name.
     for (const char* q : {"lr:0.1", "SWEEP", "trainer-name", "renamed"}) {
         rapidjson::Document list = parse_json(http_get(two.port, std::string("/api/runs?q=") + url_encode(q)).body);
@@ -126,7 +126,7 @@ TEST(HubRuns, EditsTableMetricsAndDeletionAcrossTwoHubs) {
     HttpResponse deleted = http_request(one.port, "DELETE", "/api/runs/" + run);
     ASSERT_EQ(deleted.status, 200) << deleted.body;
     EXPECT_TRUE(receive_until(watcher, [&](const rapidjson::Document& m) { return is_event(m, "run_deleted", run); },
-                              20s)) << "no run_deleted on the second hub";
+                              20s)) << "no run_deleted on the second hub" << two.output();
     EXPECT_EQ(http_get(two.port, "/api/runs/" + run).status, 404);
     EXPECT_EQ(http_get(two.port, "/api/runs/" + run + "/metrics/t0%2Fm0").status, 404);
     EXPECT_EQ(http_request(two.port, "DELETE", "/api/runs/" + run).status, 404);

@@ -118,6 +118,7 @@ void PgListener::listen(PgConnection& pg) {
                 if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsString()) return {};
                 return doc[key].GetString();
             };
+            log_.information("DEBUG notify %s %s", std::string(n->relname), std::string(n->extra));
             if (std::string(n->relname) == kPgRunsChannel) {
                 if (!member("kind").empty() && !member("session_id").empty())
                     run_events.emplace_back(member("kind"), member("session_id"));

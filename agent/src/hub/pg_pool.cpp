@@ -8,14 +8,14 @@ namespace trainscope::agent {
 
 namespace {
 
-/// Whether an idle connection still works, as far as can be told without a round trip: a
-/// server that restarted has sent its goodbye and closed the socket, which libpq notices once
-/// it reads what is waiting there.
+/// Whether an idle connection still works, as far as can be told without a round trip. A
+/// pooled connection listens to nothing, so while idle the server has nothing to say to it;
+/// anything waiting on its socket is a goodbye (a restart's "terminating connection", then
+/// EOF), and the connection is not handed out again.
 bool still_usable(PgConnection& c) {
     pollfd p{PQsocket(c.handle()), POLLIN, 0};
-    if (p.fd < 0) return false;
-    if (::poll(&p, 1, 0) > 0) PQconsumeInput(c.handle());
-    return c.ok();
+    if (p.fd < 0 || !c.ok()) return false;
+    return ::poll(&p, 1, 0) == 0;
 }
 
 }  // namespace
