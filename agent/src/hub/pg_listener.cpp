@@ -106,9 +106,18 @@ void PgListener::listen(PgConnection& pg) {
     int fd = PQsocket(pg.handle());
     if (fd < 0) throw PgError("the connection has no socket");
     while (!stopping_) {
+        // First what libpq already holds: notifications that arrived while a push's queries
+        // ran were read off the socket then, and poll(2) would not wake for them (they would
+        // wait for the next batch, or for ever after the last one).
+        handle_notifications(pg);
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 250) <= 0) continue;
         if (!PQconsumeInput(pg.handle())) throw PgError(PQerrorMessage(pg.handle()));
+    }
+}
+
+void PgListener::handle_notifications(PgConnection& pg) {
+    for (;;) {
         std::vector<std::string> agents;
         std::vector<std::pair<std::string, std::string>> run_events;  // (kind, session)
         while (PGnotify* n = PQnotifies(pg.handle())) {
@@ -118,7 +127,6 @@ void PgListener::listen(PgConnection& pg) {
                 if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsString()) return {};
                 return doc[key].GetString();
             };
-            log_.information("DEBUG notify %s %s", std::string(n->relname), std::string(n->extra));
             if (std::string(n->relname) == kPgRunsChannel) {
                 if (!member("kind").empty() && !member("session_id").empty())
                     run_events.emplace_back(member("kind"), member("session_id"));
@@ -127,6 +135,7 @@ void PgListener::listen(PgConnection& pg) {
             }
             PQfreemem(n);
         }
+        if (agents.empty() && run_events.empty()) return;
         for (const auto& [kind, session] : run_events) {
             if (kind == "run_deleted") forget_run(session);
             sink_.on_run_event(kind, session);

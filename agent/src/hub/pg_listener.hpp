@@ -58,6 +58,8 @@ private:
     void connect_and_catch_up(PgConnection& pg);
     /// Waits for notifications and pushes their points until stop() or an error.
     void listen(PgConnection& pg);
+    /// Handles every notification libpq holds, including those that arrive meanwhile.
+    void handle_notifications(PgConnection& pg);
     /// Pushes the new points of every (run, node) whose shipped_seq passed what was pushed.
     /// `agent_id` empty: every node.
     void push_new(PgConnection& pg, const std::string& agent_id);
