@@ -346,15 +346,10 @@ private:
             AgentContext ctx;
             ctx.version = kVersion;
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
-            // A request while PostgreSQL is away is answered 503 saying so (the WebSocket
-            // session catches the PgError itself and drops the client).
-            ctx.reader = [open_reader]() -> std::unique_ptr<RunReader> {
-                try {
-                    return open_reader();
-                } catch (const PgError& e) {
-                    throw HttpError{503, std::string("the hub cannot reach PostgreSQL: ") + e.what()};
-                }
-            };
+            // A request while PostgreSQL is away (or every pooled connection is busy) is
+            // answered 503 saying so: the dispatcher turns a PgError into that (http_server.cpp);
+            // a WebSocket session catches it itself and drops the client.
+            ctx.reader = open_reader;
             ctx.hub_listener = &listener;
             ctx.run_admin = &run_admin;
             ctx.websocket = [&hub] { return hub.make_handler(); };
