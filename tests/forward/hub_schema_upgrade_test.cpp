@@ -33,6 +33,7 @@ TEST(HubSchemaUpgrade, RunsShippedBeforeVersion4AreReplayedWhole) {
     ASSERT_TRUE(t1.wait_stdout_prefix("done ", 30s));
     const std::int64_t total = 2 * 2 * 1500;
     agent::PgConnection pg(postgres.conninfo());
+    agent::ensure_pg_schema(pg);  // the trainers may be done before a shipper connected
     ASSERT_TRUE(wait_until([&] {
         return pg.exec("SELECT COALESCE(sum(shipped_seq), 0) FROM trainscope.run_nodes").int64(0, 0) == total;
     }, 30s));
