@@ -13,8 +13,8 @@
 //   BM_hub_figures_400   the runs table's figures (latest, best, count) of the same 400 series
 //                        in one statement (hub/pg_series_figures.hpp: latest + coarsest rollups);
 //   BM_hub_figures_400_scan  the baseline: the same figures from points in one statement.
-//   BM_hub_request_latest  one `?last=1` as an HTTP request makes it: a new reader and connection;
-//   BM_pg_connect        the connection alone.
+//   BM_hub_request_latest  one `?last=1` as an HTTP request makes it: a new reader on the pool;
+//   BM_pg_connect        a new connection alone (what the hub's pool saves a request).
 //   BM_ship_batch        write_batch of 100,000 points over 16 series (COPY, ledger, latest,
 //                        rollups, run row, NOTIFY: one transaction), into a growing table.
 //   BM_ship_rollups      what rollups add to it: the same kind of 100,000 new points summed
@@ -45,8 +45,9 @@
 #include "forward/pg_rollups.hpp"
 #include "forward/pg_schema.hpp"
 #include "forward/ship_batch.hpp"
+#include "hub/pg_pool.hpp"
 #include "hub/pg_reader.hpp"
-#include "hub/pg_series_figures.hpp"
+#include "hub/pg_run_admin.hpp"
 #include "store/downsample.hpp"
 #include "support/postgres_server.hpp"
 
@@ -159,7 +160,8 @@ agent::SeriesRequest long_request(std::int64_t zoom) {
 }
 
 void BM_hub_lod(benchmark::State& state) {
-    agent::PgReader hub(conninfo);
+    agent::PgPool pool(conninfo);
+    agent::PgReader hub(pool);
     agent::SeriesRequest req = long_request(state.range(0));
     for (auto _ : state) {
         std::size_t points = 0;
@@ -193,7 +195,8 @@ void BM_hub_raw(benchmark::State& state) {
 }
 
 void BM_hub_latest_400(benchmark::State& state) {
-    agent::PgReader hub(conninfo);
+    agent::PgPool pool(conninfo);
+    agent::PgReader hub(pool);
     for (auto _ : state) {
         int found = 0;
         for (int r = 0; r < kLatestRuns; ++r)
@@ -209,7 +212,8 @@ void BM_hub_latest_400(benchmark::State& state) {
 }
 
 void BM_hub_figures_400(benchmark::State& state) {
-    agent::PgReader hub(conninfo);
+    agent::PgPool pool(conninfo);
+    agent::PgReader hub(pool);
     std::vector<std::string> runs, metrics;
     for (int r = 0; r < kLatestRuns; ++r) runs.push_back(latest_session(r));
     for (int m = 0; m < kLatestMetrics; ++m) metrics.push_back(latest_metric(m));
@@ -264,10 +268,11 @@ void BM_pg_connect(benchmark::State& state) {
     }
 }
 
-/// A hub request as the HTTP server makes it: a new reader (its own connection), one `?last=1`.
+/// A hub request as the HTTP server makes it: a new reader on the hub's pool, one `?last=1`.
 void BM_hub_request_latest(benchmark::State& state) {
+    agent::PgPool pool(conninfo);
     for (auto _ : state) {
-        agent::PgReader hub(conninfo);
+        agent::PgReader hub(pool);
         agent::SeriesRequest req;
         req.session_id = latest_session(0);
         req.metric = latest_metric(0);
@@ -398,10 +403,10 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     }
     double request = rep.real("BM_hub_request_latest");
     if (request > 0) {
-        std::printf("  %-46s %10.2f\n", "one ?last=1 with a new connection (per request)", request);
+        std::printf("  %-46s %10.2f\n", "one ?last=1 request (a reader on the pool)", request);
         result("pg_hub_request_latest_ms", request);
         double connect = rep.real("BM_pg_connect");
-        if (connect > 0) std::printf("  %-46s %10.2f\n", "  of which connecting", connect);
+        if (connect > 0) std::printf("  %-46s %10.2f\n", "a new connection (what the pool saves)", connect);
     }
     double ship = rep.real("BM_ship_batch"), rollups = rep.real("BM_ship_rollups");
     if (ship > 0 && rollups > 0) {

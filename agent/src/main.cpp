@@ -28,7 +28,9 @@
 #include "forward/pg_schema.hpp"
 #include "forward/shipper.hpp"
 #include "hub/pg_listener.hpp"
+#include "hub/pg_pool.hpp"
 #include "hub/pg_reader.hpp"
+#include "hub/pg_run_admin.hpp"
 #include "serve/access_token.hpp"
 #include "ingest/namespace_lock.hpp"
 #include "ingest/collector.hpp"
@@ -92,6 +94,7 @@ protected:
         add("retain-days", "N", "delete ended runs whose last activity is older than N days (checked at start and hourly)");
         add("postgres", "URI", "ship every committed point to this PostgreSQL (libpq URI; default $TRAINSCOPE_POSTGRES)");
         add("host-name", "NAME", "the host runs and series name as theirs (default: this machine's name)");
+        add("hub-connections", "N", "--hub: PostgreSQL connections shared by requests and WebSocket clients (default 8)");
         add("metrics-keep-ended", "SECONDS", "how long /metrics keeps a run's series after it ended (default 900)");
         add("max-db-size", "SIZE", "delete the oldest ended runs while the database is larger, e.g. 20G, 500M (checked at start and hourly)");
         options.addOption(Poco::Util::Option("public-host", "", "a host name a proxy serves this agent under (repeatable)")
@@ -122,6 +125,11 @@ protected:
             auto d = parse_int(value);
             if (!d || *d < 1 || *d > 100'000) throw Poco::InvalidArgumentException("--retain-days wants a number of days >= 1, got " + value);
             collector_options_.retain_days = static_cast<int>(*d);
+        } else if (name == "hub-connections") {
+            auto n = parse_int(value);
+            if (!n || *n < 1 || *n > 1000)
+                throw Poco::InvalidArgumentException("--hub-connections wants a number from 1 to 1000, got " + value);
+            hub_connections_ = static_cast<std::size_t>(*n);
         } else if (name == "metrics-keep-ended") {
             auto s = parse_int(value);
             if (!s || *s < 0 || *s > 365LL * 86'400)
@@ -325,26 +333,25 @@ private:
                 ensure_pg_schema(pg);
             }
             std::string conninfo = postgres_;
-            auto open_reader = [conninfo]() -> std::unique_ptr<RunReader> {
-                return std::make_unique<PgReader>(conninfo);
+            // Requests and WebSocket clients share a few connections, leased call by call.
+            PgPool pool(conninfo, PgPoolOptions{hub_connections_});
+            auto open_reader = [&pool]() -> std::unique_ptr<RunReader> {
+                return std::make_unique<PgReader>(pool);
             };
             WebSocketHub hub("", kVersion, log);
             hub.set_reader(open_reader);
             PgListener listener(conninfo, hub, log);
+            PgRunAdmin run_admin(pool, &listener);
 
             AgentContext ctx;
             ctx.version = kVersion;
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
-            // A request while PostgreSQL is away is answered 503 saying so (the WebSocket
-            // session catches the PgError itself and drops the client).
-            ctx.reader = [open_reader]() -> std::unique_ptr<RunReader> {
-                try {
-                    return open_reader();
-                } catch (const PgError& e) {
-                    throw HttpError{503, std::string("the hub cannot reach PostgreSQL: ") + e.what()};
-                }
-            };
+            // A request while PostgreSQL is away (or every pooled connection is busy) is
+            // answered 503 saying so: the dispatcher turns a PgError into that (http_server.cpp);
+            // a WebSocket session catches it itself and drops the client.
+            ctx.reader = open_reader;
             ctx.hub_listener = &listener;
+            ctx.run_admin = &run_admin;
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
@@ -357,7 +364,8 @@ private:
             HttpServer server(ctx, bind_, port_);
             hub.start();
             listener.start();
-            log.information("hub: serving the runs PostgreSQL holds");
+            log.information("hub: serving the runs PostgreSQL holds (at most %s pooled connections)",
+                            std::to_string(hub_connections_));
             if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
             std::cout << "trainscope-agent listening on " << page_url(local_host(), server.port()) << std::endl;
             waitForTerminationRequest();
@@ -457,6 +465,7 @@ private:
     bool print_url_ = false;
     bool hub_ = false;
     double metrics_keep_ended_s_ = 900;
+    std::size_t hub_connections_ = 8;
     std::string token_;
     bool auth_none_ = false;
 };

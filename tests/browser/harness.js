@@ -46,6 +46,28 @@ function checkBinaries() {
   if (!fs.existsSync(path.join(webDir, 'node_modules', 'chart.js'))) {
     throw new Error(`${webDir}/node_modules is missing: run npm ci in web/`);
   }
+  ensurePageBuilt();
+}
+
+/** Newest modification time (ms) of the files the built page is made from. */
+function pageSourcesMtime() {
+  const files = [path.join(webDir, 'build_page.mjs'), path.join(webDir, 'static', 'dashboard.html')];
+  for (const sub of ['js', 'css']) {
+    const dir = path.join(webDir, 'static', sub);
+    for (const name of fs.readdirSync(dir)) files.push(path.join(dir, name));
+  }
+  return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
+}
+
+/**
+ * The agent serves web/dist (the bundled page): rebuilt here when a source is newer, so a
+ * test never runs yesterday's bundle after an edit without a cmake build (the build is
+ * atomic, a second test file building at the same time does no harm).
+ */
+function ensurePageBuilt() {
+  const page = path.join(webDir, 'dist', 'dashboard.html');
+  if (fs.existsSync(page) && fs.statSync(page).mtimeMs >= pageSourcesMtime()) return;
+  require('node:child_process').execFileSync(process.execPath, [path.join(webDir, 'build_page.mjs')], { stdio: 'inherit' });
 }
 
 /** A namespace no other test (or agent) uses: "tsweb-<pid>-<n>". */
@@ -176,8 +198,10 @@ function newToken() {
 }
 
 class Agent {
-  constructor({ namespace, dataDir, runtimeDir, port = 0, token = newToken(), extraArgs = [] }) {
+  constructor({ namespace, dataDir, runtimeDir, port = 0, token = newToken(), extraArgs = [], web = webDir }) {
     this.namespace = namespace;
+    /** The dashboard files it serves (--web-dir): the repository's web/ unless a test says. */
+    this.webDir = web;
     /**
      * More command-line arguments, e.g. --plugin-option=system.nvml_library=PATH. The system
      * plugin is off unless they turn it on (--plugin-option=system.enabled=true): it adds a
@@ -228,7 +252,7 @@ class Agent {
   /** Starts (or restarts, on the same port, namespace and data dir) the agent. */
   async start() {
     const args = [`--port=${this.port}`, `--namespace=${this.namespace}`, `--data-dir=${this.dataDir}`,
-      `--web-dir=${webDir}`, `--token=${this.token}`, ...this.extraArgs];
+      `--web-dir=${this.webDir}`, `--token=${this.token}`, ...this.extraArgs];
     // TRAINSCOPE_TOKEN from the caller's environment must not matter: --token wins anyway.
     this.process = spawnChild(agentBin, args, { XDG_RUNTIME_DIR: this.runtimeDir });
     // "trainscope-agent listening on http://127.0.0.1:PORT/?token=TOKEN"
@@ -289,7 +313,10 @@ class Agent {
   }
 }
 
-/** Starts a fresh agent: own namespace, own temp data dir, a free port. */
+/**
+ * Starts a fresh agent: own namespace, own temp data dir, a free port. Options: namespace,
+ * dataDir, runtimeDir, port, token, extraArgs, webDir (the page it serves; default web/).
+ */
 async function startAgent(options = {}) {
   checkBinaries();
   const agent = new Agent({
@@ -299,6 +326,7 @@ async function startAgent(options = {}) {
     port: options.port || 0,
     token: options.token || newToken(),
     extraArgs: options.extraArgs || [],
+    web: options.webDir || webDir,
   });
   return agent.start();
 }

@@ -76,9 +76,7 @@ test('a 6-layer GPT: embeddings, 6 residual blocks with their parts nested, ln_f
 test('48 identical blocks fold into h.2 … h.45; expanding shows all 48', async () => {
   const { layoutModel } = await m.layoutModule();
   const info = big();
-  let t0 = performance.now();
   const folded = layoutModel(info);
-  const foldedMs = performance.now() - t0;
   assert.equal(folded.blocks, 4);
   assert.equal(folded.ranges.length, 1);
   const range = folded.ranges[0];
@@ -94,14 +92,11 @@ test('48 identical blocks fold into h.2 … h.45; expanding shows all 48', async
   assert.equal(bracket.length, 1);
   assert.equal(bracket[0].label, '48 ×');
 
-  t0 = performance.now();
   const open = layoutModel(info, { expanded: new Set([range.id]) });
-  const openMs = performance.now() - t0;
   assert.equal(open.blocks, 48);
   assert.equal(open.ranges.length, 0);
   assert.equal(open.expandedRanges.length, 1);
   assert.ok(open.height > folded.height * 5);
-  assert.ok(foldedMs < 100 && openMs < 200, `layout took ${foldedMs.toFixed(1)} / ${openMs.toFixed(1)} ms`);
 });
 
 test('runs up to 8 long are drawn in full', async () => {

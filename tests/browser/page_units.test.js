@@ -1,6 +1,6 @@
 // Unit tests of the page's pure modules, run in node (no browser, no agent): the series
 // store (merge, dedupe by seq, the decimation bound), the reconnect backoff, formatting, and
-// the page's own CSV (formula-like text guarded), smoothing.
+// the page's own CSV (formula-like text guarded), smoothing, the first load's order.
 'use strict';
 
 const { test } = require('node:test');
@@ -195,4 +195,22 @@ test('x axis: modes parsed, durations and clock labels, round time ticks, a time
   assert.deepEqual(x.stepRangeForTimes({ from: 5312, to: 5318 }, [{ points }], 'wall', 0), { from: 30, to: 40 });
   const mapped = x.mapPoints([{ x: 7, t: 9000, y: 2, seq: 3 }, { x: 8, t: 8000, y: 1, seq: 4 }], 'relative', 8000);
   assert.deepEqual(mapped.map((p) => [p.x, p.step]), [[0, 8], [1000, 7]], 'sorted by time, each keeps its step');
+});
+
+test('first load: the series a run shows by default load first; plugin series only at rank 0', async () => {
+  const { shownByDefault, snapshotJobs } = await webModule('first_load.js');
+  const metrics = ['lr', 'train/loss', 'system/cpu_percent', 'val/loss', 'trend/slope'];
+  assert.deepEqual(metrics.filter((m) => shownByDefault(m, metrics)), ['train/loss', 'val/loss']);
+  assert.deepEqual(metrics.filter((m) => shownByDefault(m, metrics, ['lr'])), ['lr'], '?metrics= decides');
+  // No loss at all: the first series that is not the system plugin's.
+  assert.deepEqual(['system/cpu_percent', 'acc', 'lr'].filter((m, _, all) => shownByDefault(m, all)), ['acc']);
+
+  const run = { metrics, ranks: [0, 1] };
+  const jobs = snapshotJobs(run, new Set(['trend', 'system']));
+  assert.deepEqual(jobs.map((j) => `${j.metric}@${j.rank}${j.shown ? '*' : ''}`), [
+    'train/loss@0*', 'train/loss@1*', 'val/loss@0*', 'val/loss@1*',
+    'lr@0', 'lr@1', 'system/cpu_percent@0', 'trend/slope@0',
+  ]);
+  // A run that reported no ranks yet is rank 0.
+  assert.deepEqual(snapshotJobs({ metrics: ['train/loss'] }, new Set()).map((j) => j.rank), [0]);
 });

@@ -1,16 +1,25 @@
-// The dashboard's module list stays complete: every module main.js imports (directly or
-// through other modules) is named by a <link rel="modulepreload"> in dashboard.html, so the
-// browser fetches them all at once instead of one import level after another; nothing listed
-// is missing from disk. (A module left out still works, only later: this test says which.)
+// The page the agent serves is the built one (web/build_page.mjs -> web/dist): its modules in
+// one bundle, its stylesheets in one file, both named by content and cached for good; the
+// first load's requests start from the page's first (inline) script and are not repeated;
+// and the unbundled source page still works when nothing was built.
 'use strict';
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const h = require('./harness');
 
-const staticDir = path.join(__dirname, '..', '..', 'web', 'static');
+const staticDir = path.join(h.webDir, 'static');
 const jsDir = path.join(staticDir, 'js');
+const distDir = path.join(h.webDir, 'dist');
+
+let agent;
+let browser;
+h.useAgentAndBrowser((a, b) => {
+  agent = a;
+  browser = b;
+});
 
 /** Relative imports of a module: static `import ... from './x.js'`, `export ... from`, bare `import './x.js'`. */
 function importsOf(file) {
@@ -32,12 +41,104 @@ function moduleGraph(entry) {
   return seen;
 }
 
-test('dashboard.html preloads every module main.js needs', () => {
+/** The files a page asked this agent for (resource timing), as paths. */
+function requestedPaths(page) {
+  return page.evaluate(() => performance.getEntriesByType('resource')
+    .filter((r) => r.name.startsWith(location.origin))
+    .map((r) => r.name.slice(location.origin.length)));
+}
+
+test('the built page bundles exactly the modules main.js imports, and every stylesheet', () => {
+  const built = JSON.parse(fs.readFileSync(path.join(distDir, 'inputs.json'), 'utf8'));
+  const needed = [...moduleGraph('main.js')].map((f) => `js/${f}`).sort();
+  assert.ok(needed.length > 10, `the import scan found only ${needed.length} modules`);
+  // The inline first-load script's modules are in the bundle too (main.js falls back to them).
+  assert.deepEqual(built.modules, needed, 'bundle inputs differ from main.js\'s import graph');
   const html = fs.readFileSync(path.join(staticDir, 'dashboard.html'), 'utf8');
-  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="\/static\/js\/([^"]+)">/g)].map((m) => m[1]));
-  const needed = moduleGraph('main.js');
-  needed.delete('main.js');  // the entry itself is the <script type="module">
-  assert.ok(needed.size > 10, `the import scan found only ${needed.size} modules`);
-  assert.deepEqual([...needed].filter((f) => !preloaded.has(f)).sort(), [], 'imported but not preloaded');
-  assert.deepEqual([...preloaded].filter((f) => !needed.has(f)).sort(), [], 'preloaded but not imported');
+  const styles = [...html.matchAll(/<link rel="stylesheet" href="\/static\/(css\/[^"]+)">/g)].map((m) => m[1]);
+  assert.deepEqual(built.styles, styles);
+  assert.deepEqual(fs.readdirSync(path.join(staticDir, 'css')).map((f) => `css/${f}`).sort(), [...styles].sort(),
+    'a stylesheet in static/css that the page does not link');
+  assert.deepEqual(built.inline, ['js/first_load_start.js']);
+});
+
+test('served: one bundle and one stylesheet, immutable; the page itself revalidated', async () => {
+  const trainer = await h.startProducer(agent, { steps: 50, name: 'built-page' });
+  await trainer.done;
+  const page = await h.openPage(browser, agent.pageUrl(`/?run=${trainer.sessionId}`));
+  await h.waitForRunLoaded(page, trainer.sessionId);
+  const files = (await requestedPaths(page)).filter((p) => !p.startsWith('/api/') && p !== '/healthz');
+  const bundles = files.filter((p) => /^\/dist\/dashboard-[A-Z0-9]+\.js$/.test(p));
+  const styles = files.filter((p) => /^\/dist\/dashboard-[A-Z0-9]+\.css$/.test(p));
+  assert.equal(bundles.length, 1, `one script bundle: ${files}`);
+  assert.equal(styles.length, 1, `one stylesheet: ${files}`);
+  assert.deepEqual(files.filter((p) => p.startsWith('/static/')), [], 'no source module or stylesheet fetched');
+  assert.deepEqual(files.filter((p) => !p.startsWith('/dist/')).sort(),
+    ['/vendor/chart.umd.js', '/vendor/chartjs-plugin-zoom.min.js', '/vendor/hammer.min.js']);
+  assert.deepEqual(page.errors, []);
+
+  // Content-named: kept for good. Open like the source modules were (no token needed).
+  for (const file of [...bundles, ...styles]) {
+    const r = await fetch(agent.url + file);
+    assert.equal(r.status, 200, file);
+    assert.match(r.headers.get('cache-control'), /immutable/, file);
+  }
+  const root = await agent.fetch('/');
+  assert.equal(root.headers.get('cache-control'), 'no-cache');
+  assert.match(await root.text(), new RegExp(bundles[0].replace(/[.]/g, '\\.')), 'the page names the bundle it was served with');
+  assert.equal((await fetch(`${agent.url}/dist/no-such-bundle.js`)).status, 404);
+  assert.equal((await fetch(`${agent.url}/dist/.inputs.json`)).status, 400);
+  await page.context().close();
+});
+
+test('the first load: the run and its chart\'s series asked for once, from the first script', async () => {
+  const trainer = await h.startProducer(agent, { steps: 200, name: 'first-load', extra: ['--series', 'lr:0.1,0.09,0.08'] });
+  await trainer.done;
+  await agent.waitFinished(trainer.sessionId);
+  const run = await agent.run(trainer.sessionId);
+  assert.ok(run.metrics.length > 2, `the run has ${run.metrics}`);
+  for (const url of [`/?run=${trainer.sessionId}`, '/']) {  // chosen, and the newest run
+    const page = await h.openPage(browser, agent.pageUrl(url));
+    await h.waitForRunLoaded(page, trainer.sessionId);
+    assert.equal(await page.evaluate(() => Boolean(window.__trainscopeFirstLoad)), true, 'the inline script started it');
+    const asked = await requestedPaths(page);
+    const runPath = `/api/runs/${trainer.sessionId}`;
+    assert.equal(asked.filter((p) => p === runPath).length, 1, `${url}: the run asked for once: ${asked}`);
+    for (const metric of run.metrics) {
+      const n = asked.filter((p) => p.startsWith(`${runPath}/metrics/${encodeURIComponent(metric)}?`)).length;
+      assert.equal(n, 1, `${url}: ${metric} asked for ${n} times`);
+    }
+    // Loaded means drawn with the run's data: every series in the chart, the losses shown.
+    const datasets = await h.chartData(page);
+    assert.deepEqual(datasets.map((d) => d.metric).sort(), [...run.metrics].sort());
+    for (const d of datasets) {
+      assert.ok(d.points.length > 0, `${d.metric} drawn empty`);
+      assert.equal(d.hidden, !/loss/.test(d.metric), `${d.metric} shown by default: ${!d.hidden}`);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+});
+
+test('without a build, the agent serves the source page, and it works', async () => {
+  // A web dir of its own: the sources and the npm packages, no dist/.
+  const webDir = h.tempDir('tsweb-unbuilt-');
+  fs.cpSync(staticDir, path.join(webDir, 'static'), { recursive: true });
+  fs.symlinkSync(path.join(h.webDir, 'node_modules'), path.join(webDir, 'node_modules'));
+  const plain = await h.startAgent({ webDir });
+  try {
+    const trainer = await h.startProducer(plain, { steps: 50, name: 'unbuilt' });
+    await trainer.done;
+    const page = await h.openPage(browser, plain.pageUrl(`/?run=${trainer.sessionId}`));
+    await h.waitForRunLoaded(page, trainer.sessionId);
+    const asked = await requestedPaths(page);
+    assert.ok(asked.includes('/static/js/main.js') && asked.includes('/static/js/first_load_start.js'), `${asked}`);
+    assert.equal(asked.filter((p) => p.startsWith('/dist/')).length, 0);
+    const train = (await h.chartData(page)).find((d) => d.metric === 'train/loss');
+    assert.equal(train.points.length, 50);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  } finally {
+    await plain.stop();
+  }
 });

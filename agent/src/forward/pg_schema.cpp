@@ -110,6 +110,70 @@ CREATE TABLE trainscope.rollups (          -- per series, buckets of 2^level ste
 CREATE INDEX runs_by_start ON trainscope.runs (started_ms, session_id COLLATE "C");
 )sql";
 
+// Version 4: what the hub writes and the hub's seq of a point (docs/postgres.md, "The hub").
+// A separate block from the rollups' and the hub plugins' (versions 2 and 3 on other
+// branches); each block only adds, so the order they run in does not matter.
+//  - run_meta: the user's name, notes and tags of a run (PATCH on any hub), as on a node.
+//  - deleted_runs: runs a hub deleted; a node that still holds one in its spool would ship it
+//    again after a restart (it reads what it shipped from run_nodes), so the runs row of a
+//    deleted run is refused by a trigger and the run stays gone. run_nodes rows are kept:
+//    they tell the node its points are shipped.
+//  - run_seq_map: the hub's seq. A run's hub seq is the sum of its nodes' shipped_seq; each
+//    rise of one node's shipped_seq takes the next range of it, numbered under a per-run lock
+//    in the shipping transaction (trigger below), so commit order is numbering order and
+//    every hub maps a hub seq back to (agent, the agent's seq) the same way.
+constexpr const char* kVersion4Hub = R"sql(
+CREATE TABLE trainscope.run_meta (
+    session_id text PRIMARY KEY,
+    name       text,                       -- NULL: the trainer's name (runs.name)
+    notes      text NOT NULL DEFAULT '',
+    tags       text NOT NULL DEFAULT ''    -- space-separated
+);
+CREATE TABLE trainscope.deleted_runs (
+    session_id text PRIMARY KEY,
+    deleted_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE trainscope.run_seq_map (
+    session_id    text NOT NULL,
+    run_seq_to    bigint NOT NULL,         -- this range is (run_seq_to - points, run_seq_to]
+    run_seq_from  bigint NOT NULL,
+    agent_id      text NOT NULL,
+    node_seq_from bigint NOT NULL,         -- the agent's seq just before the range
+    PRIMARY KEY (session_id, run_seq_to)
+);
+CREATE FUNCTION trainscope.number_shipped_range() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    before_seq bigint := 0;
+    total bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN before_seq := OLD.shipped_seq; END IF;
+    IF NEW.shipped_seq <= before_seq THEN RETURN NULL; END IF;
+    -- One numbering at a time per run, held to COMMIT: ranges commit in the order numbered.
+    PERFORM pg_advisory_xact_lock(70707, hashtext(NEW.session_id));
+    SELECT sum(shipped_seq) INTO total FROM trainscope.run_nodes WHERE session_id = NEW.session_id;
+    INSERT INTO trainscope.run_seq_map VALUES
+        (NEW.session_id, total, total - (NEW.shipped_seq - before_seq), NEW.agent_id, before_seq);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER number_shipped_range AFTER INSERT OR UPDATE OF shipped_seq ON trainscope.run_nodes
+    FOR EACH ROW EXECUTE FUNCTION trainscope.number_shipped_range();
+CREATE FUNCTION trainscope.refuse_deleted_run() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM trainscope.deleted_runs WHERE session_id = NEW.session_id) THEN
+        RETURN NULL;                           -- skipped: the run was deleted on a hub
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_deleted_run BEFORE INSERT ON trainscope.runs
+    FOR EACH ROW EXECUTE FUNCTION trainscope.refuse_deleted_run();
+-- Runs shipped before this version: one range per node, in agent order.
+INSERT INTO trainscope.run_seq_map
+    SELECT session_id, total, total - shipped_seq, agent_id, 0 FROM (
+        SELECT session_id, agent_id, shipped_seq,
+               sum(shipped_seq) OVER (PARTITION BY session_id ORDER BY agent_id) AS total
+        FROM trainscope.run_nodes WHERE shipped_seq > 0) x;
+)sql";
+
 }  // namespace
 
 void ensure_pg_schema(PgConnection& pg) {
@@ -127,11 +191,14 @@ void ensure_pg_schema(PgConnection& pg) {
                           ", this agent knows up to " + std::to_string(kPgSchemaVersion) +
                           ": upgrade the agent");
         if (version < 1) pg.exec(kVersion1);
-        if (version < 2) {
+        if (version < 2 || pg.exec("SELECT to_regclass('trainscope.rollups') IS NULL").text(0, 0) == "t") {
+            // Rollups: also when a database reached a later version without them (the blocks
+            // came from parallel branches; each only adds).
             pg.exec(kVersion2);
             build_pg_rollups(pg);  // nothing to read on a new database
         }
-        // Later versions: `if (version < 3) pg.exec(kVersion3);` ... each an ALTER of the last.
+        if (version < 4) pg.exec(kVersion4Hub);
+        // Later versions: `if (version < 5) pg.exec(kVersion5);` ... each only adds.
         if (version < kPgSchemaVersion) {
             pg.exec("DELETE FROM trainscope.schema_version");
             pg.exec("INSERT INTO trainscope.schema_version VALUES (" +

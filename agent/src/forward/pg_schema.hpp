@@ -10,10 +10,12 @@ class PgConnection;
 
 /// The schema version this agent writes; a database at a higher version is refused (an older
 /// agent must not write into tables it does not know).
-constexpr int kPgSchemaVersion = 2;
+constexpr int kPgSchemaVersion = 4;
 
 /// The channel every shipped batch notifies (payload: docs/postgres.md).
 constexpr const char* kPgNotifyChannel = "trainscope_points";
+/// The channel a hub notifies when a user edits or deletes a run: {"kind", "session_id"}.
+constexpr const char* kPgRunsChannel = "trainscope_runs";
 
 /// Creates the schema if missing and brings an older one up to kPgSchemaVersion, in one
 /// transaction under an advisory lock (agents that start together do not race); from version

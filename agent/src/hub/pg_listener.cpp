@@ -6,19 +6,25 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <chrono>
 #include <vector>
 
 #include "forward/pg_connection.hpp"
+#include "forward/pg_schema.hpp"
 #include "hub/pg_reader.hpp"
+#include "hub/pg_seq_map.hpp"
 #include "ingest/collector.hpp"
 
 namespace trainscope::agent {
 
 namespace {
 
-/// At most this many points per read: a catch-up after an outage comes in slices.
-constexpr std::int64_t kSlicePoints = 100'000;
+/// The (run, node) rows of runs not deleted on a hub, and how far each node shipped.
+constexpr const char* kLiveRunNodes =
+    "SELECT n.session_id, n.agent_id, n.shipped_seq FROM trainscope.run_nodes n "
+    "WHERE EXISTS (SELECT 1 FROM trainscope.runs r WHERE r.session_id = n.session_id)";
 
 }  // namespace
 
@@ -77,12 +83,19 @@ void PgListener::connect_and_catch_up(PgConnection& pg) {
     // LISTEN before reading where runs stand: a batch committed in between is then both in
     // that read and notified, and the notification finds nothing new, rather than lost.
     pg.exec("LISTEN trainscope_points");
+    pg.exec(std::string("LISTEN ") + kPgRunsChannel);
     if (!initialised_) {
-        PgResult r = pg.exec("SELECT session_id, agent_id, shipped_seq FROM trainscope.run_nodes");
+        // One snapshot: where each node stands and how far each run's hub seq reaches agree.
+        pg.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        PgResult r = pg.exec(kLiveRunNodes);
+        PgResult seqs = pg.exec("SELECT session_id, max(run_seq_to) FROM trainscope.run_seq_map GROUP BY session_id");
+        pg.exec("COMMIT");
         for (int i = 0; i < r.rows(); ++i) {
             pushed_[{r.text(i, 0), r.text(i, 1)}] = r.int64(i, 2);
-            run_seq_[r.text(i, 0)] += r.int64(i, 2);
+            run_seq_.emplace(r.text(i, 0), 0);
         }
+        for (int i = 0; i < seqs.rows(); ++i)
+            if (run_seq_.count(seqs.text(i, 0))) run_seq_[seqs.text(i, 0)] = seqs.int64(i, 1);
         initialised_ = true;
         return;
     }
@@ -93,18 +106,39 @@ void PgListener::listen(PgConnection& pg) {
     int fd = PQsocket(pg.handle());
     if (fd < 0) throw PgError("the connection has no socket");
     while (!stopping_) {
+        // First what libpq already holds: notifications that arrived while a push's queries
+        // ran were read off the socket then, and poll(2) would not wake for them (they would
+        // wait for the next batch, or for ever after the last one).
+        handle_notifications(pg);
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 250) <= 0) continue;
         if (!PQconsumeInput(pg.handle())) throw PgError(PQerrorMessage(pg.handle()));
+    }
+}
+
+void PgListener::handle_notifications(PgConnection& pg) {
+    for (;;) {
         std::vector<std::string> agents;
+        std::vector<std::pair<std::string, std::string>> run_events;  // (kind, session)
         while (PGnotify* n = PQnotifies(pg.handle())) {
             rapidjson::Document doc;
             doc.Parse(n->extra);
-            if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("agent_id") && doc["agent_id"].IsString())
-                agents.emplace_back(doc["agent_id"].GetString());
-            else
-                agents.emplace_back();  // unreadable: look at every node
+            auto member = [&doc](const char* key) -> std::string {
+                if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsString()) return {};
+                return doc[key].GetString();
+            };
+            if (std::string(n->relname) == kPgRunsChannel) {
+                if (!member("kind").empty() && !member("session_id").empty())
+                    run_events.emplace_back(member("kind"), member("session_id"));
+            } else {
+                agents.push_back(member("agent_id"));  // empty if unreadable: look at every node
+            }
             PQfreemem(n);
+        }
+        if (agents.empty() && run_events.empty()) return;
+        for (const auto& [kind, session] : run_events) {
+            if (kind == "run_deleted") forget_run(session);
+            sink_.on_run_event(kind, session);
         }
         std::sort(agents.begin(), agents.end());
         agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
@@ -115,52 +149,40 @@ void PgListener::listen(PgConnection& pg) {
     }
 }
 
+void PgListener::forget_run(const std::string& session) {
+    run_seq_.erase(session);
+    for (auto it = pushed_.begin(); it != pushed_.end();)
+        it = it->first.first == session ? pushed_.erase(it) : std::next(it);
+}
+
 void PgListener::push_new(PgConnection& pg, const std::string& agent_id) {
-    PgResult r = agent_id.empty()
-                     ? pg.exec("SELECT session_id, agent_id, shipped_seq FROM trainscope.run_nodes")
-                     : pg.exec("SELECT session_id, agent_id, shipped_seq FROM trainscope.run_nodes "
-                               "WHERE agent_id = $1",
-                               {agent_id});
+    PgResult r = agent_id.empty() ? pg.exec(kLiveRunNodes)
+                                  : pg.exec(std::string(kLiveRunNodes) + " AND n.agent_id = $1", {agent_id});
     for (int i = 0; i < r.rows(); ++i) {
         std::string session = r.text(i, 0);
-        auto key = std::make_pair(session, r.text(i, 1));
         bool new_run = !run_seq_.count(session);
         if (new_run) {
             run_seq_[session] = 0;
             sink_.on_run_event("run_started", session);
         }
-        if (r.int64(i, 2) > pushed_[key]) push_range(pg, session, key.second, r.int64(i, 2));
+        if (r.int64(i, 2) > pushed_[{session, r.text(i, 1)}]) push_run(pg, session);
     }
 }
 
-void PgListener::push_range(PgConnection& pg, const std::string& session, const std::string& agent_id,
-                            std::int64_t upto) {
-    std::int64_t& pushed = pushed_[{session, agent_id}];
+void PgListener::push_run(PgConnection& pg, const std::string& session) {
     std::int64_t& run_seq = run_seq_[session];
-    while (pushed < upto && !stopping_) {
-        std::int64_t slice_end = std::min(upto, pushed + kSlicePoints);
-        // The agent's series of the run, then each one's (series_id, seq) primary-key range.
-        PgResult rows = pg.exec(
-            "SELECT s.rank, s.name, p.seq, p.step, p.t_us, p.value FROM trainscope.series s "
-            "JOIN trainscope.points p ON p.series_id = s.id "
-            "WHERE s.session_id = $1 AND s.agent_id = $2 AND p.seq > $3 AND p.seq <= $4 ORDER BY p.seq",
-            {session, agent_id, std::to_string(pushed), std::to_string(slice_end)});
+    // Ranges commit in the order they were numbered, so those past run_seq follow on from it.
+    for (const SeqRange& range : seq_ranges(pg, session, run_seq, std::numeric_limits<std::int64_t>::max())) {
+        if (stopping_) return;
+        if (range.run_from > run_seq)
+            log_.warning("hub: run %s skips hub seq %s to %s (not in run_seq_map)", session,
+                         std::to_string(run_seq), std::to_string(range.run_from));
+        // A batch ships at most 100,000 points, so one range is one read of bounded size.
         std::vector<SeriesUpdate> updates;
-        std::map<std::pair<int, std::string>, std::size_t> index;
-        for (int i = 0; i < rows.rows(); ++i) {
-            int rank = static_cast<int>(rows.int64(i, 0));
-            std::string name = rows.text(i, 1);
-            auto [it, added] = index.try_emplace({rank, name}, updates.size());
-            if (added) updates.push_back(SeriesUpdate{session, rank, name, {}});
-            // Every point of the node's run took the next seq, so its place past `pushed`
-            // is its place in the hub's count past run_seq.
-            std::int64_t seq = run_seq + (rows.int64(i, 2) - pushed);
-            updates[it->second].points.push_back(StoredPoint{seq, rows.int64(i, 3),
-                                                             static_cast<double>(rows.int64(i, 4)) / 1000.0,
-                                                             pg_double(rows.text(i, 5), rows.is_null(i, 5))});
-        }
-        run_seq += slice_end - pushed;
-        pushed = slice_end;
+        read_range_points(pg, session, range, run_seq, range.run_to, updates);
+        run_seq = range.run_to;
+        std::int64_t& pushed = pushed_[{session, range.agent_id}];
+        pushed = std::max(pushed, range.node_from + (range.run_to - range.run_from));
         if (!updates.empty()) sink_.on_points(updates);
     }
 }

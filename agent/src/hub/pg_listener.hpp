@@ -4,8 +4,10 @@
 // WebSocket hub, as the collector does on a node agent. No polling per point: the thread
 // sleeps in poll(2) on the connection's socket until PostgreSQL sends something.
 //
-// Pushed points carry the hub's seq of their run (pg_reader.hpp): the sum of the run's
-// nodes' shipped_seq before them plus their place in the batch.
+// Pushed points carry the hub's seq of their run, read from run_seq_map (pg_seq_map.hpp), so
+// every hub numbers a point alike and a replay (PgReader::points_since) matches the push.
+// It also LISTENs on trainscope_runs, where a hub says a user edited or deleted a run, and
+// passes run_updated / run_deleted on to its WebSocket clients.
 //
 // If PostgreSQL goes away, the thread reconnects with backoff (100 ms doubling to 2 s, one
 // log line when the outage starts and one when it ends) and then pushes what was shipped
@@ -56,11 +58,14 @@ private:
     void connect_and_catch_up(PgConnection& pg);
     /// Waits for notifications and pushes their points until stop() or an error.
     void listen(PgConnection& pg);
+    /// Handles every notification libpq holds, including those that arrive meanwhile.
+    void handle_notifications(PgConnection& pg);
     /// Pushes the new points of every (run, node) whose shipped_seq passed what was pushed.
     /// `agent_id` empty: every node.
     void push_new(PgConnection& pg, const std::string& agent_id);
-    void push_range(PgConnection& pg, const std::string& session, const std::string& agent_id,
-                    std::int64_t upto);
+    /// Pushes the run's ranges of run_seq_map past what was pushed.
+    void push_run(PgConnection& pg, const std::string& session);
+    void forget_run(const std::string& session);
 
     std::string conninfo_;
     CollectorListener& sink_;
@@ -75,7 +80,7 @@ private:
     bool initialised_ = false;
     /// Per (run, agent): the highest of the agent's seq pushed. Only the thread touches these.
     std::map<std::pair<std::string, std::string>, std::int64_t> pushed_;
-    /// Per run: the hub's seq of the newest point pushed (the sum of pushed_ over its nodes).
+    /// Per run: the hub's seq of the newest point pushed.
     std::map<std::string, std::int64_t> run_seq_;
 };
 

@@ -8,10 +8,12 @@
 #include <map>
 
 #include "forward/pg_connection.hpp"
+#include "hub/pg_pool.hpp"
 #include "hub/pg_rollup_read.hpp"
 #include "hub/pg_series_figures.hpp"
 #include "store/downsample.hpp"
 #include "store/rollups.hpp"
+#include "store/run_meta.hpp"
 
 namespace trainscope::agent {
 
@@ -20,21 +22,26 @@ namespace {
 /// One row per run, its nodes combined: running while any node runs, else the worst of
 /// crashed > failed > finished; hosts joined by ","; ended when the last node ended.
 constexpr const char* kRunSummary =
-    "SELECT * FROM (SELECT r.session_id, r.name, r.started_ms, "
+    "SELECT * FROM (SELECT r.session_id, COALESCE(m.name, r.name) AS name, r.started_ms, "
     "CASE WHEN bool_or(n.status = 'running') THEN 'running' "
     "WHEN bool_or(n.status = 'crashed') THEN 'crashed' "
     "WHEN bool_or(n.status = 'failed') THEN 'failed' ELSE 'finished' END AS status, "
     "string_agg(DISTINCT n.host, ',') AS hosts, min(n.pid) AS pid, "
     "CASE WHEN bool_or(n.status = 'running') THEN NULL ELSE max(n.ended_ms) END AS ended_ms, "
-    "max(n.last_ms) AS last_ms, sum(n.shipped_seq) AS seq "
+    "max(n.last_ms) AS last_ms, sum(n.shipped_seq) AS seq, "
+    // What a user said about the run (run_meta, written by PATCH on any hub).
+    "r.name AS original_name, COALESCE(m.notes, '') AS notes, COALESCE(m.tags, '') AS tags "
     "FROM trainscope.runs r JOIN trainscope.run_nodes n USING (session_id) "
-    "GROUP BY r.session_id, r.name, r.started_ms) x ";
+    "LEFT JOIN trainscope.run_meta m USING (session_id) "
+    "GROUP BY r.session_id, r.name, r.started_ms, m.name, m.notes, m.tags) x ";
 
 RunInfo read_run(const PgResult& r, int row) {
     RunInfo run;
     run.session_id = r.text(row, 0);
     run.name = r.text(row, 1);
-    run.original_name = run.name;
+    run.original_name = r.text(row, 9);
+    run.notes = r.text(row, 10);
+    run.tags = split_tags(r.text(row, 11));
     run.started_ms = pg_double(r.text(row, 2), false);
     run.status = r.text(row, 3);
     run.host = r.text(row, 4);
@@ -75,14 +82,28 @@ double pg_double(const std::string& text, bool is_null) {
     return std::strtod(text.c_str(), nullptr);  // reads "NaN", "Infinity", "-Infinity" too
 }
 
-PgReader::PgReader(const std::string& conninfo) : pg_(std::make_unique<PgConnection>(conninfo)) {}
+PgReader::PgReader(PgPool& pool) : pool_(pool) {}
 PgReader::~PgReader() = default;
+
+PgReader::Use::Use(PgReader& r) : reader(r) {
+    if (r.pg_) return;  // a call inside another call: the outer one holds the lease
+    r.lease_.emplace(r.pool_.lease());
+    r.pg_ = &**r.lease_;
+    owner = true;
+}
+
+PgReader::Use::~Use() {
+    if (!owner) return;
+    reader.pg_ = nullptr;
+    reader.lease_.reset();
+}
 
 std::vector<RunInfo> PgReader::select_runs(const RunFilter& filter, std::int64_t limit) {
     // Session ids compare bytewise (COLLATE "C"), as the cursor and SQLite's order do.
     std::string sql = std::string(kRunSummary) +
                       "WHERE ($1 = '' OR status = $1) "
-                      "AND ($2 = '' OR strpos(lower(name || chr(10) || session_id), lower($2)) > 0) "
+                      "AND ($2 = '' OR strpos(lower(name || chr(10) || original_name || chr(10) || notes || chr(10) || "
+                      "tags || chr(10) || session_id), lower($2)) > 0) "
                       "AND ($3::float8 IS NULL OR (started_ms, session_id COLLATE \"C\") < ($3::float8, $4 COLLATE \"C\")) "
                       "ORDER BY started_ms DESC, session_id COLLATE \"C\" DESC LIMIT $5";
     std::optional<std::string> after_ms, after_id;
@@ -130,6 +151,7 @@ void PgReader::fill_details(std::vector<RunInfo>& runs) {
 }
 
 RunReader::RunPage PgReader::run_page(const RunFilter& filter) {
+    Use use(*this);
     RunPage page;
     page.runs = select_runs(filter, filter.limit + 1);
     if (static_cast<std::int64_t>(page.runs.size()) > filter.limit) {
@@ -141,6 +163,7 @@ RunReader::RunPage PgReader::run_page(const RunFilter& filter) {
 }
 
 std::optional<RunInfo> PgReader::run(const std::string& session_id) {
+    Use use(*this);
     PgResult r = pg_->exec(std::string(kRunSummary) + "WHERE session_id = $1", {session_id});
     if (r.rows() == 0) return std::nullopt;
     std::vector<RunInfo> one{read_run(r, 0)};
@@ -149,16 +172,22 @@ std::optional<RunInfo> PgReader::run(const std::string& session_id) {
 }
 
 std::optional<std::int64_t> PgReader::last_seq(const std::string& session_id) {
-    PgResult r = pg_->exec("SELECT sum(shipped_seq) FROM trainscope.run_nodes WHERE session_id = $1", {session_id});
+    Use use(*this);
+    // A run deleted on a hub keeps its run_nodes rows (postgres.md) but not its runs row.
+    PgResult r = pg_->exec("SELECT sum(shipped_seq) FROM trainscope.run_nodes WHERE session_id = $1 "
+                           "AND EXISTS (SELECT 1 FROM trainscope.runs WHERE session_id = $1)",
+                           {session_id});
     if (r.is_null(0, 0)) return std::nullopt;
     return r.int64(0, 0);
 }
 
 std::int64_t PgReader::run_count() {
+    Use use(*this);
     return pg_->exec("SELECT count(*) FROM trainscope.runs").int64(0, 0);
 }
 
 std::optional<std::string> PgReader::newest_session() {
+    Use use(*this);
     PgResult r = pg_->exec(
         "SELECT session_id FROM trainscope.runs ORDER BY started_ms DESC, session_id COLLATE \"C\" DESC LIMIT 1");
     if (r.rows() == 0) return std::nullopt;
@@ -166,6 +195,7 @@ std::optional<std::string> PgReader::newest_session() {
 }
 
 std::optional<std::string> PgReader::run_text(const std::string& session_id, const char* column) {
+    Use use(*this);
     std::string name = column;
     if (name != "config" && name != "model_info") return std::nullopt;
     PgResult r = pg_->exec("SELECT COALESCE(" + name + ", '') FROM trainscope.runs WHERE session_id = $1", {session_id});
@@ -175,6 +205,7 @@ std::optional<std::string> PgReader::run_text(const std::string& session_id, con
 
 SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void(const SeriesResult&)>& head,
                               const std::function<void(const StoredPoint&)>& point) {
+    Use use(*this);
     if (req.last_only) return latest(req, head, point);
     SeriesResult result;
     // One snapshot: the figures, the points and the run's seq agree.
@@ -266,6 +297,7 @@ SeriesResult PgReader::series(const SeriesRequest& req, const std::function<void
 
 SeriesResult PgReader::latest(const SeriesRequest& req, const std::function<void(const SeriesResult&)>& head,
                               const std::function<void(const StoredPoint&)>& point) {
+    Use use(*this);
     // One statement (one snapshot): the series, its newest point from the `latest` table kept
     // by every batch (a primary-key lookup, no read of points) and the run's seq.
     std::string sql =
@@ -292,10 +324,12 @@ SeriesResult PgReader::latest(const SeriesRequest& req, const std::function<void
 
 std::vector<std::vector<MetricFigures>> PgReader::series_figures(const std::vector<std::string>& session_ids,
                                                                  const std::vector<std::string>& metrics) {
+    Use use(*this);
     return pg_series_figures(*pg_, session_ids, metrics);
 }
 
 std::vector<RunEvent> PgReader::events(const std::string& session_id) {
+    Use use(*this);
     PgResult r = pg_->exec("SELECT rank, t_ms, kind, text FROM trainscope.events WHERE session_id = $1 "
                            "ORDER BY t_ms, agent_id, local_id",
                            {session_id});
@@ -305,6 +339,5 @@ std::vector<RunEvent> PgReader::events(const std::string& session_id) {
     return out;
 }
 
-std::vector<SeriesUpdate> PgReader::points_since(const std::string&, std::int64_t, std::int64_t) { return {}; }
 
 }  // namespace trainscope::agent

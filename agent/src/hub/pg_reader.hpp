@@ -1,14 +1,19 @@
 // The hub's reader: runs and series of every node, from the PostgreSQL node agents ship to
-// (docs/postgres.md, "What a hub reads"). One reader per request, with its own connection;
-// the hub keeps no state of its own, so several hubs may serve one database.
+// (docs/postgres.md, "What a hub reads"). One reader per request or WebSocket client; each
+// call leases a connection from the hub's pool (pg_pool.hpp) for its duration only. The hub
+// keeps no state of its own, so several hubs may serve one database.
 //
 // A run's seq on the hub is the sum of its nodes' shipped_seq: it only grows, every hub
-// computes the same figure, and the live listener (pg_listener.hpp) numbers pushed points
-// on the same scale, so a client can tell which pushed points a series answer already held.
+// computes the same figure, and run_seq_map (pg_schema.cpp) says which node's points each
+// range of it holds, so the live listener (pg_listener.hpp) and a replay (points_since)
+// number every point the same way on every hub.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "hub/pg_pool.hpp"
 
 #include "store/run_reader.hpp"
 #include "store/runs_table.hpp"
@@ -19,8 +24,8 @@ class PgConnection;
 
 class PgReader : public RunReader {
 public:
-    /// Connects (libpq URI or key=value string); throws PgError.
-    explicit PgReader(const std::string& conninfo);
+    /// Leases connections from `pool` (which outlives the reader) call by call.
+    explicit PgReader(PgPool& pool);
     ~PgReader() override;
 
     RunPage run_page(const RunFilter& filter) override;
@@ -35,8 +40,8 @@ public:
     /// The runs table's figures of `metrics` in each run, one statement (hub/pg_series_figures.hpp).
     std::vector<std::vector<MetricFigures>> series_figures(const std::vector<std::string>& session_ids,
                                                            const std::vector<std::string>& metrics);
-    /// Always empty: the hub cannot map its seq back to rows, so a client that fell behind
-    /// gets what is pushed from now on (the page re-reads the series on reconnect).
+    /// Through run_seq_map: the node ranges overlapping (since, upto], their points
+    /// numbered on the hub's scale (pg_seq_map.cpp).
     std::vector<SeriesUpdate> points_since(const std::string& session_id, std::int64_t since,
                                            std::int64_t upto) override;
 
@@ -47,7 +52,16 @@ private:
     std::vector<RunInfo> select_runs(const RunFilter& filter, std::int64_t limit);
     /// Ranks and metrics of each run, in one query for all of them.
     void fill_details(std::vector<RunInfo>& runs);
-    std::unique_ptr<PgConnection> pg_;
+    /// Holds a leased connection in pg_ for one public call (nested calls share it).
+    struct Use {
+        explicit Use(PgReader& r);
+        ~Use();
+        PgReader& reader;
+        bool owner = false;
+    };
+    PgPool& pool_;
+    std::optional<PgPool::Lease> lease_;
+    PgConnection* pg_ = nullptr;
 };
 
 /// A value as PostgreSQL's text output writes a double ("NaN", "Infinity" ...); NULL is NaN.

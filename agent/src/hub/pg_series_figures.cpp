@@ -6,23 +6,10 @@
 #include <utility>
 
 #include "forward/pg_connection.hpp"
+#include "hub/pg_run_admin.hpp"  // pg_text_array
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
-
-std::string pg_text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const std::string& item : items) {
-        if (out.size() > 1) out += ',';
-        out += '"';
-        for (char c : item) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + '}';
-}
 
 std::vector<std::vector<MetricFigures>> pg_series_figures(PgConnection& pg, const std::vector<std::string>& session_ids,
                                                           const std::vector<std::string>& metrics) {

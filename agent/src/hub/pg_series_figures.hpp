@@ -21,7 +21,4 @@ class PgConnection;
 std::vector<std::vector<MetricFigures>> pg_series_figures(PgConnection& pg, const std::vector<std::string>& session_ids,
                                                           const std::vector<std::string>& metrics);
 
-/// A PostgreSQL text[] literal of `items`: {"a","b"}, quotes and backslashes escaped.
-std::string pg_text_array(const std::vector<std::string>& items);
-
 }  // namespace trainscope::agent

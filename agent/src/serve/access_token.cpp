@@ -60,7 +60,8 @@ std::optional<std::string> token_problem(const std::string& token) {
 }
 
 bool AccessCheck::open_path(const std::string& path) {
-    return path == "/healthz" || path.rfind("/static/", 0) == 0 || path.rfind("/vendor/", 0) == 0;
+    return path == "/healthz" || path.rfind("/static/", 0) == 0 || path.rfind("/dist/", 0) == 0 ||
+           path.rfind("/vendor/", 0) == 0;
 }
 
 std::string AccessCheck::cookie_name(const Poco::Net::HTTPServerRequest& request) {

@@ -16,6 +16,7 @@
 #include "serve/http_server.hpp"
 #include "serve/http_util.hpp"
 #include "serve/route_table.hpp"
+#include "serve/run_admin.hpp"
 #include "serve/runs_table_route.hpp"
 #include "serve/json_in.hpp"
 #include "serve/json_out.hpp"
@@ -99,13 +100,20 @@ void list_runs(const AgentContext& ctx, const Params& params, Poco::Net::HTTPSer
     send_json(response, 200, buf.GetString());
 }
 
-/// DELETE /api/runs/{id}: done by the collector (the one writer), which refuses a live run.
+/// DELETE /api/runs/{id}: done by the collector (the one writer), which refuses a live run;
+/// on a hub, in PostgreSQL, refused while any node reports the run running.
 void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
-    if (!ctx.collector) throw HttpError{503, "this agent has no store to delete from"};
-    std::future<RemoveOutcome> outcome = ctx.collector->remove_run(id);
-    if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
-        throw HttpError{503, "the store is not writing now; the deletion is queued and happens once it can"};
-    switch (outcome.get()) {
+    RemoveOutcome result = RemoveOutcome::removed;
+    if (ctx.run_admin) {
+        result = ctx.run_admin->remove_run(id);
+    } else {
+        if (!ctx.collector) throw HttpError{503, "this agent has no store to delete from"};
+        std::future<RemoveOutcome> outcome = ctx.collector->remove_run(id);
+        if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+            throw HttpError{503, "the store is not writing now; the deletion is queued and happens once it can"};
+        result = outcome.get();
+    }
+    switch (result) {
         case RemoveOutcome::removed: break;
         case RemoveOutcome::unknown: throw HttpError{404, "unknown run: " + id};
         case RemoveOutcome::live: throw HttpError{409, "run " + id + " is live: it can be deleted once its trainers end"};

@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "forward/pg_connection.hpp"
 #include "serve/access_token.hpp"
 #include "serve/http_util.hpp"
 #include "plugins/plugin_host.hpp"
@@ -40,6 +41,9 @@ public:
             routes_.dispatch(request, response);
         } catch (const HttpError& e) {
             reply_error(response, e.status, e.message);
+        } catch (const PgError& e) {
+            // A hub whose PostgreSQL is away, or whose pooled connections are all busy.
+            reply_error(response, 503, std::string("the hub cannot use PostgreSQL now: ") + e.what());
         } catch (const std::exception& e) {
             reply_error(response, 500, std::string("internal error: ") + e.what());
         } catch (...) {

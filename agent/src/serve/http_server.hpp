@@ -24,6 +24,7 @@ class RequestGate;
 class AccessCheck;
 class RunReader;
 class PgListener;
+class RunAdmin;
 
 /// What request handlers may use. Every member outlives the server.
 struct AgentContext {
@@ -39,6 +40,9 @@ struct AgentContext {
     /// Opens a reader of the runs for one request; null: Queries on db_path. A hub
     /// (--hub) reads PostgreSQL.
     std::function<std::unique_ptr<RunReader>()> reader;
+    /// The runs table, edits, deletion and /metrics' run figures on a hub (PostgreSQL);
+    /// null: the collector and SQLite at db_path do them.
+    RunAdmin* run_admin = nullptr;
     /// Serves /ws; null until a hub is attached.
     std::function<Poco::Net::HTTPRequestHandler*()> websocket;
     /// Connected WebSocket clients, for /metrics.

@@ -10,6 +10,7 @@
 #include "forward/forward_report.hpp"
 #include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
+#include "serve/run_admin.hpp"
 #include "store/queries.hpp"
 
 namespace trainscope::agent {
@@ -69,7 +70,10 @@ void write_agent_counters(const AgentContext& ctx, std::ostream& out) {
             << "trainscope_websocket_clients " << ctx.websocket_clients() << "\n";
 }
 
-void write_runs(const AgentContext& ctx, Queries& q, std::ostream& out) {
+/// `Source`: the node's Queries, or a hub's RunAdmin (PostgreSQL); both offer
+/// runs_active_since and latest_values.
+template <typename Source>
+void write_runs(const AgentContext& ctx, Source& q, std::ostream& out) {
     double now_ms = std::chrono::duration<double, std::milli>(
                         std::chrono::system_clock::now().time_since_epoch()).count();
     std::vector<RunInfo> runs = q.runs_active_since(now_ms - ctx.metrics_keep_ended_s * 1000.0);
@@ -124,7 +128,10 @@ void write_runs(const AgentContext& ctx, Queries& q, std::ostream& out) {
 void handle_prometheus(const AgentContext& ctx, Poco::Net::HTTPServerResponse& response) {
     std::ostringstream out;
     write_agent_counters(ctx, out);
-    if (!ctx.reader) {  // a hub (PostgreSQL) exposes its own counters only, so far
+    if (ctx.run_admin) {  // a hub: every node's runs from PostgreSQL, and its own figures
+        ctx.run_admin->write_metrics(out);
+        write_runs(ctx, *ctx.run_admin, out);
+    } else if (!ctx.reader) {
         Queries q(ctx.db_path);
         write_runs(ctx, q, out);
     }

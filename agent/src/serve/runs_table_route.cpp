@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 
 #include "ingest/collector.hpp"
@@ -13,6 +14,7 @@
 #include "serve/json_in.hpp"
 #include "serve/json_out.hpp"
 #include "serve/route_table.hpp"
+#include "serve/run_admin.hpp"
 #include "serve/run_edit_json.hpp"
 #include "serve/series_params.hpp"
 #include "store/runs_table.hpp"
@@ -95,9 +97,13 @@ void write_config(JsonOut& w, const std::string& config) {
 void get_runs_table(const AgentContext& ctx, const QueryParams& params, Poco::Net::HTTPServerResponse& response) {
     Queries::RunFilter filter = table_filter(params);
     std::vector<std::string> metrics = table_metrics(params);
-    if (ctx.reader) throw HttpError{501, "the hub does not serve the runs table yet"};
-    Queries q(ctx.db_path);
-    RunsTable table = read_runs_table(q.db(), filter, metrics);
+    RunsTable table;
+    if (ctx.run_admin) {
+        table = ctx.run_admin->runs_table(filter, metrics);
+    } else {
+        Queries q(ctx.db_path);
+        table = read_runs_table(q.db(), filter, metrics);
+    }
     // Streamed in chunks: 10,000 runs make a few MB of JSON, never held whole (nor copied).
     constexpr std::size_t kChunkBytes = 64 * 1024;
     response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
@@ -191,21 +197,27 @@ std::string read_body(Poco::Net::HTTPServerRequest& request) {
 void patch_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerRequest& request,
                Poco::Net::HTTPServerResponse& response) {
     RunEdit edit = parse_run_edit(read_body(request));
-    if (!ctx.collector) throw HttpError{503, "this agent has no store to write to"};
-    std::future<EditOutcome> outcome = ctx.collector->edit_run(id, std::move(edit));
-    if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
-        throw HttpError{503, "the store is not writing now; the edit is queued and happens once it can"};
-    switch (outcome.get()) {
+    EditOutcome result = EditOutcome::updated;
+    if (ctx.run_admin) {
+        result = ctx.run_admin->edit_run(id, edit);
+    } else {
+        if (!ctx.collector) throw HttpError{503, "this agent has no store to write to"};
+        std::future<EditOutcome> outcome = ctx.collector->edit_run(id, std::move(edit));
+        if (outcome.wait_for(std::chrono::seconds(60)) != std::future_status::ready)
+            throw HttpError{503, "the store is not writing now; the edit is queued and happens once it can"};
+        result = outcome.get();
+    }
+    switch (result) {
         case EditOutcome::updated: break;
         case EditOutcome::unknown: throw HttpError{404, "unknown run: " + id};
         case EditOutcome::store_failed: throw HttpError{503, "the store could not edit run " + id + " (see the agent's log)"};
     }
-    Queries q(ctx.db_path);
-    auto run = q.run(id);
+    std::unique_ptr<RunReader> reader = open_reader(ctx);
+    auto run = reader->run(id);
     if (!run) throw HttpError{404, "unknown run: " + id};  // deleted just after the edit
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
-    auto dropped = ctx.collector->live_dropped();
+    auto dropped = ctx.collector ? ctx.collector->live_dropped() : std::map<std::string, std::uint64_t>{};
     write_run(w, *run, dropped[id]);
     send_json(response, 200, buf.GetString());
 }

@@ -1,5 +1,7 @@
 // The dashboard's files, served from the agent's own origin (no CDN: works air-gapped).
-//   /                 -> <web>/static/dashboard.html
+//   /                 -> <web>/dist/dashboard.html (the built page, web/build_page.mjs), or
+//                        <web>/static/dashboard.html (its unbundled source) when not built
+//   /dist/<file>      -> <web>/dist/<file>: the page's bundles, named by content hash
 //   /static/<path>    -> <web>/static/<path>
 //   /vendor/<file>    -> an allow-listed file from <web>/node_modules
 //   / without token   -> <web>/static/sign_in.html, status 401
@@ -67,13 +69,31 @@ void send_file(const std::string& path, Poco::Net::HTTPServerRequest& request,
 constexpr const char* kRevalidate = "no-cache";
 /// npm files change only when web/node_modules is reinstalled; the ETag covers that.
 constexpr const char* kVendorCache = "public, max-age=3600";
+/// A bundle's name changes with its content: a browser may keep it for good and never ask.
+constexpr const char* kImmutable = "public, max-age=31536000, immutable";
+
+/// The built page when there is one; else its source, which loads the modules one by one
+/// (slower, the same page).
+std::string dashboard_page(const std::string& web_dir) {
+    std::string built = web_dir + "/dist/dashboard.html";
+    return Poco::File(built).exists() ? built : web_dir + "/static/dashboard.html";
+}
 
 }  // namespace
 
 void add_static_routes(RouteTable& routes, const AgentContext& ctx) {
     const AgentContext* c = &ctx;
     routes.add("GET", "/", [c](RouteRequest& r) {
-        send_file(c->web_dir + "/static/dashboard.html", r.request, r.response, kRevalidate);
+        send_file(dashboard_page(c->web_dir), r.request, r.response, kRevalidate);
+        return true;
+    });
+    routes.add("GET", "/dist/{file}", [c](RouteRequest& r) {
+        const std::string& file = r["{file}"];
+        if (file.empty() || file[0] == '.' || file.find_first_of("/\\") != std::string::npos)
+            throw HttpError{400, "bad file name"};
+        // The page itself is asked for as "/" (it names the bundles, so it must be revalidated).
+        bool page = file == "dashboard.html" || file == "inputs.json";
+        send_file(c->web_dir + "/dist/" + file, r.request, r.response, page ? kRevalidate : kImmutable);
         return true;
     });
     routes.add("GET", "/vendor/{file}", [c](RouteRequest& r) {

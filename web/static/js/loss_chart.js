@@ -72,6 +72,8 @@ export class LossChart {
     this.logScale = false;
     this.multiRank = false;
     this.markers = [];
+    /** Something besides the datasets changed since the last draw (axis, smoothing, markers). */
+    this.dirty = false;
     this.smoothing = 0;
     this.xMode = 'step';
     if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
@@ -196,6 +198,7 @@ export class LossChart {
   /** Alert markers [{step, severity, label, t?}], drawn from the next render on. */
   setMarkers(markers) {
     this.markers = markers;
+    this.dirty = true;
     // On a time axis they are placed (given an x) at the next render.
     if (this.xMode === 'step') this.chart.$tsMarkers = markers;
   }
@@ -206,6 +209,7 @@ export class LossChart {
    */
   setXAxis(mode) {
     this.xMode = mode;
+    this.dirty = true;
     const x = this.chart.options.scales.x;
     x.title.text = axisTitle(mode);
     // A time axis ends where the data (or the zoom) ends, not at a round millisecond count.
@@ -237,7 +241,10 @@ export class LossChart {
   }
 
   resetZoom() {
-    if (this.zoomEnabled && this.chart.resetZoom) this.chart.resetZoom('none');
+    // Not zoomed: nothing to reset, and no redraw (the page resets on every run it shows).
+    if (this.zoomEnabled && this.chart.resetZoom && (!this.chart.isZoomedOrPanned || this.chart.isZoomedOrPanned())) {
+      this.chart.resetZoom('none');
+    }
     if (this.onRangeChange) this.onRangeChange(null);
   }
 
@@ -271,6 +278,7 @@ export class LossChart {
   /** Smoothing weight in [0, 1); 0 draws the series as they are. Applies at the next render. */
   setSmoothing(weight) {
     this.smoothing = weight > 0 ? weight : 0;
+    this.dirty = true;
   }
 
   /**
@@ -280,9 +288,14 @@ export class LossChart {
    * @param detail      {points: Map key -> points, version} for the zoomed range, or null
    * @param options     {multiRank}: label series by rank even if only one rank is listed
    */
+  /** Whether labels name ranks (labelFor): set by render, or before it for the legend. */
+  noteMultiRank(seriesList, multiRank = false) {
+    this.multiRank = multiRank || new Set(seriesList.filter((s) => !s.overlay).map((s) => s.rank)).size > 1;
+  }
+
   render(seriesList, visible, detail, { multiRank = false } = {}) {
     const chart = this.chart;
-    this.multiRank = multiRank || new Set(seriesList.filter((s) => !s.overlay).map((s) => s.rank)).size > 1;
+    this.noteMultiRank(seriesList, multiRank);
     const byKey = new Map(chart.data.datasets.map((d) => [d.seriesKey, d]));
     // Relative time: the shown run's origin, and each overlaid run's own.
     const primary = seriesList.filter((s) => !s.overlay);
@@ -319,8 +332,17 @@ export class LossChart {
     }
     const changed = datasets.length !== chart.data.datasets.length ||
       datasets.some((d, i) => d !== chart.data.datasets[i]);
+    // An empty chart that stays empty, nothing else changed (a run being loaded): no redraw.
+    const idle = !changed && !datasets.length && !this.dirty;
+    this.dirty = false;
     if (changed) chart.data.datasets = datasets;
     this.syncAxes(seriesList, visible);
+    // The box around the chart changed size (chips or statistics filled in since the last
+    // draw): resize() redraws at the new size now, instead of this draw and then the resize
+    // observer's a frame later. Same size: resize() does nothing.
+    const { width, height } = chart;
+    chart.resize();
+    if (chart.width !== width || chart.height !== height || idle) return;
     chart.update('none');
   }
 

@@ -34,10 +34,16 @@ import { attachModelExport } from './model_export.js';
 import { initPanelToggles, isPhone } from './panel_toggles.js';
 import { isSystemMetric, SystemPanel } from './system_panel.js';
 import { RunsTable } from './runs_table.js';
+import { shownByDefault, snapshotJobs, startFirstLoad } from './first_load.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
 const config = readConfig();
+// The run and its chart's series, asked for before anything else was loaded (the page's
+// first script, first_load_start.js), or now.
+const firstLoad = window.__trainscopeFirstLoad || startFirstLoad(config);
+/** Names of the agent's plugins (their derived series are "<plugin>/<name>", at rank 0). */
+const pluginNames = firstLoad.plugins;
 const store = new SeriesStore(config.maxPoints);
 // No token in the URL: the upgrade carries the agent's cookie. A failed attempt asks a REST
 // route whether the agent still takes that cookie (a refused upgrade cannot say so itself).
@@ -76,11 +82,15 @@ function chartUnavailable(reason) {
   fallback.show(reason);
 }
 
-/** Loads a classic script; resolves false (and records it) if it cannot be loaded. */
+/**
+ * Loads a classic script; resolves false (and records it) if it cannot be loaded. Scripts
+ * added together download at once and still run in the order added (async = false).
+ */
 function loadScript(src) {
   return new Promise((resolve) => {
     const el = document.createElement('script');
     el.src = src;
+    el.async = false;
     el.onload = () => resolve(true);
     el.onerror = () => {
       window.__trainscopeVendorFailed(src);
@@ -90,10 +100,17 @@ function loadScript(src) {
   });
 }
 
-// Zoom is optional: without the plugin the chart still works, without zoom.
-if (typeof window.Chart === 'function' && await loadScript('/vendor/hammer.min.js')) {
-  await loadScript('/vendor/chartjs-plugin-zoom.min.js');
+// Zoom is optional: without the plugin the chart still works, without zoom (and without
+// hammer.js, zoom works but for pinch and touch pan).
+if (typeof window.Chart === 'function') {
+  await Promise.all([loadScript('/vendor/hammer.min.js'), loadScript('/vendor/chartjs-plugin-zoom.min.js')]);
 }
+
+// The statistics above the chart take their place first: a chart made before them would be
+// resized (and drawn again) as soon as they appear.
+const statsPanel = new StatsPanel($('stats-panel'));
+const trendBadges = new TrendBadges(statsPanel.trendRoot);
+statsPanel.update({ run: null, statistics: null, velocity: null, fallback: null, state: 'none' });
 
 if (typeof window.Chart !== 'function') {
   const failed = (window.__trainscopeVendorErrors || []).join(', ');
@@ -137,8 +154,6 @@ const rankSelect = new RankSelect($('rank-select'), () => {
   requestRender(true);
 });
 const analytics = new RunAnalytics();
-const statsPanel = new StatsPanel($('stats-panel'));
-const trendBadges = new TrendBadges(statsPanel.trendRoot);
 const alerts = new AlertCenter($('alerts'));
 const systemPanel = new SystemPanel($('system-panel'), lossChart ? window.Chart : null);
 analytics.addEventListener('change', () => {
@@ -174,10 +189,6 @@ function paintAnalytics() {
     rankNote: rankSelect.multiRank ? `rank ${rank}` : '' });
   trendBadges.update(analytics.get('trend'), { accepts: (r) => rankSelect.accepts(r), multiRank: rankSelect.multiRank });
 }
-
-/** Names of the agent's plugins (their derived series are "<plugin>/<name>", at rank 0). */
-const pluginNames = api.listPlugins().then((list) => new Set(list.map((p) => p.name)))
-  .catch(() => new Set());
 
 /** Overlays a run's train/loss on the chart (or takes it off). */
 function setCompared(sessionId, on) {
@@ -216,8 +227,9 @@ function noteLatestLosses() {
 // ---- which series are shown ----
 
 function defaultVisible(series, list) {
-  if (config.metrics) return config.metrics.includes(series.metric);
-  if (list.some((s) => isLossMetric(s.metric))) return isLossMetric(series.metric);
+  if (config.metrics || list.some((s) => isLossMetric(s.metric))) {
+    return shownByDefault(series.metric, list.map((s) => s.metric), config.metrics);
+  }
   // The system plugin's series have a panel of their own: never the chart's default choice.
   return series === list.find((s) => !isSystemMetric(s.metric));
 }
@@ -284,6 +296,10 @@ function renderFrame(now) {
   frameRequested = false;
   const list = displayList();
   const visible = visibleKeys(list);
+  // The text first (chips, statistics): what it changes around the chart is then measured by
+  // the chart's own draw, not by a second one (LossChart.render resizes first).
+  if (lossChart) lossChart.noteMultiRank(list, rankSelect.multiRank);
+  paintText(list, visible);
   if (lossChart) {
     const t0 = performance.now();
     lossChart.render(list, visible, zoom.data(), { multiRank: rankSelect.multiRank });
@@ -297,9 +313,13 @@ function renderFrame(now) {
         : app.dataset.snapshot === 'loading' ? 'Loading…' : 'Waiting for data…';
     }
   }
-  paintText(list, visible);
   // What is on screen now reflects this snapshot state (tests wait for "loaded" here).
-  app.dataset.drawn = `${app.dataset.runId || ''}:${app.dataset.snapshot}`;
+  const drawn = `${app.dataset.runId || ''}:${app.dataset.snapshot}`;
+  if (app.dataset.snapshot === 'loaded' && drawn !== app.dataset.drawn) {
+    // When: bench/first_chart.js reads it (polling the attribute would add its own delay).
+    performance.mark('trainscope:run-loaded', { detail: app.dataset.runId });
+  }
+  app.dataset.drawn = drawn;
   app.dataset.drawnZoom = app.dataset.zoom;
   events.dispatchEvent(new CustomEvent('render', { detail: { at: performance.now() } }));
 }
@@ -332,16 +352,24 @@ function sortRuns() {
 }
 
 function upsertRun(run) {
-  if (!run || !run.session_id) return;
-  const i = state.runs.findIndex((r) => r.session_id === run.session_id);
-  if (i >= 0) state.runs[i] = { ...state.runs[i], ...run };
-  else state.runs.push(run);
-  sortRuns();
-  if (state.run && state.run.session_id === run.session_id) {
-    // WS run objects carry the stored drop count; never let it go backwards.
-    const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
-    state.run = { ...state.run, ...run, dropped };
+  upsertRuns([run]);
+}
+
+/** Merges runs into the list: one sort and one repaint however many (hello lists 200). */
+function upsertRuns(runs) {
+  const index = new Map(state.runs.map((r, i) => [r.session_id, i]));
+  for (const run of runs) {
+    if (!run || !run.session_id) continue;
+    const i = index.get(run.session_id);
+    if (i !== undefined) state.runs[i] = { ...state.runs[i], ...run };
+    else index.set(run.session_id, state.runs.push(run) - 1);
+    if (state.run && state.run.session_id === run.session_id) {
+      // WS run objects carry the stored drop count; never let it go backwards.
+      const dropped = Math.max(Number(state.run.dropped) || 0, Number(run.dropped) || 0);
+      state.run = { ...state.run, ...run, dropped };
+    }
   }
+  sortRuns();
   paintRuns();
 }
 
@@ -405,12 +433,14 @@ async function showRun(sessionId, { force = false } = {}) {
   analytics.open(null);
   alerts.open(null);
   app.dataset.runId = sessionId;
+  app.dataset.panelsRun = '';
   app.dataset.snapshot = 'loading';
   requestRender(true);
 
   let run;
   try {
-    run = await api.getRun(sessionId);
+    // The page's first run was asked for as the page started (first_load.js).
+    run = await firstLoad.takeRun(sessionId) || await api.getRun(sessionId);
   } catch (e) {
     if (generation !== state.generation) return;
     state.loadingId = null;
@@ -425,19 +455,34 @@ async function showRun(sessionId, { force = false } = {}) {
   notice('');
   socket.subscribe(sessionId, run.last_seq);
   syncRanks();
-  analytics.open(sessionId);
-  alerts.open(sessionId);
 
-  const ranks = run.ranks && run.ranks.length ? run.ranks : [0];
-  // Plugins' derived series ("<plugin>/<name>") exist at rank 0 only: asking other ranks
-  // for them would only get 404s.
-  const plugins = await pluginNames;
+  // The series the chart shows first; then, once they are drawn, the panels that are not
+  // the chart, while the other series load.
+  // Plugin names matter for ranks other than 0 only: a run of rank 0 does not wait for them.
+  const plugins = (run.ranks || []).some((r) => r !== 0) ? await pluginNames : new Set();
+  const jobs = snapshotJobs(run, plugins, config.metrics);
   if (generation !== state.generation) return;
-  const jobs = [];
-  for (const metric of run.metrics) {
-    for (const rank of ranks) if (rank === 0 || !plugins.has(metric.split('/')[0])) jobs.push({ metric, rank });
-  }
-  await loadSnapshots(sessionId, generation, jobs);
+  const rest = jobs.filter((j) => !j.shown);
+  const failed = await fetchSnapshots(sessionId, generation, jobs.filter((j) => j.shown));
+  if (generation !== state.generation) return;
+  if (!rest.length) finishSnapshots(generation, failed);  // drawn as loaded in the next frame
+  afterNextDraw(() => {
+    if (generation !== state.generation) return;
+    analytics.open(sessionId);
+    alerts.open(sessionId);
+    app.dataset.panelsRun = sessionId;  // the model panel follows it
+  });
+  if (rest.length) finishSnapshots(generation, [...failed, ...await fetchSnapshots(sessionId, generation, rest)]);
+}
+
+/** Calls `fn` once the next frame has been drawn. */
+function afterNextDraw(fn) {
+  const once = () => {
+    events.removeEventListener('render', once);
+    fn();
+  };
+  events.addEventListener('render', once);
+  requestRender(true);
 }
 
 /**
@@ -446,10 +491,25 @@ async function showRun(sessionId, { force = false } = {}) {
  * the next reconnect, so the chart never keeps a hole.
  */
 async function loadSnapshots(sessionId, generation, jobs) {
+  finishSnapshots(generation, await fetchSnapshots(sessionId, generation, jobs));
+}
+
+/** Every snapshot asked for has come (or failed, `failed`): the run counts as loaded. */
+function finishSnapshots(generation, failed) {
+  if (generation !== state.generation) return;
+  state.missingSnapshots = failed;
+  app.dataset.snapshot = failed.length ? 'partial' : 'loaded';
+  requestRender(true);
+}
+
+/** Fetches and merges snapshots (each one drawn as it comes); resolves to the jobs that failed. */
+async function fetchSnapshots(sessionId, generation, jobs) {
   const failed = [];
   await runLimited(jobs, 4, async (job) => {
     try {
-      const r = await api.getSeries(sessionId, job.metric, { maxPoints: config.maxPoints, rank: job.rank });
+      const answer = firstLoad.takeSeries(sessionId, job.metric, job.rank) ||
+        api.getSeries(sessionId, job.metric, { maxPoints: config.maxPoints, rank: job.rank });
+      const r = await answer;
       if (generation !== state.generation) return;
       store.mergeSnapshot(job.metric, r.rank, r.points, r.seq);
       requestRender();
@@ -459,10 +519,7 @@ async function loadSnapshots(sessionId, generation, jobs) {
       console.warn(`series ${job.metric} (rank ${job.rank}):`, e.message);
     }
   });
-  if (generation !== state.generation) return;
-  state.missingSnapshots = failed;
-  app.dataset.snapshot = failed.length ? 'partial' : 'loaded';
-  requestRender(true);
+  return failed;
 }
 
 async function runLimited(items, limit, fn) {
@@ -505,7 +562,7 @@ socket.addEventListener('message', (e) => {
       // The newest runs only (the agent sends a page and the total); older ones are found by
       // the picker's search and the runs table.
       if (Number.isFinite(m.total_runs)) state.totalRuns = m.total_runs;
-      for (const run of m.sessions || []) upsertRun(run);
+      upsertRuns(m.sessions || []);
       if (state.run && state.missingSnapshots.length) {
         loadSnapshots(state.run.session_id, state.generation, state.missingSnapshots);
       }
@@ -677,21 +734,26 @@ window.trainscope = {
 // Panels a phone starts folded (the user's choice is remembered); the model panel follows
 // the run shown (app's data-run-id).
 window.trainscope.panels = initPanelToggles();
-window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone() });
+window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone(), follow: 'panelsRun' });
 window.trainscope.exports = { toolbar: exportToolbar, model: attachModelExport(window.trainscope.model, () => state.run) };
-socket.start();
-api.listRunsPage({ limit: MAX_PICKER_ROWS }).then(async ({ runs }) => {
-  for (const run of runs) upsertRun(run);
-  if (state.chosen !== FOLLOW) {
-    // The chosen run may be older than the first page: ask for it by id.
-    const known = runs.some((r) => r.session_id === state.chosen) ||
-      await api.getRun(state.chosen).then(() => true, () => false);
-    if (!known) notice(`Run ${state.chosen} was not found; showing the newest run.`);
-    else return showRun(state.chosen);
+// The chosen run (first_load.js asked for it already), or the newest once known.
+if (state.chosen !== FOLLOW) showRun(state.chosen);
+firstLoad.run.then((run) => {
+  if (firstLoad.missing && state.chosen === firstLoad.missing) {
+    // ?run= names a run the agent does not have (deleted, another agent's).
+    notice(`Run ${state.chosen} was not found; showing the newest run.`);
     state.chosen = FOLLOW;
+    rememberRun(null);
+    followNewest();
+  } else if (run && state.chosen === FOLLOW && !state.run && !state.loadingId) {
+    upsertRun(run);
+    showRun(run.session_id);
   }
+});
+socket.start();
+api.listRunsPage({ limit: MAX_PICKER_ROWS }).then(({ runs }) => {
+  upsertRuns(runs);
   followNewest();
-  return undefined;
 }).catch((e) => notice(`Cannot list runs: ${e.message}`)).finally(() => {
   paintRuns();
   tickStatus();

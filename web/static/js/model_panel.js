@@ -510,8 +510,12 @@ export class ModelPanel {
  */
 export function initModelPanel(root, app, options = {}) {
   const panel = new ModelPanel(root, options);
-  const follow = () => panel.showRun(app.dataset.runId || null);
-  new MutationObserver(follow).observe(app, { attributes: true, attributeFilter: ['data-run-id'] });
+  // The run to follow: app's data-run-id, or the attribute named by options.follow (a
+  // dataset key: the page sets data-panels-run once the chart of the run is drawn).
+  const key = options.follow || 'runId';
+  const attribute = `data-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const follow = () => panel.showRun(app.dataset[key] || null);
+  new MutationObserver(follow).observe(app, { attributes: true, attributeFilter: [attribute] });
   follow();
   return panel;
 }

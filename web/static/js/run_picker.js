@@ -31,13 +31,17 @@ export function runMatches(run, query) {
     .some((text) => (text || '').toLowerCase().includes(q));
 }
 
+// Made once: toLocaleDateString(locales, options) builds a formatter per call, per row.
+let dayFormat = null;
+
 export function startedText(ms, now = new Date()) {
   if (!Number.isFinite(ms)) return '—';
   const d = new Date(ms);
   const pad = (n) => String(n).padStart(2, '0');
   const time = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
   if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
+  if (!dayFormat) dayFormat = new Intl.DateTimeFormat([], { month: 'short', day: 'numeric' });
+  return `${dayFormat.format(d)} ${time}`;
 }
 
 export function runDurationMs(run, now = Date.now()) {

@@ -41,13 +41,23 @@ export function formatDuration(seconds) {
   return formatElapsed(s * 1000);
 }
 
+// One formatter each, made once: toLocaleTimeString(locales, options) builds a new one per
+// call (about a millisecond each), and the panel formats on every status tick.
+let clockFormats = null;
+
 /** Wall-clock time of a Unix-ms instant: "14:03:22", with the date when not today. */
 export function formatClock(ms, now = new Date()) {
   if (num(ms) === null) return '—';
+  if (!clockFormats) {
+    clockFormats = {
+      time: new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }),
+      date: new Intl.DateTimeFormat([], { month: 'short', day: 'numeric' }),
+    };
+  }
   const d = new Date(ms);
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const time = clockFormats.time.format(d);
   if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })}, ${time}`;
+  return `${clockFormats.date.format(d)}, ${time}`;
 }
 
 function el(tag, className, attrs = {}) {

@@ -155,7 +155,9 @@ export class SystemPanel {
     this.gpuNote.dataset.testid = 'system-gpu-note';
     this.gpuNote.hidden = true;
     this.body.append(this.hostGrid, this.gpuNote, this.gpuGrid);
-    this.hostCharts = HOST_CHARTS.map((spec) => new SmallChart(this.hostGrid, spec, Chart));
+    // Made when first shown: four Chart.js charts cost the page's start more than the loss
+    // chart itself, and most runs never have system series.
+    this.hostCharts = null;
     this.gpuCharts = null;
     this.gpuKey = '';
     this.sessionId = null;
@@ -179,6 +181,7 @@ export class SystemPanel {
     this.root.dataset.state = !show ? 'none' : anySeries ? 'live' : 'waiting';
     if (!show) return;
 
+    if (!this.hostCharts) this.hostCharts = HOST_CHARTS.map((spec) => new SmallChart(this.hostGrid, spec, this.Chart));
     for (const chart of this.hostCharts) {
       chart.root.hidden = !has(chart.spec.metric);
       chart.update([{ label: chart.spec.title, color: '#5b9cff', series: store.get(chart.spec.metric, 0) }]);
