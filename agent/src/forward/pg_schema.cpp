@@ -107,7 +107,7 @@ CREATE TABLE trainscope.rollups (          -- per series, buckets of 2^level ste
     nf_seq    bigint, nf_step  bigint, nf_t_us  bigint, nf_value  double precision,  -- earliest NaN/Inf
     PRIMARY KEY (series_id, level, bucket)
 );
-CREATE INDEX runs_by_start ON trainscope.runs (started_ms, session_id COLLATE "C");
+CREATE INDEX IF NOT EXISTS runs_by_start ON trainscope.runs (started_ms, session_id COLLATE "C");
 )sql";
 
 // Version 4: what the hub writes and the hub's seq of a point (docs/postgres.md, "The hub").
@@ -191,9 +191,10 @@ void ensure_pg_schema(PgConnection& pg) {
                           ", this agent knows up to " + std::to_string(kPgSchemaVersion) +
                           ": upgrade the agent");
         if (version < 1) pg.exec(kVersion1);
-        if (version < 2 || pg.exec("SELECT to_regclass('trainscope.rollups') IS NULL").text(0, 0) == "t") {
-            // Rollups: also when a database reached a later version without them (the blocks
-            // came from parallel branches; each only adds).
+        if (pg.exec("SELECT to_regclass('trainscope.rollups') IS NULL").text(0, 0) == "t") {
+            // Block 2, by presence rather than version: a database may have reached a later
+            // version without it (the blocks came from parallel branches; each only adds). The
+            // table is created and filled in one transaction, so present means complete.
             pg.exec(kVersion2);
             build_pg_rollups(pg);  // nothing to read on a new database
         }
