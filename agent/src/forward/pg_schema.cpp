@@ -86,6 +86,21 @@ CREATE INDEX series_by_run ON trainscope.series (session_id);
 CREATE INDEX run_nodes_by_agent ON trainscope.run_nodes (agent_id);
 )sql";
 
+// ---- Plugins on the hub (docs/postgres.md, "Plugins on the hub") -------------------------
+// A separate block, created if missing whatever the version: the statistics the hub that
+// runs the plugins publishes, one row per (run, plugin), read by every hub. (Its derived
+// series and alerts need no table of their own: they are shipped like a node's, as agent
+// kHubPluginsAgent.)
+constexpr const char* kHubPluginTables = R"sql(
+CREATE TABLE IF NOT EXISTS trainscope.plugin_stats (
+    session_id text NOT NULL,
+    plugin     text NOT NULL,
+    stats      text NOT NULL,              -- the JSON object the plugin published last
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (session_id, plugin)
+);
+)sql";
+
 }  // namespace
 
 void ensure_pg_schema(PgConnection& pg) {
@@ -104,6 +119,7 @@ void ensure_pg_schema(PgConnection& pg) {
                           ": upgrade the agent");
         if (version < 1) pg.exec(kVersion1);
         // Later versions: `if (version < 2) pg.exec(kVersion2);` ... each an ALTER of the last.
+        pg.exec(kHubPluginTables);
         if (version < kPgSchemaVersion) {
             pg.exec("DELETE FROM trainscope.schema_version");
             pg.exec("INSERT INTO trainscope.schema_version VALUES (" +

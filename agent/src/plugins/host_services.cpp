@@ -25,6 +25,7 @@ void HostServices::publish_stats(std::string_view session, std::string json) {
         return;
     }
     host_.store_stats(name_, s, json);
+    if (host_.sinks_.stats) host_.sinks_.stats(name_, s, json);
     if (!host_.sinks_.broadcast) return;
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -60,13 +61,19 @@ void HostServices::raise_alert(std::string_view session, const plugin::Alert& a)
 }
 
 std::string HostServices::run_config(std::string_view session) {
+    if (host_.options_.source) return host_.options_.source->run_config(std::string(session)).value_or("");
     Queries q(host_.options_.db_path);
     return q.run_text(std::string(session), "config").value_or("");
 }
 
 std::string HostServices::run_info(std::string_view session) {
-    Queries q(host_.options_.db_path);
-    auto run = q.run(std::string(session));
+    std::optional<RunInfo> run;
+    if (host_.options_.source) {
+        run = host_.options_.source->run(std::string(session));
+    } else {
+        Queries q(host_.options_.db_path);
+        run = q.run(std::string(session));
+    }
     if (!run) return "";
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -75,6 +82,10 @@ std::string HostServices::run_info(std::string_view session) {
 }
 
 std::string HostServices::run_status(std::string_view session) {
+    if (host_.options_.source) {
+        auto run = host_.options_.source->run(std::string(session));
+        return run ? run->status : "";
+    }
     Queries q(host_.options_.db_path);
     auto run = q.run(std::string(session));
     return run ? run->status : "";
@@ -82,6 +93,14 @@ std::string HostServices::run_status(std::string_view session) {
 
 bool HostServices::for_each_point(std::string_view session,
                                   const std::function<void(std::string_view, int, const plugin::Point&)>& fn) {
+    if (host_.options_.source) {
+        std::int64_t n = 0;
+        return host_.options_.source->for_each_point(
+            std::string(session), [&](std::string_view metric, int rank, std::int64_t step, std::int64_t t_us,
+                                      double value) {
+                fn(metric, rank, plugin::Point{step, static_cast<double>(t_us) / 1000.0, value, ++n});
+            });
+    }
     Queries q(host_.options_.db_path);
     if (!q.run(std::string(session))) return false;
     std::int64_t n = 0;

@@ -1,0 +1,200 @@
+// Plugins on the hub: two node agents (each running its own plugins for its own page) ship a
+// 2-node x 2-rank run to one PostgreSQL; two hubs serve it, one running the plugins over the
+// shipped points. The hub running them is SIGKILLed mid-run and the other takes over. Then:
+//  * node agents shipped none of their own plugins' output (it stays on each node);
+//  * each derived value equals what the velocity plugin computes over the shipped rank-0
+//    points up to its step, and no step of a derived series is stored twice;
+//  * the NaN alert of a rank on the second node is stored once, by the hub;
+//  * a third hub that never ran the plugins answers the same analytics, lists the plugins,
+//    and its CSV export holds every point PostgreSQL holds of the run.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "../../plugins/common/rolling_rate.hpp"
+#include "forward/node_agent.hpp"
+#include "forward/pg_connection.hpp"
+#include "support/agent_token.hpp"
+#include "support/http_client.hpp"
+#include "support/json.hpp"
+#include "support/postgres_server.hpp"
+#include "support/wait.hpp"
+
+namespace trainscope::test {
+namespace {
+
+using agent::PgConnection;
+using agent::PgResult;
+
+constexpr long kSteps = 6'000;  // at 400 steps/s: 15 s of training
+const std::string kTakeoverLine = "hub plugins: this hub runs the plugins now";
+
+/// trainscope-agent --hub with the built plugins, on the test's PostgreSQL.
+struct PluginHub {
+    explicit PluginHub(const std::string& conninfo)
+        : process(TS_AGENT_BIN, {"--hub", "--port=0", "--postgres=" + conninfo, "--token=" + test_token(),
+                                 std::string("--plugins-dir=") + TS_PLUGIN_DIR}) {
+        auto rest = process.wait_stdout_prefix("trainscope-agent listening on http://127.0.0.1:", 20s);
+        if (rest) port = static_cast<unsigned short>(std::stoi(*rest));
+    }
+    bool leads(std::chrono::milliseconds within) {
+        return process.wait_stderr([](const std::string& l) { return l.find(kTakeoverLine) != std::string::npos; },
+                                   within)
+            .has_value();
+    }
+    ChildProcess process;
+    unsigned short port = 0;
+};
+
+std::int64_t count(PgConnection& pg, const std::string& sql, const std::string& run) {
+    return pg.exec(sql, {run}).int64(0, 0);
+}
+
+TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
+    PostgresServer postgres;
+    const std::vector<std::string> node_args{std::string("--plugins-dir=") + TS_PLUGIN_DIR,
+                                             "--plugin-option=system.enabled=false"};
+    NodeAgent a("node-a", postgres.conninfo()), b("node-b", postgres.conninfo());
+    ASSERT_TRUE(a.start(node_args));
+    ASSERT_TRUE(b.start(node_args));
+    PluginHub first(postgres.conninfo());
+    ASSERT_NE(first.port, 0);
+    ASSERT_TRUE(first.leads(20s)) << "the first hub never took the plugins' lock";
+    PluginHub second(postgres.conninfo());
+    ASSERT_NE(second.port, 0);
+
+    const std::string run_id = "hubplug-" + std::to_string(::getpid());
+    auto trainer = [&](NodeAgent& node, int rank, std::vector<std::string> extra) -> ChildProcess& {
+        std::vector<std::string> args{"--name", "plugged", "--loss_only", "--steps", std::to_string(kSteps),
+                                      "--rate", "400", "--config", R"({"max_iters":6000})"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return node.start_trainer(run_id, rank, args);
+    };
+    // Rank 0 first: velocity follows the lowest rank it has seen.
+    std::vector<ChildProcess*> trainers{&trainer(a, 0, {}), &trainer(a, 1, {})};
+    ASSERT_TRUE(wait_until([&] {
+        return http_get(first.port, "/api/runs/" + run_id + "/metrics/train%2Floss?rank=0&last=1").status == 200;
+    }, 20s)) << "rank 0 never reached the hub";
+    trainers.push_back(&trainer(b, 2, {"--nan_at", "4000"}));
+    trainers.push_back(&trainer(b, 3, {}));
+
+    // The first hub derives for a while, then dies without a word; the second takes over.
+    PgConnection pg(postgres.conninfo());
+    const std::string derived_sql =
+        "SELECT count(*) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
+    ASSERT_TRUE(wait_until([&] { return count(pg, derived_sql, run_id) >= 3; }, 20s))
+        << "the first hub derived nothing";
+    first.process.signal(SIGKILL);
+    first.process.wait_exit(10s);
+    std::int64_t derived_at_kill = count(pg, derived_sql, run_id);
+    EXPECT_TRUE(second.leads(20s)) << "the second hub never took over";
+
+    for (ChildProcess* t : trainers) ASSERT_TRUE(t->wait_stdout_prefix("done ", 60s));
+    PluginHub third(postgres.conninfo());
+    ASSERT_NE(third.port, 0);
+    // The run ends on the hub, and velocity's last derived point reaches the last step.
+    const std::string last_step_sql =
+        "SELECT COALESCE(max(p.step), -1) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
+    ASSERT_TRUE(wait_until([&] { return count(pg, last_step_sql, run_id) == kSteps - 1; }, 30s))
+        << "velocity on the hub never reached the last step; it is at " << count(pg, last_step_sql, run_id);
+    EXPECT_GT(count(pg, derived_sql, run_id), derived_at_kill) << "nothing derived after the takeover";
+
+    // Node agents keep their own plugins' output: derived series exist on the node ...
+    EXPECT_EQ(http_get(a.port(), "/api/runs/" + run_id + "/metrics/velocity%2Fiters_per_s?last=1").status, 200);
+    // ... and none of it was shipped: every derived series and alert is the hub's.
+    EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.series WHERE session_id = $1 AND name LIKE '%/%' "
+                        "AND name NOT LIKE 'train/%' AND name NOT LIKE 'val/%' AND agent_id <> 'hub-plugins'",
+                    run_id),
+              0);
+    EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.events WHERE session_id = $1 AND kind = 'alert' "
+                        "AND agent_id <> 'hub-plugins'",
+                    run_id),
+              0);
+
+    // Nothing derived twice: one point per step in each derived series, one series per name.
+    PgResult dup = pg.exec(
+        "SELECT s.name, count(*), count(DISTINCT p.step), count(DISTINCT s.id) FROM trainscope.series s "
+        "JOIN trainscope.points p ON p.series_id = s.id WHERE s.session_id = $1 AND s.agent_id = 'hub-plugins' "
+        "GROUP BY s.name",
+        {run_id});
+    ASSERT_GT(dup.rows(), 0);
+    for (int i = 0; i < dup.rows(); ++i) {
+        EXPECT_EQ(dup.int64(i, 1), dup.int64(i, 2)) << dup.text(i, 0) << ": a step derived twice";
+        EXPECT_EQ(dup.int64(i, 3), 1) << dup.text(i, 0);
+    }
+
+    // Each derived value is the plugin's rolling rate over the shipped rank-0 points up to its step.
+    PgResult loss = pg.exec(
+        "SELECT p.step, p.t_us FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = 'train/loss' AND s.rank = 0 ORDER BY p.seq",
+        {run_id});
+    ASSERT_EQ(loss.rows(), kSteps);
+    PgResult derived = pg.exec(
+        "SELECT p.step, p.value FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s' ORDER BY p.step",
+        {run_id});
+    plugins::RollingRate rate(10.0);  // velocity's default window_s
+    int next = 0;
+    for (int i = 0; i < derived.rows(); ++i) {
+        std::int64_t step = derived.int64(i, 0);
+        while (next < loss.rows() && loss.int64(next, 0) <= step) {
+            rate.add(loss.int64(next, 0), static_cast<double>(loss.int64(next, 1)) / 1000.0);
+            ++next;
+        }
+        auto expected = rate.steps_per_second();
+        ASSERT_TRUE(expected.has_value()) << "step " << step;
+        EXPECT_DOUBLE_EQ(std::stod(derived.text(i, 1)), *expected) << "velocity/iters_per_s at step " << step;
+    }
+
+    // The NaN of rank 2 (on node-b) raised one alert, by the hub.
+    EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.events WHERE session_id = $1 AND kind = 'alert' "
+                        "AND text LIKE '%\"kind\":\"nan\"%'",
+                    run_id),
+              1);
+
+    // Every hub serves the same analytics, the ones the hub running the plugins published.
+    std::string analytics;
+    ASSERT_TRUE(wait_until([&] {
+        rapidjson::Document d = parse_json(http_get(third.port, "/api/runs/" + run_id + "/analytics").body);
+        if (!d.IsObject() || !d["stats"].HasMember("statistics") || !d["stats"].HasMember("velocity")) return false;
+        analytics = http_get(third.port, "/api/runs/" + run_id + "/analytics").body;
+        return d["stats"]["velocity"]["step"].GetInt64() == kSteps - 1;
+    }, 20s)) << "the third hub's analytics: " << analytics;
+    EXPECT_EQ(http_get(second.port, "/api/runs/" + run_id + "/analytics").body, analytics);
+    rapidjson::Document stats = parse_json(analytics);
+    EXPECT_EQ(stats["stats"]["statistics"]["step"].GetInt64(), kSteps - 1) << analytics;
+
+    // The plugins are listed on a hub that never ran them; system stays on the nodes.
+    rapidjson::Document plugins = parse_json(http_get(third.port, "/api/plugins").body);
+    std::map<std::string, std::string> states;
+    for (const auto& p : plugins["plugins"].GetArray()) states[string_member(p, "name")] = string_member(p, "state");
+    EXPECT_EQ(states["velocity"], "enabled");
+    EXPECT_EQ(states["export"], "enabled");
+    EXPECT_EQ(states["system"], "not_here");
+
+    // The export on a hub holds every point PostgreSQL holds of the run, trainers' and derived.
+    HttpResponse csv = http_get(third.port, "/api/runs/" + run_id + "/export.csv");
+    ASSERT_EQ(csv.status, 200);
+    std::istringstream lines(csv.body);
+    std::string line;
+    std::int64_t rows = 0, loss_rows = 0;
+    std::getline(lines, line);  // the header
+    while (std::getline(lines, line)) {
+        ++rows;
+        if (line.find(",train/loss,") != std::string::npos) ++loss_rows;
+    }
+    EXPECT_EQ(rows, count(pg, "SELECT count(*) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+                              "WHERE s.session_id = $1",
+                          run_id));
+    EXPECT_EQ(loss_rows, 4 * kSteps);
+}
+
+}  // namespace
+}  // namespace trainscope::test
