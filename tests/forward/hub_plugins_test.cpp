@@ -1,6 +1,8 @@
 // Plugins on the hub: two node agents (each running its own plugins for its own page) ship a
 // 2-node x 2-rank run to one PostgreSQL; two hubs serve it, one running the plugins over the
-// shipped points. The hub running them is SIGKILLed mid-run and the other takes over. Then:
+// shipped points. The hub running them is SIGKILLed mid-run and the other takes over, while a
+// second run sits idle (all its points logged and derived, its trainer not finished yet), so
+// the new hub derives at steps the old one had derived already. Then:
 //  * node agents shipped none of their own plugins' output (it stays on each node);
 //  * each derived value equals what the velocity plugin computes over the shipped rank-0
 //    points up to its step, and no step of a derived series is stored twice;
@@ -75,33 +77,41 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
         args.insert(args.end(), extra.begin(), extra.end());
         return node.start_trainer(run_id, rank, args);
     };
-    // Rank 0 first: velocity follows the lowest rank it has seen.
-    std::vector<ChildProcess*> trainers{&trainer(a, 0, {}), &trainer(a, 1, {})};
+    // The second node's ranks first: velocity follows the lowest rank, so when rank 0 shows
+    // up it must drop what it measured on rank 2 (a hub sees nodes in any order).
+    std::vector<ChildProcess*> trainers{&trainer(b, 2, {"--nan_at", "4000"}), &trainer(b, 3, {})};
     ASSERT_TRUE(wait_until([&] {
-        return http_get(first.port, "/api/runs/" + run_id + "/metrics/train%2Floss?rank=0&last=1").status == 200;
-    }, 20s)) << "rank 0 never reached the hub";
-    trainers.push_back(&trainer(b, 2, {"--nan_at", "4000"}));
-    trainers.push_back(&trainer(b, 3, {}));
+        return http_get(first.port, "/api/runs/" + run_id + "/metrics/train%2Floss?rank=2&last=1").status == 200;
+    }, 20s)) << "rank 2 never reached the hub";
+    trainers.push_back(&trainer(a, 0, {}));
+    trainers.push_back(&trainer(a, 1, {}));
+    // The idle run: 1,500 steps, then 25 s of nothing before it finishes.
+    const std::string idle_id = "hubidle-" + std::to_string(::getpid());
+    trainers.push_back(&b.start_trainer(idle_id, 0, {"--name", "idle", "--loss_only", "--steps", "1500", "--rate",
+                                                     "500", "--hold_ms", "25000"}));
 
     // The first hub derives for a while, then dies without a word; the second takes over.
     PgConnection pg(postgres.conninfo());
     const std::string derived_sql =
         "SELECT count(*) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
         "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
+    const std::string last_step_sql =
+        "SELECT COALESCE(max(p.step), -1) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
+        "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
     ASSERT_TRUE(wait_until([&] { return count(pg, derived_sql, run_id) >= 3; }, 20s))
         << "the first hub derived nothing";
+    ASSERT_TRUE(wait_until([&] { return count(pg, last_step_sql, idle_id) == 1499; }, 20s))
+        << "the first hub never derived the idle run's last step";
     first.process.signal(SIGKILL);
     first.process.wait_exit(10s);
     std::int64_t derived_at_kill = count(pg, derived_sql, run_id);
+    std::int64_t idle_at_kill = count(pg, derived_sql, idle_id);
     EXPECT_TRUE(second.leads(20s)) << "the second hub never took over";
 
     for (ChildProcess* t : trainers) ASSERT_TRUE(t->wait_stdout_prefix("done ", 60s));
     PluginHub third(postgres.conninfo());
     ASSERT_NE(third.port, 0);
     // The run ends on the hub, and velocity's last derived point reaches the last step.
-    const std::string last_step_sql =
-        "SELECT COALESCE(max(p.step), -1) FROM trainscope.series s JOIN trainscope.points p ON p.series_id = s.id "
-        "WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
     ASSERT_TRUE(wait_until([&] { return count(pg, last_step_sql, run_id) == kSteps - 1; }, 30s))
         << "velocity on the hub never reached the last step; it is at " << count(pg, last_step_sql, run_id);
     EXPECT_GT(count(pg, derived_sql, run_id), derived_at_kill) << "nothing derived after the takeover";
@@ -118,16 +128,25 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
                     run_id),
               0);
 
+    // The idle run gained nothing: its every step was derived before the takeover.
+    ASSERT_TRUE(wait_until([&] {
+        return string_member(parse_json(http_get(third.port, "/api/runs/" + idle_id).body), "status") == "finished";
+    }, 30s));
+    EXPECT_EQ(count(pg, derived_sql, idle_id), idle_at_kill);
+
     // Nothing derived twice: one point per step in each derived series, one series per name.
-    PgResult dup = pg.exec(
-        "SELECT s.name, count(*), count(DISTINCT p.step), count(DISTINCT s.id) FROM trainscope.series s "
-        "JOIN trainscope.points p ON p.series_id = s.id WHERE s.session_id = $1 AND s.agent_id = 'hub-plugins' "
-        "GROUP BY s.name",
-        {run_id});
-    ASSERT_GT(dup.rows(), 0);
-    for (int i = 0; i < dup.rows(); ++i) {
-        EXPECT_EQ(dup.int64(i, 1), dup.int64(i, 2)) << dup.text(i, 0) << ": a step derived twice";
-        EXPECT_EQ(dup.int64(i, 3), 1) << dup.text(i, 0);
+    for (const std::string& id : {run_id, idle_id}) {
+        SCOPED_TRACE(id);
+        PgResult dup = pg.exec(
+            "SELECT s.name, count(*), count(DISTINCT p.step), count(DISTINCT s.id) FROM trainscope.series s "
+            "JOIN trainscope.points p ON p.series_id = s.id WHERE s.session_id = $1 AND s.agent_id = 'hub-plugins' "
+            "GROUP BY s.name",
+            {id});
+        ASSERT_GT(dup.rows(), 0);
+        for (int i = 0; i < dup.rows(); ++i) {
+            EXPECT_EQ(dup.int64(i, 1), dup.int64(i, 2)) << dup.text(i, 0) << ": a step derived twice";
+            EXPECT_EQ(dup.int64(i, 3), 1) << dup.text(i, 0);
+        }
     }
 
     // Each derived value is the plugin's rolling rate over the shipped rank-0 points up to its step.
