@@ -61,7 +61,9 @@ test('the hub page shows the analytics panel and derived series of a 2-node run'
     // The derived series is offered as a series of the run, and charted once chosen.
     const chip = page.locator('[data-testid=series-chip][data-metric="velocity/iters_per_s"]');
     await chip.first().waitFor({ timeout: 20000 });
-    await chip.first().locator('input').check();
+    await chip.first().click();
+    await page.waitForFunction(() => document.querySelector(
+      '[data-testid=series-chip][data-metric="velocity/iters_per_s"]').dataset.checked === 'true');
     await h.waitFor(async () => {
       const data = await h.chartData(page);
       return (data || []).some((d) => d.metric === 'velocity/iters_per_s' && d.points.length > 0);
