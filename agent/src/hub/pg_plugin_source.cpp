@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "forward/pg_connection.hpp"
-#include "hub/hub_plugins.hpp"
+#include "hub/plugin_output_writer.hpp"
 #include "hub/pg_reader.hpp"
 #include "serve/json_out.hpp"
 
