@@ -42,9 +42,9 @@ const std::string kTakeoverLine = "hub plugins: this hub runs the plugins now";
 
 /// trainscope-agent --hub with the built plugins, on the test's PostgreSQL.
 struct PluginHub {
-    explicit PluginHub(const std::string& conninfo)
+    explicit PluginHub(const std::string& conninfo, const std::string& plugins_dir = TS_PLUGIN_DIR)
         : process(TS_AGENT_BIN, {"--hub", "--port=0", "--postgres=" + conninfo, "--token=" + test_token(),
-                                 std::string("--plugins-dir=") + TS_PLUGIN_DIR}) {
+                                 "--plugins-dir=" + plugins_dir}) {
         auto rest = process.wait_stdout_prefix("trainscope-agent listening on http://127.0.0.1:", 20s);
         if (rest) port = static_cast<unsigned short>(std::stoi(*rest));
     }
@@ -272,6 +272,17 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
     std::int64_t json_points = 0;
     for (const auto& series : exported["series"].GetArray()) json_points += series["points"].Size();
     EXPECT_EQ(json_points, rows);
+}
+
+// A hub without plugins never takes the lock: the hub that has them runs them.
+TEST(HubPlugins, AHubWithoutPluginsLeavesThemToOneWithThem) {
+    PostgresServer postgres;
+    PluginHub bare(postgres.conninfo(), "");
+    ASSERT_NE(bare.port, 0);
+    PluginHub full(postgres.conninfo());
+    ASSERT_NE(full.port, 0);
+    EXPECT_TRUE(full.leads(20s)) << "the hub with plugins never ran them";
+    EXPECT_FALSE(bare.leads(0ms));
 }
 
 }  // namespace

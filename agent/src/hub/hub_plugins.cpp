@@ -68,6 +68,10 @@ PluginSinks HubPlugins::sinks() {
 
 void HubPlugins::start(PluginHost& plugins) {
     plugins_ = &plugins;
+    // A hub without plugins (--plugins-dir=) must not take the lock from one that has them.
+    for (const PluginStatus& p : plugins.status())
+        if (p.state == "enabled") wants_lock_ = true;
+    if (!wants_lock_) log_.information("hub plugins: none loaded; another hub may run them");
     thread_ = std::thread([this] { run(); });
 }
 
@@ -108,7 +112,7 @@ void HubPlugins::serve(PgConnection& pg) {
     if (fd < 0) throw PgError("the connection has no socket");
     Clock::time_point next_try = Clock::now();
     while (!stopping_) {
-        if (!leading_ && Clock::now() >= next_try) {
+        if (wants_lock_ && !leading_ && Clock::now() >= next_try) {
             next_try = Clock::now() + std::chrono::seconds(1);
             if (try_lead(pg)) {
                 log_.information("hub plugins: this hub runs the plugins now");

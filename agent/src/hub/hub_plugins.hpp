@@ -81,6 +81,7 @@ private:
     PluginStatsMap stats_;
 
     // Only the thread touches what follows.
+    bool wants_lock_ = false;  ///< some plugin is enabled here; set before the thread starts
     bool plugins_started_ = false;
     AgentSeqs fed_;                       ///< (run, node) -> seq fed to the plugins
     std::map<std::string, bool> running_;  ///< run -> any node still running, as last fed
