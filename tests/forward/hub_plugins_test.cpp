@@ -19,6 +19,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../plugins/common/rolling_rate.hpp"
@@ -272,6 +273,49 @@ TEST(HubPlugins, DeriveOnceOverEveryNodeAndSurviveATakeover) {
     std::int64_t json_points = 0;
     for (const auto& series : exported["series"].GetArray()) json_points += series["points"].Size();
     EXPECT_EQ(json_points, rows);
+}
+
+// PostgreSQL restarts under the hub running the plugins: the lock goes with its connection,
+// the hub takes it again when PostgreSQL is back, goes on feeding its plugins from where it
+// stopped (they stay enabled), and derives the run to its end with no step twice.
+TEST(HubPlugins, PostgresRestartKeepsThePluginsRunning) {
+    PostgresServer postgres;
+    NodeAgent node("node-a", postgres.conninfo());
+    ASSERT_TRUE(node.start());
+    PluginHub hub(postgres.conninfo());
+    ASSERT_NE(hub.port, 0);
+    ASSERT_TRUE(hub.leads(20s));
+    const std::string run_id = "hubplugpg-" + std::to_string(::getpid());
+    constexpr long steps = 6'000;
+    ChildProcess& trainer = node.start_trainer(
+        run_id, 0, {"--name", "restart", "--loss_only", "--steps", std::to_string(steps), "--rate", "400"});
+    const std::string derived_sql =
+        "SELECT count(*), count(DISTINCT p.step), COALESCE(max(p.step), -1) FROM trainscope.series s "
+        "JOIN trainscope.points p ON p.series_id = s.id WHERE s.session_id = $1 AND s.name = 'velocity/iters_per_s'";
+    {
+        PgConnection pg(postgres.conninfo());
+        ASSERT_TRUE(wait_until([&] { return pg.exec(derived_sql, {run_id}).int64(0, 0) >= 3; }, 20s));
+    }
+    postgres.stop();
+    std::this_thread::sleep_for(3s);  // an outage, not a measurement
+    postgres.start();
+    auto takeovers = [&] {
+        int n = 0;
+        for (const std::string& line : hub.process.stderr_lines()) n += line.find(kTakeoverLine) != std::string::npos;
+        return n;
+    };
+    EXPECT_TRUE(wait_until([&] { return takeovers() == 2; }, 30s)) << "the hub never took the lock again";
+    ASSERT_TRUE(trainer.wait_stdout_prefix("done ", 60s));
+    PgConnection pg(postgres.conninfo());
+    EXPECT_TRUE(wait_until([&] { return pg.exec(derived_sql, {run_id}).int64(0, 2) == steps - 1; }, 30s))
+        << "velocity stopped at step " << pg.exec(derived_sql, {run_id}).int64(0, 2);
+    PgResult derived = pg.exec(derived_sql, {run_id});
+    EXPECT_EQ(derived.int64(0, 0), derived.int64(0, 1)) << "a step derived twice";
+    rapidjson::Document plugins = parse_json(http_get(hub.port, "/api/plugins").body);
+    for (const auto& p : plugins["plugins"].GetArray())
+        if (string_member(p, "name") != "system") {
+            EXPECT_EQ(string_member(p, "state"), "enabled") << string_member(p, "name");
+        }
 }
 
 // A hub without plugins never takes the lock: the hub that has them runs them.
