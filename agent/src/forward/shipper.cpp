@@ -235,10 +235,11 @@ bool Shipper::ship_once() {
     std::int64_t budget = options_.max_batch_points;
     for (const SpoolRun& r : runs) budget -= add_run(batch, r, budget);
     std::vector<SpoolEvent> events = spool_->events_after(events_rowid_, 10'000);
-    for (SpoolEvent& e : events)
-        if (!is_plugin_alert(e.kind, e.text, local_plugins_))
-            batch.events.push_back(PgEventRow{e.rowid, std::move(e.session_id), e.rank, e.t_ms,
+    for (SpoolEvent& e : events) {
+        if (is_plugin_alert(e.kind, e.text, local_plugins_)) continue;  // the hub raises its own
+        batch.events.push_back(PgEventRow{e.rowid, std::move(e.session_id), e.rank, e.t_ms,
                                           std::move(e.kind), std::move(e.text)});
+    }
     if (!events.empty()) batch.events_rowid = events.back().rowid;
     map_series(batch);
     spool_->end();
