@@ -150,6 +150,10 @@ bool PluginHost::handle_http(const std::string& plugin, const std::vector<std::s
         if (!p->enabled) throw std::runtime_error("plugin " + p->status.name + " is disabled: " + p->status.reason);
         PluginHttpResponse reply(response);
         plugin::HttpRequest request{segments, query};
+        struct ServingHttp {
+            ServingHttp() { HostServices::serving_http = true; }
+            ~ServingHttp() { HostServices::serving_http = false; }
+        } serving;
         if (!p->instance->handle_http(request, reply) && !response.sent()) return false;
         reply.finish();
         return true;
