@@ -26,6 +26,12 @@
 //   BM_sqlite_sorted_*            sorted by series as Store writes now, with one setting changed
 //                                 each: cache 64 MiB, 16/64 KiB pages, auto_vacuum, secure_delete.
 //   BM_sqlite_packed_key          sorted, into a rowid table keyed series_id << 40 | seq.
+//   BM_heap_*            the append-only layout (docs/ingest.md): rows (seq, step, t_us, value)
+//                        appended to a rowid table series by series, plus one index row
+//                        (series_id, first_seq, last_seq, first_row, last_row) per run of at
+//                        most 256 (`_cap256`) or any number (`_uncapped`) of one series' rows;
+//                        `_store_work` adds what Store::commit does besides: the rollup upkeep
+//                        and one stats UPDATE per touched series, in the same transaction.
 // Store and three raw variants also report bytes_per_point (pages in use over points) and
 // series_read_ms (one series read back in seq order by a reader connection); docs/ingest.md.
 #include <sqlite3.h>
@@ -334,8 +340,127 @@ void BM_sqlite(benchmark::State& state, Variant v) {
     sqlite3_finalize(insert);
     sqlite3_close(db);
     count_points(state);
-    if (v == Variant::rowid_index || v == Variant::clustered || v == Variant::clustered_sorted)
+    if (v == Variant::rowid_index || v == Variant::clustered || v == Variant::clustered_sorted ||
+        v == Variant::rowid)
         measure_file(state, dir.file("raw.db"), kSeriesRead, kSeries / 2 + 1);
+}
+
+
+// ---- the append-only heap layout (raw C API plus Store's other per-commit work) -----------
+
+struct HeapVariant {
+    std::size_t cap;   ///< most rows per index row (0: one per series per commit)
+    bool store_work;   ///< + rollup upkeep and the per-series stats UPDATE
+};
+
+void BM_heap(benchmark::State& state, HeapVariant v) {
+    TempDir dir;
+    trainscope::agent::Db adb(dir.file("heap.db"));
+    sqlite3* db = adb.handle();
+    exec(db, "PRAGMA auto_vacuum=INCREMENTAL");
+    exec(db, "PRAGMA journal_mode=WAL");
+    exec(db, "PRAGMA synchronous=NORMAL");
+    exec(db,
+         "CREATE TABLE point_rows(seq INTEGER NOT NULL, step INTEGER NOT NULL, "
+         "t_us INTEGER NOT NULL, value REAL)");
+    exec(db,
+         "CREATE TABLE point_chunks(series_id INTEGER NOT NULL, first_seq INTEGER NOT NULL, "
+         "last_seq INTEGER NOT NULL, first_row INTEGER NOT NULL, last_row INTEGER NOT NULL, "
+         "PRIMARY KEY (series_id, first_seq)) WITHOUT ROWID");
+    exec(db,
+         "CREATE VIEW points AS SELECT c.series_id, p.seq, p.step, p.t_us, p.value "
+         "FROM point_chunks c JOIN point_rows p ON p.rowid BETWEEN c.first_row AND c.last_row");
+    exec(db,
+         "CREATE TABLE series(id INTEGER PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, "
+         "min_step INTEGER, max_step INTEGER, steps_ordered INTEGER NOT NULL DEFAULT 1)");
+    for (int s = 1; s <= kSeries; ++s) exec(db, ("INSERT INTO series(id) VALUES (" + std::to_string(s) + ")").c_str());
+    trainscope::agent::RollupWriter::create_table(adb);
+    trainscope::agent::RollupWriter rollups(adb);
+    sqlite3_stmt *row = nullptr, *chunk = nullptr, *stats = nullptr;
+    check(db, sqlite3_prepare_v3(db, "INSERT INTO point_rows(seq, step, t_us, value) VALUES (?,?,?,?)",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &row, nullptr), "prepare row");
+    check(db, sqlite3_prepare_v3(db, "INSERT INTO point_chunks VALUES (?,?,?,?,?)", -1,
+                                 SQLITE_PREPARE_PERSISTENT, &chunk, nullptr), "prepare chunk");
+    check(db, sqlite3_prepare_v3(db,
+                                 "UPDATE series SET points=points+?1, min_step=MIN(COALESCE(min_step,?2),?2), "
+                                 "max_step=MAX(COALESCE(max_step,?3),?3), steps_ordered = steps_ordered AND ?5 "
+                                 "AND (max_step IS NULL OR ?6 >= max_step) WHERE id=?4",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &stats, nullptr), "prepare stats");
+
+    std::vector<std::int64_t> series;
+    for (int s = 0; s < kSeries; ++s) series.push_back(s + 1);
+    const std::vector<PendingPoint> points = make_points(series);
+    std::vector<Row> rows(kBatch);
+    std::int64_t seq = 0, step_base = 0;
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < kBatch; ++i) rows[i] = Row{points[i], ++seq};
+        for (Row& r : rows) r.p.step += step_base;
+        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+            return a.p.series_id < b.p.series_id;
+        });
+        exec(db, "BEGIN IMMEDIATE");
+        for (std::size_t i = 0; i < kBatch;) {
+            std::size_t end = i;
+            while (end < kBatch && rows[end].p.series_id == rows[i].p.series_id &&
+                   (v.cap == 0 || end - i < v.cap))
+                ++end;
+            for (std::size_t k = i; k < end; ++k) {
+                sqlite3_bind_int64(row, 1, rows[k].seq);
+                sqlite3_bind_int64(row, 2, rows[k].p.step);
+                sqlite3_bind_int64(row, 3, rows[k].p.t_us);
+                sqlite3_bind_double(row, 4, rows[k].p.value);
+                check(db, sqlite3_step(row), "insert row");
+                sqlite3_reset(row);
+            }
+            std::int64_t last_row = sqlite3_last_insert_rowid(db);
+            sqlite3_bind_int64(chunk, 1, rows[i].p.series_id);
+            sqlite3_bind_int64(chunk, 2, rows[i].seq);
+            sqlite3_bind_int64(chunk, 3, rows[end - 1].seq);
+            sqlite3_bind_int64(chunk, 4, last_row - static_cast<std::int64_t>(end - i) + 1);
+            sqlite3_bind_int64(chunk, 5, last_row);
+            check(db, sqlite3_step(chunk), "insert chunk");
+            sqlite3_reset(chunk);
+            i = end;
+        }
+        if (v.store_work) {
+            for (std::size_t i = 0; i < kBatch;) {
+                std::size_t end = i;
+                std::int64_t lo = rows[i].p.step, hi = lo;
+                bool ordered = true;
+                for (; end < kBatch && rows[end].p.series_id == rows[i].p.series_id; ++end) {
+                    if (end > i && rows[end].p.step < rows[end - 1].p.step) ordered = false;
+                    lo = std::min(lo, rows[end].p.step);
+                    hi = std::max(hi, rows[end].p.step);
+                    rollups.add(rows[end].p.series_id,
+                                trainscope::agent::StoredPoint{rows[end].seq, rows[end].p.step,
+                                                               static_cast<double>(rows[end].p.t_us) / 1000.0,
+                                                               rows[end].p.value});
+                }
+                sqlite3_bind_int64(stats, 1, static_cast<std::int64_t>(end - i));
+                sqlite3_bind_int64(stats, 2, lo);
+                sqlite3_bind_int64(stats, 3, hi);
+                sqlite3_bind_int64(stats, 4, rows[i].p.series_id);
+                sqlite3_bind_int64(stats, 5, ordered ? 1 : 0);
+                sqlite3_bind_int64(stats, 6, rows[i].p.step);
+                check(db, sqlite3_step(stats), "stats");
+                sqlite3_reset(stats);
+                i = end;
+            }
+            rollups.flush();
+        }
+        exec(db, "COMMIT");
+        step_base += kBatch / kSeries;
+    }
+    sqlite3_finalize(row);
+    sqlite3_finalize(chunk);
+    sqlite3_finalize(stats);
+    count_points(state);
+    // In the index's order: chunks by first_seq, rows by rowid (= seq order, no sort).
+    measure_file(state, dir.file("heap.db"),
+                 "SELECT p.seq, p.step, p.t_us, p.value FROM point_chunks c JOIN point_rows p "
+                 "ON p.rowid BETWEEN c.first_row AND c.last_row WHERE c.series_id=?1 "
+                 "ORDER BY c.first_seq, p.rowid",
+                 kSeries / 2 + 1);
 }
 
 void shape(benchmark::internal::Benchmark* b) {
@@ -365,6 +490,9 @@ void register_all() {
     benchmark::RegisterBenchmark("BM_sqlite_sorted_autovac", BM_sqlite, Variant::sorted_autovac)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_sorted_fast_delete", BM_sqlite, Variant::sorted_fast_delete)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_packed_key", BM_sqlite, Variant::packed_key)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_heap_cap256", BM_heap, HeapVariant{256, false})->Apply(shape);
+    benchmark::RegisterBenchmark("BM_heap_uncapped", BM_heap, HeapVariant{0, false})->Apply(shape);
+    benchmark::RegisterBenchmark("BM_heap_cap256_store_work", BM_heap, HeapVariant{256, true})->Apply(shape);
 }
 
 void summary(const trainscope::bench::SummaryReporter& rep) {
@@ -392,7 +520,10 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         {"raw, sorted, 64K pages, 64M cache", "BM_sqlite_sorted_64k"},
         {"raw, sorted, auto_vacuum=INCREMENTAL", "BM_sqlite_sorted_autovac"},
         {"raw, sorted, secure_delete=OFF", "BM_sqlite_sorted_fast_delete"},
-        {"raw, sorted, rowid = series_id<<40|seq", "BM_sqlite_packed_key"}};
+        {"raw, sorted, rowid = series_id<<40|seq", "BM_sqlite_packed_key"},
+        {"heap + index row per 256 rows", "BM_heap_cap256"},
+        {"heap + index row per series per commit", "BM_heap_uncapped"},
+        {"heap/256 + rollups + stats UPDATE", "BM_heap_cap256_store_work"}};
     std::printf(
         "\nSummary: median M points/s (16 series interleaved, %zu points per commit), load %s\n",
         kBatch, trainscope::bench::load_average().c_str());
