@@ -6,14 +6,17 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "store/sqlite.hpp"
 #include "store/types.hpp"
 
 namespace trainscope::agent {
 
-/// Two prepared INSERTs reused for every point and every index row. Not thread-safe: the
-/// writer's connection only.
+/// Buffers one series' points, then appends them with one INSERT ... SELECT from a virtual
+/// table over the buffer (`point_batch`, this connection only): SQLite's per-statement work
+/// is paid per run of rows, not per row (half the CPU of one bound INSERT per row). Not
+/// thread-safe: the writer's connection only, one PointWriter on it at a time.
 class PointWriter {
 public:
     /// Most rows one index row covers (64): a read of a seq range starts and ends inside at
@@ -29,18 +32,25 @@ public:
     /// seq it already has, one series after another. Throws SqliteError (the transaction is
     /// the caller's).
     void insert(std::int64_t seq, const PendingPoint& p);
-    /// Writes the index row of the rows appended since the last one: before the commit.
+    /// Writes what is buffered and its index rows: before the commit.
     void finish();
-    /// After a failed insert or transaction: forgets the open run, leaves the statements ready.
+    /// After a failed insert or transaction: forgets what is buffered, leaves the statements
+    /// ready.
     void reset();
 
+    /// A buffered point (what the virtual table hands SQLite).
+    struct Row {
+        std::int64_t seq, step, t_us;
+        double value;  ///< NaN goes in as NULL
+    };
+
 private:
-    void write_chunk();
+    void write_run();
     sqlite3* db_;
-    sqlite3_stmt* row_ = nullptr;
+    sqlite3_stmt* rows_ = nullptr;
     sqlite3_stmt* chunk_ = nullptr;
-    // The open run of rows: one series, contiguous rowids, seqs ascending.
-    std::int64_t series_ = 0, first_seq_ = 0, last_seq_ = 0, first_row_ = 0, rows_ = 0;
+    std::int64_t series_ = 0;
+    std::vector<Row> run_;  ///< one series' points, not yet written
 };
 
 }  // namespace trainscope::agent
