@@ -7,6 +7,8 @@
 //
 //   BM_store_commit      Store::commit(CommitBatch): what the agent does (one producer update
 //                        per batch too, as the collector sends).
+//   BM_store_commit_small  the same points one per series per commit (4,096 commits): a
+//                        trainer logging slowly; for bytes_per_point and the series read.
 //   BM_sqlite_rowid      the baseline: raw sqlite3 C API, one prepared statement, one
 //                        transaction, into a plain rowid table with no index — the cheapest
 //                        way to put these rows into SQLite.
@@ -167,6 +169,29 @@ void BM_store_commit(benchmark::State& state) {
         batch.lanes = {trainscope::agent::LaneUpdate{key, 1, consumed}};
         auto updates = store.commit(batch);
         benchmark::DoNotOptimize(updates.data());
+    }
+    count_points(state);
+    measure_file(state, dir.file("trainscope.db"), kHeapSeriesRead, series[kSeries / 2]);
+}
+
+/// A trainer logging slowly: the same 65,536 points, one per series per commit (the collector
+/// commits every few ms), for the file's bytes per point and the reads after small commits.
+void BM_store_commit_small(benchmark::State& state) {
+    TempDir dir;
+    trainscope::agent::Store store(dir.file("trainscope.db"));
+    const std::string session = "01BENCHSTORE0000000000000";
+    store.register_run(session, "store_bench", "localhost", ::getpid(), 1.8e12);
+    std::vector<std::int64_t> series;
+    for (int s = 0; s < kSeries; ++s)
+        series.push_back(store.series_id(session, 0, "bench/m" + std::to_string(s)));
+    const std::vector<PendingPoint> points = make_points(series);
+    trainscope::agent::CommitBatch batch;
+    for (auto _ : state) {
+        for (std::size_t first = 0; first < kBatch; first += kSeries) {
+            batch.points.assign(points.begin() + static_cast<std::ptrdiff_t>(first),
+                                points.begin() + static_cast<std::ptrdiff_t>(first + kSeries));
+            store.commit(batch);
+        }
     }
     count_points(state);
     measure_file(state, dir.file("trainscope.db"), kHeapSeriesRead, series[kSeries / 2]);
@@ -616,6 +641,7 @@ void shape(benchmark::internal::Benchmark* b) {
 void register_all() {
     benchmark::RegisterBenchmark("BM_store_commit", BM_store_commit)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_rowid", BM_sqlite, Variant::rowid)->Apply(shape);
+    benchmark::RegisterBenchmark("BM_store_commit_small", BM_store_commit_small)->Iterations(1)->UseRealTime();
     benchmark::RegisterBenchmark("BM_rollup_upkeep", BM_rollup_upkeep)->Apply(shape);
     benchmark::RegisterBenchmark("BM_sqlite_clustered", BM_sqlite, Variant::clustered)
         ->Apply(shape);
@@ -656,6 +682,7 @@ void summary(const trainscope::bench::SummaryReporter& rep) {
     };
     const char* rows[][2] = {
         {"Store::commit", "BM_store_commit"},
+        {"Store::commit, 16 points per commit", "BM_store_commit_small"},
         {"raw C API, rowid table (baseline)", "BM_sqlite_rowid"},
         {"raw, Store's clustered table", "BM_sqlite_clustered"},
         {"raw, clustered, sorted by series", "BM_sqlite_clustered_sorted"},

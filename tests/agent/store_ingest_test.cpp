@@ -9,7 +9,10 @@
 //   than 64 points in one commit, NaN, the `points` view gives every row exactly once, to
 //   this library and to the sqlite3 shell; every heap row belongs to exactly one index row of
 //   at most 64 rows; deleting a run removes exactly its rows and index rows, and writing goes
-//   on after it.
+//   on after it;
+// - a trainer logging slowly (one point per series per commit, as the collector commits every
+//   few ms): its one-row index rows are rewritten into full ones as they add up, every row
+//   still there once, in order, and the file stays near the size of the rows.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "store/queries.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support/temp_dir.hpp"
@@ -259,6 +263,54 @@ TEST(StoreIngest, PointsViewGivesEveryRowAndDeletionTakesExactlyARunsRows) {
     commit(more);
     expect_rows(rows(path), want);
     EXPECT_EQ(scalar(path, "SELECT COUNT(*) FROM point_rows"), static_cast<std::int64_t>(want.size()));
+}
+
+TEST(StoreIngest, SlowLoggingIsCompactedIntoFullIndexRows) {
+    test::TempDir dir("tsingest");
+    const std::string path = dir.path() + "/trainscope.db";
+    Store store(path);
+    store.register_run(kRunA, "a", "localhost", 1, 1.8e12);
+    std::vector<std::int64_t> ids;
+    std::map<std::int64_t, std::string> run_of;
+    for (const char* name : {"loss", "lr", "grad_norm"}) {
+        ids.push_back(store.series_id(kRunA, 0, name));
+        run_of[ids.back()] = kRunA;
+    }
+    std::map<std::string, std::int64_t> next{{kRunA, 1}};
+    std::vector<Row> want;
+    CommitBatch batch;
+    constexpr int kCommits = 1000;
+    for (int c = 0; c < kCommits; ++c) {
+        batch.points.clear();
+        // One point per series, a second one for loss now and then.
+        for (std::int64_t id : ids) batch.points.push_back(PendingPoint{id, c, 1'800'000'000'000'000 + c, c % 17 == 3 ? kNaN : 0.5 * c});
+        if (c % 7 == 0) batch.points.push_back(PendingPoint{ids[0], c, 1'800'000'000'000'001 + c, 1.0});
+        store.commit(batch);
+        for (const Row& r : expected_rows(batch.points, run_of, next)) want.push_back(r);
+    }
+    std::sort(want.begin(), want.end(), [](const Row& x, const Row& y) {
+        return x.series != y.series ? x.series < y.series : x.seq < y.seq;
+    });
+    expect_rows(rows(path), want);
+    EXPECT_EQ(scalar(path, "SELECT COUNT(*) FROM point_rows"), static_cast<std::int64_t>(want.size()));
+    EXPECT_EQ(scalar(path,
+                     "SELECT COUNT(*) FROM point_rows p WHERE (SELECT COUNT(*) FROM point_chunks c "
+                     "WHERE p.rowid BETWEEN c.first_row AND c.last_row) != 1"),
+              0);
+    // Full index rows but for fewer than 64 points at each series' end (not one per commit).
+    std::int64_t chunks = scalar(path, "SELECT COUNT(*) FROM point_chunks");
+    EXPECT_LE(chunks, static_cast<std::int64_t>(want.size()) / 64 + 3 * 64) << chunks;
+    // The answers by seq range read the compacted rows in order.
+    Queries q(path);
+    std::vector<SeriesUpdate> since = q.points_since(kRunA, 100, 2000);
+    std::size_t n = 0;
+    for (const SeriesUpdate& u : since) {
+        for (std::size_t i = 1; i < u.points.size(); ++i) EXPECT_LT(u.points[i - 1].seq, u.points[i].seq);
+        n += u.points.size();
+    }
+    EXPECT_EQ(n, static_cast<std::size_t>(std::count_if(want.begin(), want.end(), [](const Row& r) {
+                  return r.seq > 100 && r.seq <= 2000;
+              })));
 }
 
 }  // namespace

@@ -101,51 +101,64 @@ std::string series_point_rows(const std::string& series, const std::string& lo, 
            ") AND p.rowid BETWEEN c.first_row AND c.last_row AND p.seq BETWEEN " + lo + " AND " + hi;
 }
 
-std::int64_t first_seq_past(Db& db, std::int64_t series, const std::function<bool(std::int64_t)>& past,
-                            std::int64_t none) {
-    // The first index row whose first point is past: every index row after it is too.
-    Stmt at(db,
-            "SELECT c.first_seq, p.step FROM point_chunks c JOIN point_rows p ON p.rowid = c.first_row "
-            "WHERE c.series_id = ?1 AND c.first_seq >= ?2 ORDER BY c.first_seq LIMIT 1");
-    Stmt oldest(db, "SELECT first_seq FROM point_chunks WHERE series_id = ? ORDER BY first_seq LIMIT 1");
-    Stmt newest(db, "SELECT first_seq FROM point_chunks WHERE series_id = ? ORDER BY first_seq DESC LIMIT 1");
-    oldest.bind(1, series);
+StepSearch::StepSearch(Db& db, std::int64_t series)
+    : series_(series),
+      // The first index row starting at or after a seq, with its first point's step.
+      at_(db, "SELECT c.first_seq, p.step FROM point_chunks c JOIN point_rows p ON p.rowid = c.first_row "
+              "WHERE c.series_id = ?1 AND c.first_seq >= ?2 ORDER BY c.first_seq LIMIT 1"),
+      before_(db, "SELECT first_row, last_row FROM point_chunks WHERE series_id = ?1 AND first_seq < ?2 "
+                  "ORDER BY first_seq DESC LIMIT 1"),
+      row_(db, "SELECT seq, step FROM point_rows WHERE rowid = ?") {
+    Stmt newest(db, "SELECT first_seq, last_seq FROM point_chunks WHERE series_id = ? ORDER BY first_seq DESC LIMIT 1");
     newest.bind(1, series);
-    if (!oldest.step() || !newest.step()) return none;
-    // Smallest s such that the first index row starting at or after s is past (or there is none).
-    std::int64_t lo = oldest.int64(0), hi = newest.int64(0) + 1;
-    std::int64_t past_chunk_seq = none;  // first_seq of that index row, none if there is none
+    if (!newest.step()) return;
+    any_ = true;
+    newest_first_ = newest.int64(0);
+    newest_seq_ = newest.int64(1);
+    at_.bind(1, series_).bind(2, std::numeric_limits<std::int64_t>::min());
+    oldest_first_ = at_.step() ? at_.int64(0) : newest_first_;
+    at_.reset();
+}
+
+std::int64_t StepSearch::first_seq_past(const std::function<bool(std::int64_t)>& past) {
+    const std::int64_t none = newest_seq_ + 1;
+    if (!any_) return none;
+    // Smallest s such that the first index row starting at or after s starts with a point
+    // that is past (or there is no such row): every index row after it is past too.
+    std::int64_t lo = oldest_first_, hi = newest_first_ + 1;
     while (lo < hi) {
         std::int64_t mid = lo + (hi - lo) / 2;
-        at.bind(1, series).bind(2, mid);
-        bool is_past = !at.step() || past(at.int64(1));
-        at.reset();
+        at_.bind(1, series_).bind(2, mid);
+        bool is_past = !at_.step() || past(at_.int64(1));
+        at_.reset();
         if (is_past) hi = mid;
         else lo = mid + 1;
     }
-    at.bind(1, series).bind(2, lo);
-    if (at.step()) past_chunk_seq = at.int64(0);
-    at.reset();
+    std::int64_t past_chunk_seq = none;  // first_seq of that index row
+    at_.bind(1, series_).bind(2, lo);
+    if (at_.step()) past_chunk_seq = at_.int64(0);
+    at_.reset();
     // The index row before it starts with a point not past: its first past row, if any, is
     // the answer; else that index row's first.
-    Stmt before(db,
-                "SELECT first_row, last_row FROM point_chunks WHERE series_id = ?1 AND first_seq < ?2 "
-                "ORDER BY first_seq DESC LIMIT 1");
-    before.bind(1, series).bind(2, lo);
-    if (!before.step()) return past_chunk_seq;
-    std::int64_t row_lo = before.int64(0) + 1, row_hi = before.int64(1) + 1;  // [lo, hi): first past row
-    Stmt row(db, "SELECT seq, step FROM point_rows WHERE rowid = ?");
+    before_.bind(1, series_).bind(2, lo);
+    bool has_before = before_.step();
+    std::int64_t first_row = has_before ? before_.int64(0) : 0, last_row = has_before ? before_.int64(1) : 0;
+    before_.reset();
+    if (!has_before) return past_chunk_seq;
+    std::int64_t row_lo = first_row + 1, row_hi = last_row + 1;  // first past row in [lo, hi)
     while (row_lo < row_hi) {
         std::int64_t mid = row_lo + (row_hi - row_lo) / 2;
-        row.bind(1, mid);
-        bool is_past = row.step() && past(row.int64(1));
-        row.reset();
+        row_.bind(1, mid);
+        bool is_past = row_.step() && past(row_.int64(1));
+        row_.reset();
         if (is_past) row_hi = mid;
         else row_lo = mid + 1;
     }
-    if (row_lo > before.int64(1)) return past_chunk_seq;
-    row.bind(1, row_lo);
-    return row.step() ? row.int64(0) : past_chunk_seq;
+    if (row_lo > last_row) return past_chunk_seq;
+    row_.bind(1, row_lo);
+    std::int64_t seq = row_.step() ? row_.int64(0) : past_chunk_seq;
+    row_.reset();
+    return seq;
 }
 
 std::string newest_point_row(const std::string& series) {

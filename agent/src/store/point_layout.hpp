@@ -6,6 +6,7 @@
 // half the cost of inserting into the middle of a (series_id, seq) b-tree.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -30,12 +31,24 @@ bool migrate_clustered_points(Db& db, const std::function<void(const std::string
 /// on up to `hi`. `ORDER BY c.first_seq, p.rowid` is seq order without a sort.
 std::string series_point_rows(const std::string& series, const std::string& lo, const std::string& hi);
 
-/// For a series whose steps never go down in seq order: the seq of its first point whose step
-/// is `past` (false, then true as steps grow), `none` if no point is. A binary search over its
-/// index rows (a seek and a rowid lookup each), then over the rows of one of them: about
-/// log2(seqs) + 8 lookups, never a scan.
-std::int64_t first_seq_past(Db& db, std::int64_t series, const std::function<bool(std::int64_t)>& past,
-                            std::int64_t none);
+/// For a series whose steps never go down in seq order: finds the seq of its first point
+/// whose step is `past` (false, then true as steps grow). A binary search over its index rows
+/// (a seek and a rowid lookup each), then over the rows of one of them: about log2(seqs) + 6
+/// lookups, never a scan. Its statements are prepared once for both ends of a range.
+class StepSearch {
+public:
+    StepSearch(Db& db, std::int64_t series);
+    /// The series' newest seq (0: no points).
+    std::int64_t newest_seq() const { return newest_seq_; }
+    /// That seq, or newest_seq() + 1 if no point is past.
+    std::int64_t first_seq_past(const std::function<bool(std::int64_t)>& past);
+
+private:
+    std::int64_t series_;
+    Stmt at_, before_, row_;
+    std::int64_t oldest_first_ = 0, newest_first_ = 0, newest_seq_ = 0;
+    bool any_ = false;
+};
 
 /// Bounds for series_point_rows that take every seq.
 inline const char* const kFirstSeq = "-9223372036854775807";

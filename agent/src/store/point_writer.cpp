@@ -1,6 +1,7 @@
 #include "store/point_writer.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 namespace trainscope::agent {
@@ -99,7 +100,7 @@ sqlite3_stmt* prepare(sqlite3* db, const char* sql) {
 
 }  // namespace
 
-PointWriter::PointWriter(Db& db) : db_(db.handle()) {
+PointWriter::PointWriter(Db& db) : conn_(db), db_(db.handle()) {
     if (sqlite3_create_module_v2(db_, kModule, &kBatchModule, &run_, nullptr) != SQLITE_OK)
         throw SqliteError(std::string("point_batch: ") + sqlite3_errmsg(db_));
     try {
@@ -133,6 +134,28 @@ void PointWriter::finish() {
 }
 
 void PointWriter::write_run() {
+    const std::int64_t series = series_, n = static_cast<std::int64_t>(run_.size());
+    const std::int64_t first_seq = run_.front().seq;
+    const std::int64_t last_chunk_seq = run_[static_cast<std::size_t>((n - 1) / kRowsPerChunk * kRowsPerChunk)].seq;
+    const std::int64_t last_rows = append_run();
+    Tail& tail = tails_[series];
+    if (n >= kRowsPerChunk) {
+        // Full index rows: the tail is its last one, if partial (older small ones stay).
+        tail = last_rows < kRowsPerChunk ? Tail{last_chunk_seq, last_rows, 1} : Tail{};
+    } else {
+        if (tail.chunks == 0) tail.first_seq = first_seq;
+        tail.rows += n;
+        ++tail.chunks;
+    }
+    if (tail.chunks >= 2 && tail.rows >= kRowsPerChunk) {
+        Tail moved = tail;
+        tail = Tail{};
+        compact(series, moved);
+    }
+    if (tail.chunks == 0) tails_.erase(series);
+}
+
+std::int64_t PointWriter::append_run() {
     int rc = sqlite3_step(rows_);
     sqlite3_reset(rows_);
     if (rc != SQLITE_DONE) throw SqliteError(sqlite3_errmsg(db_));
@@ -141,6 +164,7 @@ void PointWriter::write_run() {
     // One statement appends at max(rowid) + 1 row after row: the run's rowids are contiguous
     // and end at the last one it inserted.
     const std::int64_t first_row = sqlite3_last_insert_rowid(db_) - n + 1;
+    std::int64_t last_rows = 0;
     for (std::int64_t k = 0; k < n; k += kRowsPerChunk) {
         std::int64_t last = std::min(n, k + kRowsPerChunk) - 1;
         sqlite3_bind_int64(chunk_, 1, series_);
@@ -151,14 +175,44 @@ void PointWriter::write_run() {
         rc = sqlite3_step(chunk_);
         sqlite3_reset(chunk_);
         if (rc != SQLITE_DONE) throw SqliteError(sqlite3_errmsg(db_));
+        last_rows = last - k + 1;
     }
     run_.clear();
+    return last_rows;
+}
+
+void PointWriter::compact(std::int64_t series, const Tail& tail) {
+    // The tail is the series' newest index rows: every one from its first_seq on.
+    std::vector<std::pair<std::int64_t, std::int64_t>> spans;
+    {
+        Stmt rows(conn_,
+                  "SELECT c.first_row, c.last_row, p.seq, p.step, p.t_us, p.value FROM point_chunks c "
+                  "JOIN point_rows p ON p.rowid BETWEEN c.first_row AND c.last_row "
+                  "WHERE c.series_id = ?1 AND c.first_seq >= ?2 ORDER BY c.first_seq, p.rowid");
+        rows.bind(1, series).bind(2, tail.first_seq);
+        while (rows.step()) {
+            if (spans.empty() || spans.back().first != rows.int64(0)) spans.emplace_back(rows.int64(0), rows.int64(1));
+            run_.push_back(Row{rows.int64(2), rows.int64(3), rows.int64(4),
+                               rows.is_null(5) ? std::numeric_limits<double>::quiet_NaN() : rows.real(5)});
+        }
+    }
+    Stmt drop_rows(conn_, "DELETE FROM point_rows WHERE rowid BETWEEN ? AND ?");
+    for (const auto& [first, last] : spans) drop_rows.bind(1, first).bind(2, last).run();
+    Stmt drop_chunks(conn_, "DELETE FROM point_chunks WHERE series_id = ?1 AND first_seq >= ?2");
+    drop_chunks.bind(1, series).bind(2, tail.first_seq).run();
+    series_ = series;
+    const std::int64_t n = static_cast<std::int64_t>(run_.size());
+    const std::int64_t last_chunk_seq =
+        n > 0 ? run_[static_cast<std::size_t>((n - 1) / kRowsPerChunk * kRowsPerChunk)].seq : 0;
+    const std::int64_t last_rows = n > 0 ? append_run() : 0;
+    if (last_rows > 0 && last_rows < kRowsPerChunk) tails_[series] = Tail{last_chunk_seq, last_rows, 1};
 }
 
 void PointWriter::reset() {
     sqlite3_reset(rows_);
     sqlite3_reset(chunk_);
     run_.clear();
+    tails_.clear();
 }
 
 }  // namespace trainscope::agent

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "store/sqlite.hpp"
@@ -34,8 +35,8 @@ public:
     void insert(std::int64_t seq, const PendingPoint& p);
     /// Writes what is buffered and its index rows: before the commit.
     void finish();
-    /// After a failed insert or transaction: forgets what is buffered, leaves the statements
-    /// ready.
+    /// After a failed insert or transaction, or a deletion: forgets what is buffered and the
+    /// series' small index rows it was keeping count of, leaves the statements ready.
     void reset();
 
     /// A buffered point (what the virtual table hands SQLite).
@@ -45,12 +46,27 @@ public:
     };
 
 private:
+    /// A series' index rows of fewer than kRowsPerChunk rows since its last full one: a
+    /// trainer logging slowly gives one per point per commit (the collector commits every
+    /// few ms). Once they hold kRowsPerChunk rows, compact() rewrites them as full ones.
+    struct Tail {
+        std::int64_t first_seq = 0;
+        std::int64_t rows = 0, chunks = 0;
+    };
     void write_run();
+    /// Appends run_ (series_), writes its index rows, empties run_; returns the rows of its
+    /// last index row.
+    std::int64_t append_run();
+    /// Moves the series' tail rows to the heap's end as one run (deleting the old rows and
+    /// index rows), so they take full index rows and sit together on disk.
+    void compact(std::int64_t series, const Tail& tail);
+    Db& conn_;
     sqlite3* db_;
     sqlite3_stmt* rows_ = nullptr;
     sqlite3_stmt* chunk_ = nullptr;
     std::int64_t series_ = 0;
     std::vector<Row> run_;  ///< one series' points, not yet written
+    std::unordered_map<std::int64_t, Tail> tails_;
 };
 
 }  // namespace trainscope::agent

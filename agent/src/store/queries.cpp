@@ -230,17 +230,15 @@ SeriesResult Queries::series(const SeriesRequest& req,
     // The seq span to read: the whole series, unless the range is narrower and the series'
     // steps never go down in seq order (Store::commit keeps steps_ordered). Then "the first
     // point at or after seq s has a step past the bound" only turns from false to true as s
-    // grows, so a binary search (first_seq_past: over the index rows, then one's rows, a seek
+    // grows, so a binary search (StepSearch: over the index rows, then one's rows, a seek
     // per probe) finds where the range starts and ends: the reads below touch its rows only,
     // not the whole series (there is no index on step).
     std::int64_t seq_from = 0, seq_to = std::numeric_limits<std::int64_t>::max();
     bool narrower = total > 0 && (req.from > first_step || req.to < last_step);
     if (narrower && steps_ordered) {
-        Stmt newest(db_, "SELECT last_seq FROM point_chunks WHERE series_id=? ORDER BY first_seq DESC LIMIT 1");
-        newest.bind(1, series);
-        std::int64_t none = (newest.step() ? newest.int64(0) : 0) + 1;
-        seq_from = first_seq_past(db_, series, [&](std::int64_t step) { return step >= req.from; }, none);
-        seq_to = first_seq_past(db_, series, [&](std::int64_t step) { return step > req.to; }, none) - 1;
+        StepSearch search(db_, series);
+        seq_from = search.first_seq_past([&](std::int64_t step) { return step >= req.from; });
+        seq_to = search.first_seq_past([&](std::int64_t step) { return step > req.to; }) - 1;
     } else if (narrower && envelope_lo <= envelope_hi) {
         // Steps out of order: the rollup buckets over the range know the seqs of its points.
         std::tie(seq_from, seq_to) = rollup_seq_span(db_, series, envelope_lo, envelope_hi);

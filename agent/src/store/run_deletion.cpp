@@ -2,6 +2,7 @@
 // retention (ingest/run_removal.cpp decides what goes; this removes it).
 #include "store/store.hpp"
 
+#include "store/point_writer.hpp"
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
@@ -53,6 +54,7 @@ bool Store::delete_run(const std::string& session_id) {
     }
     tx.commit();
     rollups_->discard();  // cached buckets of the deleted series must not be written back
+    point_writer_->reset();  // nor its count of their small index rows kept
     // Only after the commit: a failed one leaves the caches matching the database.
     for (auto it = series_ids_.begin(); it != series_ids_.end();) {
         if (std::get<0>(it->first) == session_id) {
