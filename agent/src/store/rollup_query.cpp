@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "store/point_layout.hpp"
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
@@ -19,8 +20,8 @@ public:
                      " FROM rollups WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?").c_str()),
           span_(db, "SELECT MIN(seq_lo), MAX(seq_hi) FROM rollups "
                     "WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?"),
-          raw_(db, "SELECT seq, step, t_us, value FROM points "
-                   "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?") {}
+          raw_(db, ("SELECT p.seq, p.step, p.t_us, p.value FROM " + series_point_rows("?1", "?2", "?3") +
+                    " WHERE p.step BETWEEN ?4 AND ?5").c_str()) {}
 
     /// Steps [lo, hi] from level index `li` down (-1: the raw points).
     void range(Wide lo, Wide hi, int li) {
