@@ -40,12 +40,12 @@ std::vector<SeriesUpdate> read_agent_points(PgConnection& pg, const std::string&
 }
 
 std::optional<std::string> PgPluginSource::run_config(const std::string& session) {
-    PgReader reader(conninfo_);
+    PgReader reader(pool_);
     return reader.run_text(session, "config");
 }
 
 std::optional<RunInfo> PgPluginSource::run(const std::string& session) {
-    PgReader reader(conninfo_);
+    PgReader reader(pool_);
     return reader.run(session);
 }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "hub/pg_pool.hpp"
 #include "plugins/plugin_source.hpp"
 
 namespace trainscope::agent {
@@ -29,7 +30,9 @@ std::vector<SeriesUpdate> read_agent_points(PgConnection& pg, const std::string&
 
 class PgPluginSource : public PluginSource {
 public:
-    explicit PgPluginSource(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+    /// Run reads lease from a pool of its own: plugin threads never wait behind browsers.
+    explicit PgPluginSource(std::string conninfo)
+        : conninfo_(std::move(conninfo)), pool_(conninfo_, PgPoolOptions{2, std::chrono::milliseconds(5000)}) {}
 
     std::optional<std::string> run_config(const std::string& session) override;
     std::optional<RunInfo> run(const std::string& session) override;
@@ -52,6 +55,7 @@ private:
         bool ended = false;
     };
     std::string conninfo_;
+    PgPool pool_;
     mutable std::mutex mutex_;  ///< guards the plan (written once, before the plugins' threads)
     std::vector<PlannedRun> plan_;
     AgentSeqs cut_;
