@@ -29,6 +29,7 @@
 
 #include "bench_util.hpp"
 #include "store/downsample.hpp"
+#include "store/point_layout.hpp"
 #include "store/queries.hpp"
 #include "store/store.hpp"
 
@@ -158,10 +159,10 @@ void BM_raw(benchmark::State& state, bool run) {
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) std::abort();
     sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db,
-                       "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq BETWEEN ? AND ? "
-                       "AND step BETWEEN ? AND ?",
-                       -1, &stmt, nullptr);
+    // The append-only layout's seq range read (store/point_layout.hpp), as the agent does.
+    const std::string sql = "SELECT p.seq, p.step, p.t_us, p.value FROM " +
+                            agent::series_point_rows("?1", "?2", "?3") + " WHERE p.step BETWEEN ?4 AND ?5";
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
     agent::Db lookup(path, true);
     agent::Stmt id(lookup, "SELECT id FROM series WHERE session_id=? AND rank=? AND name=?");
     id.bind(1, std::string(run ? kRunSession : kLongSession)).bind(2, run ? kRunRank : 0)

@@ -29,6 +29,7 @@
 
 #include "bench_util.hpp"
 #include "store/downsample.hpp"
+#include "store/point_layout.hpp"
 #include "store/queries.hpp"
 #include "store/store.hpp"
 
@@ -161,7 +162,10 @@ void BM_scan_zoom(benchmark::State& state) {
     auto [from, to] = zoom_range(state.range(0));
     for (auto _ : state) {
         std::int64_t sum = 0;
-        raw_query("SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq BETWEEN ? AND ?",
+        // The append-only layout's seq range read (store/point_layout.hpp), as the agent does.
+        raw_query(("SELECT p.seq, p.step, p.t_us, p.value FROM " +
+                   trainscope::agent::series_point_rows("?1", "?2", "?3") + " ORDER BY c.first_seq, p.rowid")
+                      .c_str(),
                   [&](sqlite3_stmt* s) { sum += sqlite3_column_int64(s, 1); }, from + 1, to + 1);
         benchmark::DoNotOptimize(sum);
     }

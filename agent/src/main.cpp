@@ -19,6 +19,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <trainscope/detail/namespace_dir.hpp>
 #include <trainscope/detail/process.hpp>
@@ -27,7 +28,9 @@
 #include "forward/pg_connection.hpp"
 #include "forward/pg_schema.hpp"
 #include "forward/shipper.hpp"
+#include "hub/hub_plugins.hpp"
 #include "hub/pg_listener.hpp"
+#include "hub/pg_plugin_source.hpp"
 #include "hub/pg_pool.hpp"
 #include "hub/pg_reader.hpp"
 #include "hub/pg_run_admin.hpp"
@@ -259,6 +262,13 @@ protected:
             // Before the HttpServer below starts its threads: they read the plugin list unlocked.
             if (!plugins_dir_.empty()) plugins.load_dir(plugins_dir_);
             collector.add_listener(&plugins);
+            // The hub runs the plugins over every node's points: this node's own output stays here.
+            if (shipper) {
+                std::set<std::string> names;
+                for (const PluginStatus& p : plugins.status())
+                    if (p.state == "enabled") names.insert(p.name);
+                shipper->keep_local(std::move(names));
+            }
             // Declared after every listener, so destroyed before them: however this block is
             // left, the collector thread stops before the hub and the plugins it calls go away.
             struct StopCollector {
@@ -343,6 +353,23 @@ private:
             PgListener listener(conninfo, hub, log);
             PgRunAdmin run_admin(pool, &listener);
 
+            // Plugins: loaded on every hub (their routes answer from PostgreSQL), run by the
+            // one holding the lock (hub/hub_plugins.hpp).
+            auto plugin_source = std::make_shared<PgPluginSource>(conninfo);
+            HubPlugins hub_plugins(conninfo, *plugin_source, hub, log);
+            PluginHostOptions plugin_options;
+            plugin_options.source = plugin_source;
+            plugin_options.settings = plugin_settings_;
+            plugin_options.not_here["system"] =
+                "it samples the machine it runs on: each node agent runs it for its own page";
+            PluginHost plugins(hub_plugins.sinks(), plugin_options, log);
+            if (!plugins_dir_.empty()) plugins.load_dir(plugins_dir_);
+            // However this block is left, the thread feeding the plugins stops before they go.
+            struct StopHubPlugins {
+                HubPlugins& feed;
+                ~StopHubPlugins() { feed.stop(); }
+            } stop_hub_plugins{hub_plugins};
+
             AgentContext ctx;
             ctx.version = kVersion;
             ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
@@ -352,6 +379,7 @@ private:
             ctx.reader = open_reader;
             ctx.hub_listener = &listener;
             ctx.run_admin = &run_admin;
+            ctx.plugins = &plugins;
             ctx.websocket = [&hub] { return hub.make_handler(); };
             ctx.websocket_clients = [&hub] { return hub.client_count(); };
             ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
@@ -364,6 +392,7 @@ private:
             HttpServer server(ctx, bind_, port_);
             hub.start();
             listener.start();
+            hub_plugins.start(plugins);
             log.information("hub: serving the runs PostgreSQL holds (at most %s pooled connections)",
                             std::to_string(hub_connections_));
             if (!RequestGate::is_loopback(RequestGate::host_name(bind_))) say_reachable(log, gate, server.port());
@@ -371,6 +400,8 @@ private:
             waitForTerminationRequest();
             log.information("stopping");
             server.stop();
+            hub_plugins.stop();
+            plugins.stop();
             listener.stop();
             hub.stop();
         } catch (const Poco::Exception& e) {

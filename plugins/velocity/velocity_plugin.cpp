@@ -32,7 +32,12 @@ public:
             if (s.metric != step_metric_) continue;
             Run& run = runs_.try_emplace(std::string(s.session_id), window_s_).first->second;
             if (s.rank > run.rank) continue;  // follow the lowest rank only
-            run.rank = s.rank;
+            if (s.rank < run.rank) {
+                // A lower rank showed up (on a hub, another node's ranks may come first):
+                // follow it from scratch, never a window that mixes two ranks' steps.
+                run.rate = RollingRate(window_s_);
+                run.rank = s.rank;
+            }
             for (std::size_t i = 0; i < s.count; ++i) run.rate.add(s.points[i].step, s.points[i].t_ms);
             run.dirty = true;
         }

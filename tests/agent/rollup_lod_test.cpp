@@ -6,7 +6,10 @@
 // row shows in the answer (the rollups are what is read). A rolled-back commit leaves the
 // rollups as they were. A database written without rollups (today's schema) is migrated when
 // a Store opens it, with progress reported, and answers the same; a series an older agent
-// wrote to since is rebuilt. Deleting a run deletes its rollups and nothing else.
+// wrote to since is rebuilt. Deleting a run deletes its rollups and nothing else. A database
+// whose points are in the clustered (series_id, seq) table of agents before the append-only
+// layout is moved on open, with progress reported: every row is still there and every
+// request answers exactly as before.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -404,6 +407,109 @@ TEST(RollupLod, DatabaseWithoutRollupsIsMigratedOnOpen) {
     ASSERT_FALSE(progress.empty());
     EXPECT_NE(progress.front().find("building rollups of 1 series"), std::string::npos) << progress.front();
     for (const auto& [name, id] : w.ids) EXPECT_TRUE(rollups_match_points(path, id)) << name;
+    expect_answers_match(path, w, gen, 20);
+}
+
+TEST(RollupLod, ClusteredPointsTableIsMovedOnOpen) {
+    test::TempDir dir("tsrollup");
+    const std::string path = dir.path() + "/trainscope.db";
+    std::mt19937 gen(11);
+    Written w;
+    {
+        Store store(path);
+        store.register_run(kSession, "moved", "localhost", 1, 1.8e12);
+        w = write_series(store, gen, random_series(gen));
+    }
+    // The rows and the answers to a fixed set of requests, before.
+    std::map<std::int64_t, std::vector<StoredPoint>> rows_before;
+    std::vector<SeriesRequest> requests;
+    std::vector<SeriesResult> answers_before;
+    {
+        Queries q(path);
+        for (const auto& [name, id] : w.ids) {
+            rows_before[id] = raw_points(path, id);
+            const auto& all = rows_before[id];
+            std::int64_t lo = all.front().step, hi = all.back().step;
+            for (std::size_t max_points : {std::size_t{1}, std::size_t{10}, std::size_t{1000}, std::size_t{5000}, std::size_t{20000}})
+                for (auto [from, to] : {std::pair{kMin, kMax}, std::pair{lo + 100, lo + 900}, std::pair{hi - 3000, hi + 1}}) {
+                    requests.push_back(request(name, from, to, max_points));
+                    answers_before.push_back(q.series(requests.back()));
+                }
+            SeriesRequest newest = request(name, kMin, kMax, 1);
+            newest.last_only = true;
+            requests.push_back(newest);
+            answers_before.push_back(q.series(newest));
+        }
+    }
+    std::int64_t total = 0;
+    for (const auto& [id, rows] : rows_before) total += static_cast<std::int64_t>(rows.size());
+    {
+        // Today's layout, as agents before this one made it: the `points` table, its rows
+        // written in seq order (commit by commit).
+        Db db(path);
+        struct Old {
+            std::int64_t series;
+            StoredPoint p;
+        };
+        std::vector<Old> old;
+        for (const auto& [id, rows] : rows_before)
+            for (const StoredPoint& p : rows) old.push_back(Old{id, p});
+        std::sort(old.begin(), old.end(), [](const Old& a, const Old& b) { return a.p.seq < b.p.seq; });
+        db.exec(R"sql(
+DROP TRIGGER points_insert; DROP VIEW points; DROP TABLE point_rows; DROP TABLE point_chunks;
+CREATE TABLE IF NOT EXISTS points (
+    series_id INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,   -- per-run order of arrival
+    step      INTEGER NOT NULL,
+    t_us      INTEGER NOT NULL,   -- Unix microseconds
+    value     REAL,               -- NULL stands for NaN (SQLite has no NaN)
+    PRIMARY KEY (series_id, seq)
+) WITHOUT ROWID;
+)sql");
+        Transaction tx(db);
+        Stmt insert(db, "INSERT INTO points(series_id, seq, step, t_us, value) VALUES (?,?,?,?,?)");
+        for (const Old& o : old) {
+            insert.bind(1, o.series).bind(2, o.p.seq).bind(3, o.p.step)
+                .bind(4, static_cast<std::int64_t>(std::llround(o.p.t_ms * 1000.0)));
+            if (std::isnan(o.p.value)) insert.bind_null(5);
+            else insert.bind(5, o.p.value);
+            insert.run();
+        }
+        tx.commit();
+    }
+    std::vector<std::string> progress;
+    { Store store(path, [&progress](const std::string& line) { progress.push_back(line); }); }
+    ASSERT_FALSE(progress.empty());
+    EXPECT_EQ(progress.front(), "moving " + std::to_string(total) + " points to the append-only layout");
+    EXPECT_NE(progress.back().find("points moved: " + std::to_string(total)), std::string::npos) << progress.back();
+    {
+        Db db(path, true);
+        Stmt kind(db, "SELECT type FROM sqlite_master WHERE name = 'points'");
+        ASSERT_TRUE(kind.step());
+        EXPECT_EQ(kind.text(0), "view");
+    }
+    for (const auto& [id, rows] : rows_before) {
+        std::vector<StoredPoint> after = raw_points(path, id);
+        ASSERT_EQ(after.size(), rows.size());
+        for (std::size_t i = 0; i < rows.size(); ++i) ASSERT_TRUE(same_point(after[i], rows[i])) << "row " << i;
+        EXPECT_TRUE(rollups_match_points(path, id));  // nothing to rebuild: they were whole
+    }
+    {
+        Queries q(path);
+        for (std::size_t i = 0; i < requests.size(); ++i)
+            EXPECT_TRUE(same_answer(q.series(requests[i]), answers_before[i]))
+                << requests[i].metric << " [" << requests[i].from << ", " << requests[i].to << "] max "
+                << requests[i].max_points << (requests[i].last_only ? " last only" : "");
+    }
+    expect_answers_match(path, w, gen, 20);
+
+    // Opened again: nothing to move. Written to: the new points follow on.
+    progress.clear();
+    {
+        Store store(path, [&progress](const std::string& line) { progress.push_back(line); });
+        EXPECT_TRUE(progress.empty());
+        write_series(store, gen, random_series(gen));
+    }
     expect_answers_match(path, w, gen, 20);
 }
 

@@ -17,7 +17,8 @@ test('the hub shows a run of 8 ranks on two nodes, its loss chart live', async (
     postgres = await startPostgres();
     const nodes = [];
     for (const host of ['node-a', 'node-b']) {
-      // No plugins: the hub runs none (yet), so it cannot tell their rank-0-only series apart.
+      // No plugins on the nodes: this test is about ranks and live points (hub_plugins.test.js
+      // covers the plugins, which run on the hub).
       const node = await h.startAgent({
         extraArgs: [`--postgres=${postgres.conninfo}`, `--host-name=${host}`, '--plugins-dir='],
       });

@@ -1,5 +1,7 @@
 #include "forward/node_agent.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
@@ -17,8 +19,11 @@ NodeAgent::NodeAgent(std::string host_name, std::string postgres)
 bool NodeAgent::start(const std::vector<std::string>& extra_args) {
     if (agent_) agent_->stop(5s);
     std::vector<std::string> args{"--port=0", "--namespace=" + ns_.name(), "--data-dir=" + data_.path(),
-                                  "--auth=none", "--plugins-dir=", "--host-name=" + host_,
-                                  "--postgres=" + postgres_};
+                                  "--auth=none", "--host-name=" + host_, "--postgres=" + postgres_};
+    // No plugins unless the test loads some (--plugins-dir=DIR).
+    bool plugins = std::any_of(extra_args.begin(), extra_args.end(),
+                               [](const std::string& a) { return a.rfind("--plugins-dir=", 0) == 0; });
+    if (!plugins) args.push_back("--plugins-dir=");
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     agent_ = std::make_unique<ChildProcess>(TS_AGENT_BIN, args);
     auto rest = agent_->wait_stdout_prefix(kListening, 20s);

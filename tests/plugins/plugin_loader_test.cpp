@@ -113,6 +113,29 @@ TEST_F(PluginLoaderTest, GoodPluginLoadsAndPublishes) {
     EXPECT_NE(host->analytics_json("RUN1").find("\"velocity\""), std::string::npos);
 }
 
+// Velocity follows the lowest rank it has seen. When a lower rank shows up after a higher one
+// (on a hub, another node's ranks may arrive first), it starts over on that rank: a window
+// holding the other rank's steps would ignore the new rank's (lower) steps and report the
+// other rank's rate.
+TEST_F(PluginLoaderTest, VelocityStartsOverOnALowerRank) {
+    auto host = make_host();
+    ASSERT_EQ(host->load(TS_VELOCITY_PLUGIN).state, "enabled");
+    host->start();
+    SeriesUpdate rank2{"RUN1", 2, "train/loss", {}};
+    for (int i = 0; i < 50; ++i) rank2.points.push_back(StoredPoint{i + 1, i, 1000.0 * i, 2.0});  // 1 step/s
+    host->on_points({rank2});
+    auto iters_per_s = [&]() -> double {
+        std::string json = host->analytics_json("RUN1");
+        std::size_t at = json.find("\"iters_per_s\":");
+        return at == std::string::npos ? -1 : std::stod(json.substr(at + 14));
+    };
+    ASSERT_TRUE(wait_until([&] { return iters_per_s() == 1.0; })) << host->analytics_json("RUN1");
+    SeriesUpdate rank0{"RUN1", 0, "train/loss", {}};
+    for (int i = 0; i < 50; ++i) rank0.points.push_back(StoredPoint{100 + i, i, 100'000.0 + 10.0 * i, 2.0});  // 100 steps/s
+    host->on_points({rank0});
+    EXPECT_TRUE(wait_until([&] { return iters_per_s() == 100.0; })) << host->analytics_json("RUN1");
+}
+
 TEST_F(PluginLoaderTest, ThrowingPluginIsDisabledAndOthersKeepWorking) {
     auto host = make_host();
     ASSERT_EQ(host->load(fixture("throwing")).state, "enabled");

@@ -111,8 +111,7 @@ CREATE INDEX IF NOT EXISTS runs_by_start ON trainscope.runs (started_ms, session
 )sql";
 
 // Version 4: what the hub writes and the hub's seq of a point (docs/postgres.md, "The hub").
-// A separate block from the rollups' and the hub plugins' (versions 2 and 3 on other
-// branches); each block only adds, so the order they run in does not matter.
+// Each block only adds, so the order they run in does not matter.
 //  - run_meta: the user's name, notes and tags of a run (PATCH on any hub), as on a node.
 //  - deleted_runs: runs a hub deleted; a node that still holds one in its spool would ship it
 //    again after a restart (it reads what it shipped from run_nodes), so the runs row of a
@@ -174,6 +173,21 @@ INSERT INTO trainscope.run_seq_map
         FROM trainscope.run_nodes WHERE shipped_seq > 0) x;
 )sql";
 
+// ---- Plugins on the hub (docs/postgres.md, "Plugins on the hub") -------------------------
+// A separate block, created if missing whatever the version: the statistics the hub that
+// runs the plugins publishes, one row per (run, plugin), read by every hub. (Its derived
+// series and alerts need no table of their own: they are shipped like a node's, as agent
+// kHubPluginsAgent.)
+constexpr const char* kHubPluginTables = R"sql(
+CREATE TABLE IF NOT EXISTS trainscope.plugin_stats (
+    session_id text NOT NULL,
+    plugin     text NOT NULL,
+    stats      text NOT NULL,              -- the JSON object the plugin published last
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (session_id, plugin)
+);
+)sql";
+
 }  // namespace
 
 void ensure_pg_schema(PgConnection& pg) {
@@ -199,7 +213,8 @@ void ensure_pg_schema(PgConnection& pg) {
             build_pg_rollups(pg);  // nothing to read on a new database
         }
         if (version < 4) pg.exec(kVersion4Hub);
-        // Later versions: `if (version < 5) pg.exec(kVersion5);` ... each only adds.
+        pg.exec(kHubPluginTables);  // IF NOT EXISTS throughout
+        // Later blocks: `if (version < 5) pg.exec(kVersion5);` ... each only adds.
         if (version < kPgSchemaVersion) {
             pg.exec("DELETE FROM trainscope.schema_version");
             pg.exec("INSERT INTO trainscope.schema_version VALUES (" +

@@ -7,6 +7,7 @@
 
 #include "forward/pg_connection.hpp"
 #include "forward/pg_schema.hpp"
+#include "forward/plugin_output_filter.hpp"
 
 namespace trainscope::agent {
 
@@ -199,6 +200,11 @@ void Shipper::map_series(ShipBatch& batch) {
                 // Outside the batch's transaction: a series row is harmless if the batch then
                 // fails, and the next attempt finds it.
                 SpoolSeries meta = spool_->series(p.series_id);
+                if (is_plugin_series(meta.name, local_plugins_)) {
+                    last_pg = series_ids_[p.series_id] = -1;
+                    p.series_id = -1;
+                    continue;
+                }
                 PgResult id = pg_->exec(
                     "INSERT INTO trainscope.series (session_id, agent_id, host, rank, name) "
                     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (session_id, agent_id, rank, name) "
@@ -210,6 +216,10 @@ void Shipper::map_series(ShipBatch& batch) {
         }
         p.series_id = last_pg;
     }
+    // Points of series kept local leave the batch; their seqs stay unused in PostgreSQL.
+    batch.points.erase(std::remove_if(batch.points.begin(), batch.points.end(),
+                                      [](const PgPointRow& p) { return p.series_id < 0; }),
+                       batch.points.end());
 }
 
 bool Shipper::ship_once() {
@@ -225,9 +235,11 @@ bool Shipper::ship_once() {
     std::int64_t budget = options_.max_batch_points;
     for (const SpoolRun& r : runs) budget -= add_run(batch, r, budget);
     std::vector<SpoolEvent> events = spool_->events_after(events_rowid_, 10'000);
-    for (SpoolEvent& e : events)
+    for (SpoolEvent& e : events) {
+        if (is_plugin_alert(e.kind, e.text, local_plugins_)) continue;  // the hub raises its own
         batch.events.push_back(PgEventRow{e.rowid, std::move(e.session_id), e.rank, e.t_ms,
                                           std::move(e.kind), std::move(e.text)});
+    }
     if (!events.empty()) batch.events_rowid = events.back().rowid;
     map_series(batch);
     spool_->end();

@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +49,10 @@ public:
     ~Shipper();
     Shipper(const Shipper&) = delete;
     Shipper& operator=(const Shipper&) = delete;
+
+    /// Leaves these plugins' derived series and alerts unshipped (plugin_output_filter.hpp);
+    /// call before start().
+    void keep_local(std::set<std::string> plugins) { local_plugins_ = std::move(plugins); }
 
     void start();
     void stop();
@@ -92,7 +97,8 @@ private:
     std::unique_ptr<SpoolReader> spool_;
     std::map<std::string, Shipped> shipped_;  ///< written by the thread under shipped_mutex_
     mutable std::mutex shipped_mutex_;          ///< for holds_ended_run() on other threads
-    std::map<std::int64_t, std::int64_t> series_ids_;  ///< local id -> trainscope.series.id
+    std::map<std::int64_t, std::int64_t> series_ids_;  ///< local id -> trainscope.series.id (-1: kept local)
+    std::set<std::string> local_plugins_;
     std::int64_t next_batch_seq_ = 1;
     std::int64_t events_rowid_ = 0;
     bool state_loaded_ = false;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "store/point_layout.hpp"
+
 namespace trainscope::agent {
 
 SpoolReader::SpoolReader(const std::string& db_path) : db_(db_path, true) {}
@@ -50,13 +52,12 @@ std::pair<std::string, std::string> SpoolReader::run_blobs(const std::string& se
 
 void SpoolReader::points(const std::string& session_id, std::int64_t after, std::int64_t upto,
                          std::vector<SpoolPoint>& out) {
-    // The points key (series_id, seq) makes this one range seek per series of the run.
+    // One seek in point_chunks per series of the run, then its rows in the range.
     if (!points_)
         points_ = std::make_unique<Stmt>(
-            db_,
-            "SELECT p.series_id, p.seq, p.step, p.t_us, p.value FROM series s "
-            "JOIN points p ON p.series_id = s.id AND p.seq > ?2 AND p.seq <= ?3 "
-            "WHERE s.session_id = ?1");
+            db_, ("SELECT c.series_id, p.seq, p.step, p.t_us, p.value FROM series s JOIN " +
+                  series_point_rows("s.id", "?2 + 1", "?3") + " WHERE s.session_id = ?1")
+                     .c_str());
     points_->bind(1, session_id).bind(2, after).bind(3, upto);
     while (points_->step())
         out.push_back(SpoolPoint{points_->int64(0), points_->int64(1), points_->int64(2),

@@ -20,13 +20,15 @@ namespace trainscope::agent {
 namespace {
 
 /// One row per run, its nodes combined: running while any node runs, else the worst of
-/// crashed > failed > finished; hosts joined by ","; ended when the last node ended.
+/// crashed > failed > finished; hosts joined by ","; ended when the last node ended. The
+/// "node" hub-plugins (kHubPluginsAgent, hub_plugins.hpp: derived series) names no host or pid.
 constexpr const char* kRunSummary =
     "SELECT * FROM (SELECT r.session_id, COALESCE(m.name, r.name) AS name, r.started_ms, "
     "CASE WHEN bool_or(n.status = 'running') THEN 'running' "
     "WHEN bool_or(n.status = 'crashed') THEN 'crashed' "
     "WHEN bool_or(n.status = 'failed') THEN 'failed' ELSE 'finished' END AS status, "
-    "string_agg(DISTINCT n.host, ',') AS hosts, min(n.pid) AS pid, "
+    "string_agg(DISTINCT n.host, ',') FILTER (WHERE n.agent_id <> 'hub-plugins') AS hosts, "
+    "min(n.pid) FILTER (WHERE n.agent_id <> 'hub-plugins') AS pid, "
     "CASE WHEN bool_or(n.status = 'running') THEN NULL ELSE max(n.ended_ms) END AS ended_ms, "
     "max(n.last_ms) AS last_ms, sum(n.shipped_seq) AS seq, "
     // What a user said about the run (run_meta, written by PATCH on any hub).

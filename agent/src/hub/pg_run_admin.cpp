@@ -160,7 +160,7 @@ RemoveOutcome PgRunAdmin::remove_run(const std::string& session_id) {
             pg->exec(std::string("DELETE FROM trainscope.") + table +
                          " WHERE series_id IN (SELECT id FROM trainscope.series WHERE session_id = $1)",
                      {session_id});
-        for (const char* table : {"series", "events", "run_meta", "run_seq_map", "runs"})
+        for (const char* table : {"series", "events", "run_meta", "run_seq_map", "plugin_stats", "runs"})
             pg->exec(std::string("DELETE FROM trainscope.") + table + " WHERE session_id = $1", {session_id});
         // run_nodes rows stay: they tell each node its points are shipped (postgres.md).
         pg->exec("SELECT pg_notify($1, $2)", {std::string(kPgRunsChannel), run_event_payload("run_deleted", session_id)});

@@ -11,6 +11,25 @@
 
 namespace trainscope::agent {
 
+thread_local bool HostServices::serving_http = false;
+
+template <typename T, typename Read>
+T HostServices::from_source(const char* what, T fallback, Read read) {
+    if (serving_http) return read();
+    try {
+        return read();
+    } catch (const std::exception& e) {
+        // One line a minute per plugin while the store stays away, not one per tick.
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_source_error_ > std::chrono::minutes(1)) {
+            last_source_error_ = now;
+            host_.log_.warning("plugin %s: %s failed (answered as unknown): %s", name_, std::string(what),
+                               std::string(e.what()));
+        }
+        return fallback;
+    }
+}
+
 void HostServices::publish_point(std::string_view session, std::string_view name, std::int64_t step,
                                  double value) {
     if (host_.sinks_.point && !catching_up)
@@ -25,6 +44,7 @@ void HostServices::publish_stats(std::string_view session, std::string json) {
         return;
     }
     host_.store_stats(name_, s, json);
+    if (host_.sinks_.stats) host_.sinks_.stats(name_, s, json);
     if (!host_.sinks_.broadcast) return;
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -60,13 +80,22 @@ void HostServices::raise_alert(std::string_view session, const plugin::Alert& a)
 }
 
 std::string HostServices::run_config(std::string_view session) {
+    if (host_.options_.source)
+        return from_source("run_config", std::string(),
+                           [&] { return host_.options_.source->run_config(std::string(session)).value_or(""); });
     Queries q(host_.options_.db_path);
     return q.run_text(std::string(session), "config").value_or("");
 }
 
 std::string HostServices::run_info(std::string_view session) {
-    Queries q(host_.options_.db_path);
-    auto run = q.run(std::string(session));
+    std::optional<RunInfo> run;
+    if (host_.options_.source) {
+        run = from_source("run_info", std::optional<RunInfo>(),
+                          [&] { return host_.options_.source->run(std::string(session)); });
+    } else {
+        Queries q(host_.options_.db_path);
+        run = q.run(std::string(session));
+    }
     if (!run) return "";
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
@@ -75,6 +104,11 @@ std::string HostServices::run_info(std::string_view session) {
 }
 
 std::string HostServices::run_status(std::string_view session) {
+    if (host_.options_.source) {
+        auto run = from_source("run_status", std::optional<RunInfo>(),
+                               [&] { return host_.options_.source->run(std::string(session)); });
+        return run ? run->status : "";
+    }
     Queries q(host_.options_.db_path);
     auto run = q.run(std::string(session));
     return run ? run->status : "";
@@ -82,6 +116,16 @@ std::string HostServices::run_status(std::string_view session) {
 
 bool HostServices::for_each_point(std::string_view session,
                                   const std::function<void(std::string_view, int, const plugin::Point&)>& fn) {
+    if (host_.options_.source) {
+        std::int64_t n = 0;
+        return from_source("for_each_point", false, [&] {
+            return host_.options_.source->for_each_point(
+                std::string(session), [&](std::string_view metric, int rank, std::int64_t step, std::int64_t t_us,
+                                          double value) {
+                    fn(metric, rank, plugin::Point{step, static_cast<double>(t_us) / 1000.0, value, ++n});
+                });
+        });
+    }
     Queries q(host_.options_.db_path);
     if (!q.run(std::string(session))) return false;
     std::int64_t n = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <string>
 
 #include <trainscope/plugin.hpp>
@@ -31,9 +32,20 @@ public:
     std::vector<plugin::RunProcess> run_processes(std::string_view session) override;
     std::string run_info(std::string_view session) override;
 
+    /// True on a thread answering a plugin's HTTP route (PluginHost::handle_http): there a
+    /// store that cannot be read is the request's error, not a plugin's.
+    static thread_local bool serving_http;
+
 private:
+    /// Runs a read of the host's PluginSource. On a plugin's own thread a failure (PostgreSQL
+    /// away on a hub) is logged and `fallback` returned: a plugin must not be disabled for
+    /// the store's outage. On an HTTP thread it propagates, so the request fails saying why.
+    template <typename T, typename Read>
+    T from_source(const char* what, T fallback, Read read);
+
     PluginHost& host_;
     std::string name_;
+    std::chrono::steady_clock::time_point last_source_error_{};
 };
 
 }  // namespace trainscope::agent

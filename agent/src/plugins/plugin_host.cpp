@@ -60,6 +60,13 @@ PluginStatus PluginHost::load(const std::string& path) {
         return status;
     };
     if (!opened.refusal.empty()) return refuse(opened.refusal);
+    if (auto skip = options_.not_here.find(opened.name); skip != options_.not_here.end()) {
+        status.state = "not_here";
+        status.reason = skip->second;
+        log_.information("plugin %s not loaded here: %s", opened.name, skip->second);
+        refused_.push_back(status);
+        return status;
+    }
     const plugin::PluginDescriptor* d = opened.descriptor;
     auto loaded = std::make_unique<Loaded>();
     loaded->services = std::make_unique<HostServices>(*this, status.name);
@@ -90,7 +97,13 @@ void PluginHost::start() {
     // Called before the collector starts: the runs' last_seq read here splits what plugins
     // are fed from the database (seq <= last_seq) from what the collector sends them.
     catch_up_.clear();
-    if (options_.catch_up_points > 0 && !plugins_.empty()) {
+    if (options_.source && options_.catch_up_points > 0 && !plugins_.empty()) {
+        try {
+            options_.source->plan_catch_up(options_.catch_up_points);
+        } catch (const std::exception& e) {
+            log_.warning("plugins: cannot read stored runs to catch up on: %s", std::string(e.what()));
+        }
+    } else if (options_.catch_up_points > 0 && !plugins_.empty()) {
         try {
             Queries q(options_.db_path);
             std::int64_t budget = options_.catch_up_points;
@@ -137,6 +150,10 @@ bool PluginHost::handle_http(const std::string& plugin, const std::vector<std::s
         if (!p->enabled) throw std::runtime_error("plugin " + p->status.name + " is disabled: " + p->status.reason);
         PluginHttpResponse reply(response);
         plugin::HttpRequest request{segments, query};
+        struct ServingHttp {
+            ServingHttp() { HostServices::serving_http = true; }
+            ~ServingHttp() { HostServices::serving_http = false; }
+        } serving;
         if (!p->instance->handle_http(request, reply) && !response.sent()) return false;
         reply.finish();
         return true;
@@ -160,6 +177,8 @@ void PluginHost::store_stats(const std::string& plugin, const std::string& sessi
 }
 
 std::string PluginHost::analytics_json(const std::string& session_id) const {
+    if (options_.source)
+        if (auto elsewhere = options_.source->analytics_json(session_id)) return *elsewhere;
     std::lock_guard<std::mutex> lock(stats_mutex_);
     rapidjson::StringBuffer buf;
     JsonOut w(buf);

@@ -19,6 +19,7 @@
 #include <trainscope/plugin.hpp>
 
 #include "ingest/collector.hpp"
+#include "plugins/plugin_source.hpp"
 #include "store/types.hpp"
 
 namespace Poco {
@@ -39,6 +40,8 @@ struct PluginSinks {
     std::function<void(const std::string& session, const std::string& json)> broadcast;
     /// An event to keep with the run (alerts are kept as kind "alert").
     std::function<void(const std::string& session, const std::string& kind, const std::string& text)> event;
+    /// Statistics a plugin published for a run, to keep elsewhere too (a hub: PostgreSQL).
+    std::function<void(const std::string& plugin, const std::string& session, const std::string& json)> stats;
     /// The trainer processes of a live run on this host (null: none known).
     std::function<std::vector<plugin::RunProcess>(const std::string& session)> processes;
 };
@@ -52,13 +55,19 @@ struct PluginHostOptions {
     /// many points in all, so its statistics survive an agent restart (0: none).
     std::int64_t catch_up_points = 1'000'000;
     std::map<std::string, plugin::Settings> settings;  ///< per plugin name, from --plugin-option
+    /// Reads runs, points and statistics from here instead of the SQLite at db_path (a hub).
+    std::shared_ptr<PluginSource> source;
+    /// Plugins that are not loaded here, by name, each with the reason /api/plugins gives
+    /// (a hub leaves out the plugins that measure the machine they run on).
+    std::map<std::string, std::string> not_here;
 };
 
 /// A loaded (or refused) plugin, for logs, /api/plugins and tests.
 struct PluginStatus {
     std::string name;
     std::string path;
-    std::string state;   ///< "enabled", "disabled" (failed at run time), "refused" (not loaded)
+    std::string state;   ///< "enabled", "disabled" (failed at run time), "refused" (not loaded),
+                         ///< "not_here" (left to node agents: PluginHostOptions::not_here)
     std::string reason;  ///< why it is not enabled
     std::uint64_t batches = 0;
     std::uint64_t skipped_batches = 0;
@@ -105,6 +114,7 @@ private:
     friend class HostServices;
     void worker(Loaded& p);
     void catch_up(Loaded& p);
+    void catch_up_from_source(Loaded& p);
     void disable(Loaded& p, const std::string& why);
     void store_stats(const std::string& plugin, const std::string& session, const std::string& json);
 

@@ -27,7 +27,9 @@ void PluginHost::disable(Loaded& p, const std::string& why) {
 /// Feeds the plugin the stored points of the runs in catch_up_, a chunk of seq at a time
 /// (bounded memory), and "run_ended" for the runs that ended.
 void PluginHost::catch_up(Loaded& p) {
-    if (catch_up_.empty() || p.loaded_after_start) return;
+    if (p.loaded_after_start) return;
+    if (options_.source) return catch_up_from_source(p);
+    if (catch_up_.empty()) return;
     constexpr std::int64_t kChunk = 50'000;
     Clock::time_point began = Clock::now();
     std::int64_t points = 0;
@@ -44,6 +46,23 @@ void PluginHost::catch_up(Loaded& p) {
     p.services->catching_up = false;
     log_.information("plugin %s caught up on %s stored runs (%s points) in %s ms", p.status.name,
                      std::to_string(catch_up_.size()), std::to_string(points),
+                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count()));
+}
+
+void PluginHost::catch_up_from_source(Loaded& p) {
+    PluginSource& source = *options_.source;
+    if (source.catch_up_runs() == 0) return;
+    Clock::time_point began = Clock::now();
+    p.services->catching_up = true;
+    std::int64_t points = source.catch_up(
+        [&](const std::vector<SeriesUpdate>& updates) {
+            auto batch = make_plugin_batch(updates);
+            if (batch->total) p.instance->on_points(batch->series);
+        },
+        [&](const std::string& session) { p.instance->on_run_event("run_ended", session); }, stopping_);
+    p.services->catching_up = false;
+    log_.information("plugin %s caught up on %s stored runs (%s points) in %s ms", p.status.name,
+                     std::to_string(source.catch_up_runs()), std::to_string(points),
                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count()));
 }
 

@@ -30,18 +30,40 @@ struct EnvelopeBucket {
     bool has_finite() const { return count > nonfinite; }
 
     void add(const StoredPoint& p) {
-        EnvelopeBucket one;
-        one.count = 1;
-        one.seq_lo = one.seq_hi = p.seq;
-        one.first = one.last = p;
-        if (std::isfinite(p.value)) {
-            one.sum = p.value;
-            one.min = one.max = p;
-        } else {
-            one.nonfinite = 1;
-            one.non_finite = p;
+        bool finite = std::isfinite(p.value);
+        if (empty()) {
+            *this = EnvelopeBucket{};
+            count = 1;
+            seq_lo = seq_hi = p.seq;
+            first = last = p;
+            if (finite) {
+                sum = p.value;
+                min = max = p;
+            } else {
+                nonfinite = 1;
+                non_finite = p;
+            }
+            return;
         }
-        merge(one);
+        // The same choices as merge() with a one-point bucket, without building one: this is
+        // per stored point on the ingest path (docs/ingest.md).
+        if (finite) {
+            if (!has_finite()) {
+                min = max = p;
+            } else {
+                if (p.value < min.value || (p.value == min.value && p.seq < min.seq)) min = p;
+                if (p.value > max.value || (p.value == max.value && p.seq < max.seq)) max = p;
+            }
+        } else {
+            if (!nonfinite || step_earlier(p, non_finite)) non_finite = p;
+            ++nonfinite;
+        }
+        sum += finite ? p.value : 0.0;  // as merge() adds a one-point bucket's sum
+        if (step_earlier(p, first)) first = p;
+        if (step_earlier(last, p)) last = p;
+        seq_lo = seq_lo < p.seq ? seq_lo : p.seq;
+        seq_hi = seq_hi > p.seq ? seq_hi : p.seq;
+        ++count;
     }
 
     void merge(const EnvelopeBucket& o) {

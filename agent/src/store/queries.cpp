@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "store/downsample.hpp"
+#include "store/point_layout.hpp"
 #include "store/rollup_query.hpp"
 #include "store/rollups.hpp"
 #include "store/run_meta.hpp"
@@ -110,11 +111,11 @@ std::vector<RunInfo> Queries::runs_active_since(double since_ms) {
 
 std::vector<Queries::LatestValue> Queries::latest_values(const std::string& session_id,
                                                          std::int64_t limit) {
-    // MAX(seq) over the (series_id, seq) primary key is a seek to the last entry, not a scan.
+    // The series' newest index row is a seek to its last entry, its last row one rowid lookup.
     Stmt q(db_,
-           "SELECT s.name, s.rank, p.step, p.value FROM series s JOIN points p ON p.series_id = s.id"
-           " AND p.seq = (SELECT MAX(seq) FROM points WHERE series_id = s.id)"
-           " WHERE s.session_id = ? ORDER BY s.name, s.rank LIMIT ?");
+           ("SELECT s.name, s.rank, p.step, p.value FROM series s JOIN point_rows p ON p.rowid = " +
+            newest_point_row("s.id") + " WHERE s.session_id = ? ORDER BY s.name, s.rank LIMIT ?")
+               .c_str());
     q.bind(1, session_id).bind(2, limit);
     std::vector<LatestValue> out;
     while (q.step())
@@ -194,9 +195,10 @@ SeriesResult Queries::series(const SeriesRequest& req,
     if (last.step()) result.seq = last.int64(0);
 
     if (req.last_only) {
-        // The run list's "latest loss": one B-tree descent on (series_id, seq), however long
-        // the series is.
-        Stmt newest(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
+        // The run list's "latest loss": one descent of point_chunks and one rowid lookup,
+        // however long the series is.
+        Stmt newest(db_, ("SELECT seq, step, t_us, value FROM point_rows WHERE rowid = " + newest_point_row("?1"))
+                             .c_str());
         newest.bind(1, series);
         bool any = newest.step();
         result.total = any ? 1 : 0;
@@ -228,31 +230,15 @@ SeriesResult Queries::series(const SeriesRequest& req,
     // The seq span to read: the whole series, unless the range is narrower and the series'
     // steps never go down in seq order (Store::commit keeps steps_ordered). Then "the first
     // point at or after seq s has a step past the bound" only turns from false to true as s
-    // grows, so a binary search over seq, one primary-key seek per probe, finds where the
-    // range starts and ends: the reads below touch its rows only, not the whole series (there
-    // is no index on step).
+    // grows, so a binary search (StepSearch: over the index rows, then one's rows, a seek
+    // per probe) finds where the range starts and ends: the reads below touch its rows only,
+    // not the whole series (there is no index on step).
     std::int64_t seq_from = 0, seq_to = std::numeric_limits<std::int64_t>::max();
     bool narrower = total > 0 && (req.from > first_step || req.to < last_step);
     if (narrower && steps_ordered) {
-        Stmt newest(db_, "SELECT seq FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
-        newest.bind(1, series);
-        std::int64_t newest_seq = newest.step() ? newest.int64(0) : 0;
-        Stmt probe(db_, "SELECT step FROM points WHERE series_id=? AND seq>=? ORDER BY seq LIMIT 1");
-        // The first seq s from which on every point's step is past(step); newest_seq + 1 if none is.
-        auto first_seq = [&](auto past) {
-            std::int64_t lo = 0, hi = newest_seq + 1;
-            while (lo < hi) {
-                std::int64_t mid = lo + (hi - lo) / 2;
-                probe.bind(1, series).bind(2, mid);
-                bool is_past = !probe.step() || past(probe.int64(0));
-                probe.reset();
-                if (is_past) hi = mid;
-                else lo = mid + 1;
-            }
-            return lo;
-        };
-        seq_from = first_seq([&](std::int64_t step) { return step >= req.from; });
-        seq_to = first_seq([&](std::int64_t step) { return step > req.to; }) - 1;
+        StepSearch search(db_, series);
+        seq_from = search.first_seq_past([&](std::int64_t step) { return step >= req.from; });
+        seq_to = search.first_seq_past([&](std::int64_t step) { return step > req.to; }) - 1;
     } else if (narrower && envelope_lo <= envelope_hi) {
         // Steps out of order: the rollup buckets over the range know the seqs of its points.
         std::tie(seq_from, seq_to) = rollup_seq_span(db_, series, envelope_lo, envelope_hi);
@@ -261,9 +247,9 @@ SeriesResult Queries::series(const SeriesRequest& req,
     // A range that covers the whole series (the chart's default request) takes the count and
     // step bounds Store::commit keeps in the series row; a narrower one counts its rows.
     if (narrower) {
-        Stmt count(db_,
-                   "SELECT COUNT(*), MIN(step), MAX(step) FROM points "
-                   "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?");
+        Stmt count(db_, ("SELECT COUNT(*), MIN(p.step), MAX(p.step) FROM " + series_point_rows("?1", "?2", "?3") +
+                         " WHERE p.step BETWEEN ?4 AND ?5")
+                            .c_str());
         count.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
         count.step();
         total = count.int64(0);
@@ -280,11 +266,10 @@ SeriesResult Queries::series(const SeriesRequest& req,
     // seq breaking ties; a series whose steps never go down is in that order by seq already
     // (no sort). Downsampled: the table's own (series_id, seq) order, no sort of the whole
     // range; the buckets take points in any order and hand them back in step order.
-    Stmt q(db_, fits && !steps_ordered
-                    ? "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
-                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY step, seq"
-                    : "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND "
-                      "seq BETWEEN ? AND ? AND step BETWEEN ? AND ? ORDER BY seq");
+    const std::string rows = "SELECT p.seq, p.step, p.t_us, p.value FROM " +
+                             series_point_rows("?1", "?2", "?3") + " WHERE p.step BETWEEN ?4 AND ?5";
+    Stmt q(db_, (rows + (fits && !steps_ordered ? " ORDER BY p.step, p.seq" : " ORDER BY c.first_seq, p.rowid"))
+                    .c_str());
     q.bind(1, series).bind(2, seq_from).bind(3, seq_to).bind(4, req.from).bind(5, req.to);
     auto row = [&q] {
         return StoredPoint{q.int64(0), q.int64(1), static_cast<double>(q.int64(2)) / 1000.0,
@@ -305,11 +290,12 @@ std::vector<SeriesUpdate> Queries::points_since(const std::string& session_id, s
     std::vector<SeriesUpdate> out;
     Stmt series(db_, "SELECT id, rank, name FROM series WHERE session_id=? ORDER BY id");
     series.bind(1, session_id);
-    Stmt q(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? AND seq>? AND seq<=? "
-                "ORDER BY seq");
+    Stmt q(db_, ("SELECT p.seq, p.step, p.t_us, p.value FROM " + series_point_rows("?1", "?2", "?3") +
+                 " ORDER BY c.first_seq, p.rowid")
+                    .c_str());
     while (series.step()) {
         SeriesUpdate u{session_id, static_cast<int>(series.int64(1)), std::string(series.text(2)), {}};
-        q.bind(1, series.int64(0)).bind(2, since).bind(3, upto);
+        q.bind(1, series.int64(0)).bind(2, since + 1).bind(3, upto);
         while (q.step())
             u.points.push_back(StoredPoint{q.int64(0), q.int64(1),
                                            static_cast<double>(q.int64(2)) / 1000.0, value_of(q, 3)});

@@ -83,8 +83,9 @@ private:
 template <typename Fn>
 void Queries::for_each_point(const std::string& session_id, Fn&& fn) {
     Stmt q(db_,
-           "SELECT s.name, s.rank, p.step, p.t_us, p.value FROM series s JOIN points p "
-           "ON p.series_id = s.id WHERE s.session_id=? ORDER BY s.name, s.rank, p.seq");
+           "SELECT s.name, s.rank, p.step, p.t_us, p.value FROM series s JOIN point_chunks c "
+           "ON c.series_id = s.id JOIN point_rows p ON p.rowid BETWEEN c.first_row AND c.last_row "
+           "WHERE s.session_id=? ORDER BY s.name, s.rank, c.first_seq, p.rowid");
     q.bind(1, session_id);
     while (q.step())
         fn(q.text(0), static_cast<int>(q.int64(1)), q.int64(2), q.int64(3),

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "store/point_layout.hpp"
 #include "store/rollup_cover.hpp"
 #include "store/rollups.hpp"
 
@@ -20,8 +21,8 @@ std::int64_t add_from_rollups(Db& db, std::int64_t series_id, std::int64_t lo, s
                    " FROM rollups WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?").c_str());
     Stmt span(db, "SELECT MIN(seq_lo), MAX(seq_hi) FROM rollups "
                   "WHERE series_id=? AND level=? AND bucket BETWEEN ? AND ?");
-    Stmt raw(db, "SELECT seq, step, t_us, value FROM points "
-                 "WHERE series_id=? AND seq BETWEEN ? AND ? AND step BETWEEN ? AND ?");
+    Stmt raw(db, ("SELECT p.seq, p.step, p.t_us, p.value FROM " + series_point_rows("?1", "?2", "?3") +
+                  " WHERE p.step BETWEEN ?4 AND ?5").c_str());
     std::int64_t total = 0;
     for (const RollupPiece& piece : rollup_cover(lo, hi, buckets.width_bits())) {
         if (piece.level >= 0) {

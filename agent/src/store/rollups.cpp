@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "store/point_layout.hpp"
+
 namespace trainscope::agent {
 
 const char* const kRollupBucketColumns =
@@ -178,7 +180,9 @@ std::int64_t RollupWriter::rebuild_stale(const std::function<void(const std::str
         ~Forget() { w.discard(); }
     } forget{*this};
     Stmt drop(db_, "DELETE FROM rollups WHERE series_id=?");
-    Stmt points(db_, "SELECT seq, step, t_us, value FROM points WHERE series_id=? ORDER BY seq");
+    Stmt points(db_, ("SELECT p.seq, p.step, p.t_us, p.value FROM " +
+                      series_point_rows("?1", kFirstSeq, kLastSeq) +
+                      " ORDER BY c.first_seq, p.rowid").c_str());
     std::int64_t done = 0, reported = 0;
     for (const auto& [id, n] : stale) {
         drop.bind(1, id).run();

@@ -2,6 +2,7 @@
 // retention (ingest/run_removal.cpp decides what goes; this removes it).
 #include "store/store.hpp"
 
+#include "store/point_writer.hpp"
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
@@ -28,8 +29,17 @@ bool Store::delete_run(const std::string& session_id) {
         known.bind(1, session_id);
         if (!known.step()) return false;
     }
+    {
+        // The run's point rows: each index row names a span of rowids of one of its series.
+        Stmt spans(*db_,
+                   "SELECT first_row, last_row FROM point_chunks "
+                   "WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)");
+        Stmt rows(*db_, "DELETE FROM point_rows WHERE rowid BETWEEN ? AND ?");
+        spans.bind(1, session_id);
+        while (spans.step()) rows.bind(1, spans.int64(0)).bind(2, spans.int64(1)).run();
+    }
     for (const char* sql : {
-             "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
+             "DELETE FROM point_chunks WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
              "DELETE FROM rollups WHERE series_id IN (SELECT id FROM series WHERE session_id=?1)",
              "DELETE FROM series WHERE session_id=?1",
              "DELETE FROM events WHERE session_id=?1",
@@ -44,6 +54,7 @@ bool Store::delete_run(const std::string& session_id) {
     }
     tx.commit();
     rollups_->discard();  // cached buckets of the deleted series must not be written back
+    point_writer_->reset();  // nor its count of their small index rows kept
     // Only after the commit: a failed one leaves the caches matching the database.
     for (auto it = series_ids_.begin(); it != series_ids_.end();) {
         if (std::get<0>(it->first) == session_id) {

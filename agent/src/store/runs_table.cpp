@@ -5,6 +5,7 @@
 #include <limits>
 #include <map>
 
+#include "store/point_layout.hpp"
 #include "store/run_meta.hpp"
 #include "store/run_rows.hpp"
 
@@ -69,9 +70,10 @@ RunsTable read_runs_table(Db& db, const Queries::RunFilter& filter, const std::v
     // Each metric: the lowest rank's series of each run; its latest point is one descent of
     // the (series_id, seq) key, its best one aggregate over the series' points.
     Stmt of_metric(db, "SELECT session_id, id, points FROM series WHERE name=? ORDER BY session_id, rank");
-    Stmt latest(db, "SELECT step, value FROM points WHERE series_id=? ORDER BY seq DESC LIMIT 1");
-    Stmt lowest(db, "SELECT MIN(value) FROM points WHERE series_id=?");
-    Stmt highest(db, "SELECT MAX(value) FROM points WHERE series_id=?");
+    Stmt latest(db, ("SELECT step, value FROM point_rows WHERE rowid = " + newest_point_row("?1")).c_str());
+    const std::string all = series_point_rows("?1", kFirstSeq, kLastSeq);
+    Stmt lowest(db, ("SELECT MIN(p.value) FROM " + all).c_str());
+    Stmt highest(db, ("SELECT MAX(p.value) FROM " + all).c_str());
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < metrics.size(); ++k) {
         Stmt& best = lower_is_better(metrics[k]) ? lowest : highest;

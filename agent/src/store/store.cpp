@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "store/point_layout.hpp"
+#include "store/point_writer.hpp"
 #include "store/rollups.hpp"
 
 namespace trainscope::agent {
@@ -53,14 +55,6 @@ CREATE TABLE IF NOT EXISTS series (
                                                -- of the point before it in seq order
     UNIQUE (session_id, rank, name)
 );
-CREATE TABLE IF NOT EXISTS points (
-    series_id INTEGER NOT NULL,
-    seq       INTEGER NOT NULL,   -- per-run order of arrival
-    step      INTEGER NOT NULL,
-    t_us      INTEGER NOT NULL,   -- Unix microseconds
-    value     REAL,               -- NULL stands for NaN (SQLite has no NaN)
-    PRIMARY KEY (series_id, seq)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL,
     rank       INTEGER NOT NULL,
@@ -73,6 +67,8 @@ CREATE INDEX IF NOT EXISTS runs_by_start ON runs(started_ms);
 CREATE INDEX IF NOT EXISTS events_by_run ON events(session_id);
 CREATE INDEX IF NOT EXISTS producers_by_run ON producers(session_id);
 )sql");
+    // Points (point_layout.hpp); an older agent's `points` table is moved by the constructor.
+    create_point_tables(db);
     RollupWriter::create_table(db);
     add_series_stats(db);
     create_run_meta(db);
@@ -117,9 +113,11 @@ Store::Store(const std::string& path, const std::function<void(const std::string
     // take the last transactions, and the trainer's segment still holds those points.
     db_->exec("PRAGMA synchronous=NORMAL");
     create_schema(*db_);
+    auto say = progress ? progress : [](const std::string&) {};
+    migrate_clustered_points(*db_, say);  // before anything reads points the new way
     point_writer_ = std::make_unique<PointWriter>(*db_);
     rollups_ = std::make_unique<RollupWriter>(*db_);
-    rollups_->rebuild_stale(progress ? progress : [](const std::string&) {});
+    rollups_->rebuild_stale(say);
 }
 
 Store::~Store() = default;
@@ -198,7 +196,8 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
     try {
         Transaction tx(*db_);
         for (const PendingPoint& p : batch.points) {
-            auto [it, fresh] = update_index.emplace(p.series_id, updates.size());
+            // try_emplace: no node is allocated for a series already seen (every point but 16).
+            auto [it, fresh] = update_index.try_emplace(p.series_id, updates.size());
             if (fresh) {
                 const SeriesMeta& meta = series_meta_.at(p.series_id);
                 std::int64_t* counter = &last_seq(meta.session_id);
@@ -215,15 +214,15 @@ std::vector<SeriesUpdate> Store::commit(const CommitBatch& batch) {
             updates[it->second].points.push_back(
                 StoredPoint{seq, p.step, static_cast<double>(p.t_us) / 1000.0, p.value});
         }
-        // Series by series in id order, each in seq order: every insert lands right after the
-        // one before it in the (series_id, seq) b-tree, on a page already in cache, instead of
-        // hopping between 16 leaves per 16 points.
+        // Series by series in id order, each in seq order: each series' points of this commit
+        // are contiguous rows of the append-only heap, one index row per 64 of them.
         for (const auto& [id, i] : by_id) {
             const std::vector<StoredPoint>& stored = updates[i].points;
             const std::vector<const PendingPoint*>& pending = touched[i].pending;
             for (std::size_t k = 0; k < stored.size(); ++k)
                 point_writer_->insert(stored[k].seq, *pending[k]);
         }
+        point_writer_->finish();
         for (std::size_t i = 0; i < updates.size(); ++i)
             last_ms[touched[i].meta->session_id] = std::max(
                 last_ms[touched[i].meta->session_id], updates[i].points.back().t_ms);

@@ -15,13 +15,13 @@
 #include <tuple>
 #include <vector>
 
-#include "store/point_writer.hpp"
 #include "store/run_meta.hpp"
 #include "store/sqlite.hpp"
 #include "store/types.hpp"
 
 namespace trainscope::agent {
 
+class PointWriter;
 class RollupWriter;
 
 /// Identifies one producer segment for good (pid + process start time + segment name).
