@@ -12,6 +12,7 @@
 
 #include "forward/hub_process.hpp"
 #include "forward/node_agent.hpp"
+#include "forward/pg_connection.hpp"
 #include "support/http_client.hpp"
 #include "support/json.hpp"
 #include "support/postgres_server.hpp"
@@ -131,6 +132,12 @@ TEST(HubRuns, EditsTableMetricsAndDeletionAcrossTwoHubs) {
     EXPECT_EQ(http_get(two.port, "/api/runs/" + run + "/metrics/t0%2Fm0").status, 404);
     EXPECT_EQ(http_request(two.port, "DELETE", "/api/runs/" + run).status, 404);
     EXPECT_EQ(http_get(one.port, "/metrics").body.find(run), std::string::npos);
+    {
+        // Nothing of its points stays in PostgreSQL (the test's only run): rows, latest, rollups.
+        agent::PgConnection pg(postgres.conninfo());
+        for (const char* table : {"points", "latest", "rollups"})
+            EXPECT_EQ(pg.exec(std::string("SELECT count(*) FROM trainscope.") + table).int64(0, 0), 0) << table;
+    }
 
     // The node still holds the run in its spool: restarted, it reads what it shipped from
     // PostgreSQL and must not ship the deleted run again.

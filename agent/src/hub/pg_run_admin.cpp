@@ -156,7 +156,7 @@ RemoveOutcome PgRunAdmin::remove_run(const std::string& session_id) {
         }
         // The tombstone first: from now on a node's re-sent runs row is refused (trigger).
         pg->exec("INSERT INTO trainscope.deleted_runs (session_id) VALUES ($1) ON CONFLICT DO NOTHING", {session_id});
-        for (const char* table : {"points", "latest"})
+        for (const char* table : {"points", "latest", "rollups"})
             pg->exec(std::string("DELETE FROM trainscope.") + table +
                          " WHERE series_id IN (SELECT id FROM trainscope.series WHERE session_id = $1)",
                      {session_id});
