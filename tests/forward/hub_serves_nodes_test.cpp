@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <trainscope/model_info.hpp>
+
 #include "forward/node_agent.hpp"
 #include "support/agent_token.hpp"
 #include "support/http_client.hpp"
@@ -55,7 +57,16 @@ TEST(Hub, ServesTwoNodesRunAndPushesLive) {
     const std::string run_id = "hubrun-" + std::to_string(::getpid());
     std::vector<std::string> args{"--name", "hubbed", "--threads", "1", "--metrics", "2",
                                   "--steps", std::to_string(kSteps), "--rate", "800"};
-    ChildProcess& t0 = a.start_trainer(run_id, 0, args);
+    // Rank 0 describes its model (a real nanoGPT tree from the SDK): the hub's model view.
+    std::vector<std::string> args0 = args;
+    trainscope::GptModelInfo model;
+    model.vocab_size = 65;
+    model.n_layer = 2;
+    model.n_head = 2;
+    model.n_embd = 64;
+    model.block_size = 32;
+    args0.insert(args0.end(), {"--model_info", trainscope::gpt_model_info_json(model)});
+    ChildProcess& t0 = a.start_trainer(run_id, 0, args0);
     ChildProcess& t1 = b.start_trainer(run_id, 1, args);
     ASSERT_TRUE(t0.wait_stdout_prefix("session ", 20s));
     ASSERT_TRUE(t1.wait_stdout_prefix("session ", 20s));
@@ -63,6 +74,12 @@ TEST(Hub, ServesTwoNodesRunAndPushesLive) {
     // The run appears on the hub once shipped; a WebSocket client subscribes to it.
     ASSERT_TRUE(wait_until([&] { return http_get(hub.port, "/api/runs/" + run_id).status == 200; }, 20s))
         << "the hub never saw the run";
+    // The model view on the hub: the same tree, checked and re-rendered, as node a serves.
+    const std::string model_target = "/api/model-info?session=" + run_id;
+    ASSERT_TRUE(wait_until([&] { return http_get(hub.port, model_target).status == 200; }, 20s))
+        << http_get(hub.port, model_target).body;
+    EXPECT_EQ(http_get(hub.port, model_target).body, a.get(model_target));
+    EXPECT_NE(http_get(hub.port, model_target).body.find("\"total_params\""), std::string::npos);
     WsClient ws(hub.port);
     ws.send_text(R"({"type":"subscribe","session_id":")" + run_id + "\"}");
     // Live: points logged after the subscribe arrive as training_updates from both ranks.
