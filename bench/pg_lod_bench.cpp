@@ -338,7 +338,7 @@ void print_plans() {
     agent::PgConnection pg(conninfo);
     pg.exec("SET enable_seqscan = off");
     std::string id = std::to_string(long_series);
-    std::string cols = agent::kPgRollupColumns;
+    std::string cols = agent::kRollupBucketColumns;
     const std::pair<const char*, std::string> queries[] = {
         {"series of (run, metric, rank)", "SELECT id, rank FROM trainscope.series WHERE session_id = 'x' AND name = 'y' AND rank = 0 ORDER BY id LIMIT 1"},
         {"series of (run, metric), lowest rank", "SELECT id, rank FROM trainscope.series WHERE session_id = 'x' AND name = 'y' ORDER BY rank, id LIMIT 1"},

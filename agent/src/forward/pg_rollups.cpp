@@ -10,12 +10,6 @@
 
 namespace trainscope::agent {
 
-const char* const kPgRollupColumns =
-    "count, nonfinite, sum, seq_lo, seq_hi, "
-    "first_seq, first_step, first_t_us, first_value, last_seq, last_step, last_t_us, last_value, "
-    "min_seq, min_step, min_t_us, min_value, max_seq, max_step, max_t_us, max_value, "
-    "nf_seq, nf_step, nf_t_us, nf_value";
-
 namespace {
 
 constexpr int kFinest = kRollupLevels.front();
@@ -57,7 +51,7 @@ std::string take_point_if(const std::string& cond, const std::string& prefix) {
 /// SET expression reads r as it was, so the order of the assignments does not matter.
 std::string merge_sql() {
     std::string sql = std::string("INSERT INTO trainscope.rollups AS r (series_id, level, bucket, ") +
-                      kPgRollupColumns + ") SELECT series_id, level, bucket, " + kPgRollupColumns +
+                      kRollupBucketColumns + ") SELECT series_id, level, bucket, " + kRollupBucketColumns +
                       " FROM pg_temp.trainscope_rollup_delta ON CONFLICT (series_id, level, bucket) DO UPDATE SET "
                       "count = r.count + excluded.count, nonfinite = r.nonfinite + excluded.nonfinite, "
                       "sum = r.sum + excluded.sum, seq_lo = LEAST(r.seq_lo, excluded.seq_lo), "

@@ -16,15 +16,15 @@
 #include <utility>
 
 #include "store/envelope_bucket.hpp"
+#include "store/rollups.hpp"  // kRollupBucketColumns
 
 namespace trainscope::agent {
 
 class PgConnection;
 class PgResult;
 
-/// The bucket columns of a trainscope.rollups row, in read_pg_rollup_bucket's order.
-extern const char* const kPgRollupColumns;
-/// Reads the bucket in columns [col, col + 25) of a row selected with kPgRollupColumns.
+/// Reads the bucket in columns [col, col + 25) of a row selected with kRollupBucketColumns
+/// (store/rollups.hpp: trainscope.rollups has the node's bucket columns, same names and order).
 EnvelopeBucket read_pg_rollup_bucket(const PgResult& r, int row, int col);
 
 /// What some points change in the rollups: per (series, level, bucket) the summary of those

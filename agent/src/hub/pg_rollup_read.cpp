@@ -19,7 +19,7 @@ std::int64_t pg_add_from_rollups(PgConnection& pg, std::int64_t series_id, std::
         std::string range = " BETWEEN " + std::to_string(piece.first) + " AND " + std::to_string(piece.last);
         if (piece.level >= 0) {
             rollups += rollups.empty() ? "" : " UNION ALL ";
-            rollups += std::string("SELECT ") + kPgRollupColumns + " FROM trainscope.rollups WHERE series_id = " +
+            rollups += std::string("SELECT ") + kRollupBucketColumns + " FROM trainscope.rollups WHERE series_id = " +
                        id + " AND level = " + std::to_string(piece.level) + " AND bucket" + range;
         } else {
             points += points.empty() ? "" : " UNION ALL ";
