@@ -17,6 +17,7 @@
 'use strict';
 
 const fs = require('node:fs');
+const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const h = require(path.join(__dirname, '..', 'tests', 'browser', 'harness.js'));
@@ -38,17 +39,18 @@ function arg(name, fallback) {
  */
 async function firstChart(browser, url, sessionId) {
   let cdp = null;
-  let before = 0;
-  const threadTime = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'ThreadTime').value;
+  let before = null;
+  const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
   const page = await h.openPage(browser, url, {
     setup: async (p) => {
       cdp = await p.context().newCDPSession(p);
       await cdp.send('Performance.enable');
-      before = await threadTime();
+      before = await metrics();
     },
   });
   await h.waitForRunLoaded(page, sessionId, 30000);
-  const cpu = (await threadTime()) - before;
+  const after = await metrics();
+  const spent = (name) => Math.round((after[name] - before[name]) * 1000);
   const t = await page.evaluate((id) => ({
     // The frame that drew the run loaded marks it (main.js); polling for it comes later.
     drawn: (performance.getEntriesByName('trainscope:run-loaded').find((m) => m.detail === id) || {}).startTime,
@@ -59,7 +61,55 @@ async function firstChart(browser, url, sessionId) {
   }), sessionId);
   if (page.errors.length) throw new Error(page.errors.join('; '));
   await page.context().close();
-  return { ms: Math.round(t.drawn ?? t.now), seen_ms: Math.round(t.now), cpu_ms: Math.round(cpu * 1000), series_ms: Math.round(t.series), scripts_ms: Math.round(t.scripts) };
+  return {
+    ms: Math.round(t.drawn ?? t.now), seen_ms: Math.round(t.now), series_ms: Math.round(t.series), scripts_ms: Math.round(t.scripts),
+    cpu_ms: spent('ThreadTime'), script_ms: spent('ScriptDuration'), style_ms: spent('RecalcStyleDuration'), layout_ms: spent('LayoutDuration'),
+  };
+}
+
+/**
+ * The bare Chart.js page: fetches the same 1,000-point answer from a plain HTTP server on
+ * 127.0.0.1 and draws it as one Chart.js line (defaults, animation off). What drawing this
+ * series with Chart.js at all costs on this machine, in the same browser: the floor under the
+ * dashboard's figure. Resolves to {url, close()}.
+ */
+function startBareChartPage(chartJsFile, answer) {
+  const page = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><script defer src="/chart.umd.js"></script></head>
+<body style="margin:0"><div style="position:relative;height:480px"><canvas id="c"></canvas></div><script>
+const answer = fetch('/series').then((r) => r.json());
+addEventListener('DOMContentLoaded', async () => {
+  const { points } = await answer;
+  new Chart(document.getElementById('c'), { type: 'line',
+    data: { datasets: [{ label: 'train/loss', data: points.map((p) => ({ x: p[0], y: p[2] })), pointRadius: 0, borderWidth: 1.6 }] },
+    options: { animation: false, parsing: false, normalized: true, responsive: true, maintainAspectRatio: false,
+      scales: { x: { type: 'linear' } }, plugins: { legend: { display: false } } } });
+  performance.mark('bare:drawn');
+});
+</script></body></html>`;
+  const files = {
+    '/': ['text/html; charset=utf-8', page],
+    '/chart.umd.js': ['text/javascript; charset=utf-8', fs.readFileSync(chartJsFile)],
+    '/series': ['application/json', JSON.stringify(answer)],
+  };
+  const server = http.createServer((req, res) => {
+    const file = files[req.url];
+    res.writeHead(file ? 200 : 404, { 'Content-Type': file ? file[0] : 'text/plain', 'Cache-Control': 'no-store' });
+    res.end(file ? file[1] : 'not found');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/`,
+    close: () => new Promise((done) => server.close(done)),
+  })));
+}
+
+/** Opens the bare Chart.js page in a new context: ms from navigation to its chart drawn. */
+async function bareChart(browser, url) {
+  const page = await h.openPage(browser, url);
+  await page.waitForFunction(() => performance.getEntriesByName('bare:drawn').length > 0, null, { timeout: 30000 });
+  const ms = await page.evaluate(() => performance.getEntriesByName('bare:drawn')[0].startTime);
+  if (page.errors.length) throw new Error(page.errors.join('; '));
+  await page.context().close();
+  return Math.round(ms);
 }
 
 function median(values) {
@@ -82,6 +132,8 @@ async function main() {
   const big = [];
   const small = [];
   const rest_ms = [];
+  const bare = [];
+  let barePage = null;
   try {
     // The baseline: the same page for a 100-point run of the same agent (a real trainer).
     const smallRun = await h.startProducer(agent, { steps: 100, rate: 0, name: 'first_chart_small' });
@@ -95,12 +147,15 @@ async function main() {
       const body = await res.json();
       rest_ms.push(Date.now() - t0);
       if (!body.downsampled || body.total !== 10000000) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
+      if (!barePage) barePage = await startBareChartPage(path.join(h.webDir, 'node_modules', 'chart.js', 'dist', 'chart.umd.js'), body);
+      bare.push(await bareChart(browser, barePage.url));
 
       // From the navigation's start (performance.now() in the page: a new browser context's
       // own start-up is not the page's), polled every animation frame.
       big.push(await firstChart(browser, agent.pageUrl(`/?run=${SESSION}`), SESSION));
     }
   } finally {
+    if (barePage) await barePage.close();
     await browser.close();
     await agent.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -112,16 +167,20 @@ async function main() {
   console.log(`  navigation -> chart drawn:   ${line(big, 'ms')}`);
   console.log(`    seen by the poll at:       ${line(big, 'seen_ms')}`);
   console.log(`    main-thread CPU:           ${line(big, 'cpu_ms')}`);
+  console.log(`      of which script ${line(big, 'script_ms')}; style ${line(big, 'style_ms')}; layout ${line(big, 'layout_ms')}`);
   console.log(`    series answered at:        ${line(big, 'series_ms')}; scripts run (DOMContentLoaded) at ${line(big, 'scripts_ms')}`);
   console.log(`  the same page, 100-point run: ${line(small, 'ms')} (baseline)`);
   console.log(`    main-thread CPU:           ${line(small, 'cpu_ms')}`);
   console.log(`  the series request alone:    median ${median(rest_ms)} ms (${rest_ms.join(', ')})`);
+  console.log(`  a bare Chart.js page drawing the same answer: ${`median ${median(bare)} ms (${bare.join(', ')})`} (baseline)`);
+  console.log(`  ratio dashboard / bare Chart.js page: ${(first / median(bare)).toFixed(2)}`);
   console.log(`Goal: first chart <= ${GOAL_MS} ms: ${first <= GOAL_MS ? 'PASS' : 'MISS'}`);
   console.log(`RESULT first_chart_ms ${first}`);
   console.log(`RESULT first_chart_rest_ms ${median(rest_ms)}`);
   console.log(`RESULT first_chart_small_run_ms ${median(col(small, 'ms'))}`);
   console.log(`RESULT first_chart_cpu_ms ${median(col(big, 'cpu_ms'))}`);
   console.log(`RESULT first_chart_small_run_cpu_ms ${median(col(small, 'cpu_ms'))}`);
+  console.log(`RESULT first_chart_bare_chartjs_ms ${median(bare)}`);
 }
 
 main().catch((e) => {

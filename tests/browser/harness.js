@@ -398,10 +398,16 @@ function withEnv(env, fn) {
   }
 }
 
-/** Waits until the page has drawn `sessionId` with its REST snapshot merged. */
+/**
+ * Waits until the page has drawn `sessionId` with its REST snapshot merged, and a chart it
+ * drew takes zoom gestures (the page runs the zoom plugin just after its first chart).
+ */
 async function waitForRunLoaded(page, sessionId, timeoutMs = 10000) {
-  await page.waitForFunction((id) => document.getElementById('app').dataset.drawn === `${id}:loaded`,
-    sessionId, { timeout: timeoutMs });
+  await page.waitForFunction((id) => {
+    const app = document.getElementById('app');
+    if (app.dataset.drawn !== `${id}:loaded`) return false;
+    return !window.trainscope.chart || ['ready', 'unavailable'].includes(app.dataset.chartZoom);
+  }, sessionId, { timeout: timeoutMs });
 }
 
 /** The chart's datasets as plain data: [{label, metric, rank, hidden, points: [[x, y, t]...]}]. */

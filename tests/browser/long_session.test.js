@@ -106,6 +106,7 @@ function installProbe(page) {
     });
     ts.events.addEventListener('render', () => {
       const chart = window.Chart.getChart(document.getElementById('loss-chart'));
+      if (!chart) return;  // made with the first series drawn
       ++probe.chartChecks;
       for (const d of chart.data.datasets) {
         probe.chartMax = Math.max(probe.chartMax, d.data.length);

@@ -7,7 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { webDir } = require('./harness');
+const { requireWeb, webDir } = require('./harness');
 
 const webModule = (name) => import(pathToFileURL(path.join(webDir, 'static', 'js', name)).href);
 const load = () => webModule('series_store.js');
@@ -195,6 +195,37 @@ test('x axis: modes parsed, durations and clock labels, round time ticks, a time
   assert.deepEqual(x.stepRangeForTimes({ from: 5312, to: 5318 }, [{ points }], 'wall', 0), { from: 30, to: 40 });
   const mapped = x.mapPoints([{ x: 7, t: 9000, y: 2, seq: 3 }, { x: 8, t: 8000, y: 1, seq: 4 }], 'relative', 8000);
   assert.deepEqual(mapped.map((p) => [p.x, p.step]), [[0, 8], [1000, 7]], 'sorted by time, each keeps its step');
+});
+
+test('axis labels: the digits Chart.js\'s own numeric and log formatters write (en-US), without Intl', async () => {
+  const { numericTick, logTick } = await webModule('axis_ticks.js');
+  const { Ticks } = requireWeb('chart.js');
+  const scale = { chart: { options: { locale: 'en-US' } }, options: { ticks: { format: {} } } };
+  const chartNumeric = (v, i, ticks) => Ticks.formatters.numeric.call(scale, v, i, ticks);
+  const chartLog = (v, i, ticks) => Ticks.formatters.logarithmic.call(scale, v, i, ticks);
+  // Tick sets as axes make them: a round start and spacing over many magnitudes, negative
+  // ranges, a zoomed axis's off-grid ends, scientific ranges (>1e15, <1e-4).
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const sets = [[0], [0, 1], [1234567, 1234568], [-0.0001, 0.0099, 0.0199], [2.5e16, 5e16, 7.5e16], [3e-5, 6e-5, 9e-5]];
+  for (let i = 0; i < 400; ++i) {
+    const spacing = [1, 2, 2.5, 5][i % 4] * 10 ** (Math.floor(random() * 24) - 10);
+    const start = Math.round((random() - 0.5) * 20) * spacing;
+    const values = Array.from({ length: 2 + Math.floor(random() * 9) }, (_, k) => start + k * spacing);
+    if (i % 5 === 0) values.push(values[values.length - 1] + spacing * random());  // an off-grid end
+    sets.push(values);
+  }
+  let checked = 0;
+  for (const values of sets) {
+    const ticks = values.map((value) => ({ value }));
+    ticks.forEach(({ value }, i) => {
+      assert.equal(numericTick(value, ticks), chartNumeric(value, i, ticks), `linear ${value} among ${values}`);
+      ++checked;
+    });
+  }
+  const decades = [0.1, 0.2, 0.3, 0.5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20, 30, 40, 50, 100, 1000, 2e6].map((value) => ({ value }));
+  decades.forEach(({ value }, i) => assert.equal(logTick(value, i, decades), chartLog(value, i, decades), `log ${value}`));
+  assert.ok(checked > 1500);
 });
 
 test('first load: the series a run shows by default load first; plugin series only at rank 0', async () => {

@@ -9,7 +9,8 @@ export class ExportToolbar {
   /**
    * @param buttons  {csv, png}: the <button>s
    * @param source   {run(): the run shown or null, series(): its Series (every metric and
-   *                  rank the page holds), chart(): the Chart.js chart or null}
+   *                  rank the page holds), chart(): the Chart.js chart or null (none
+   *                  drawn yet), chartAvailable(): whether the page has a chart at all}
    */
   constructor({ csv, png }, source) {
     this.csv = csv;
@@ -32,7 +33,7 @@ export class ExportToolbar {
     const csvWhy = !run ? 'No run shown' : held === 0 && stored === 0 ? 'This run has no points yet' : '';
     const chart = this.source.chart();
     const drawn = chart && chart.data.datasets.some((d) => !d.hidden && d.data.length > 0);
-    const pngWhy = !chart ? 'The chart is not available' : !run ? 'No run shown' : !drawn ? 'The chart shows no data' : '';
+    const pngWhy = !this.source.chartAvailable() ? 'The chart is not available' : !run ? 'No run shown' : !drawn ? 'The chart shows no data' : '';
     this.paint(this.csv, csvWhy, 'Download every point of the run as CSV');
     this.paint(this.png, pngWhy, 'Download the chart as it is shown, as PNG on white');
   }

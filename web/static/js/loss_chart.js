@@ -22,6 +22,7 @@
 // dataset holds mapped copies of its points ({x: time, y, t, seq, step}); each run (the
 // shown one, each overlaid one) has its own relative origin, so overlays start together;
 // alert markers move to their step's time; the reported zoom range is in axis units.
+import { numericTick, useAxisTicks } from './axis_ticks.js';
 import { chartMarkersPlugin } from './chart_markers.js';
 import { makeExternalTooltip } from './chart_tooltip.js';
 import { smoothPoints } from './smoothing.js';
@@ -45,12 +46,6 @@ function fade(color) {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, 0.28)`;
 }
 
-/** A step axis label as Chart.js writes it (its default tick callback, on `scale`). */
-function stepLabel(Chart, scale, value, i, ticks) {
-  const formatters = Chart.Ticks && Chart.Ticks.formatters;
-  return formatters ? formatters.numeric.call(scale, value, i, ticks) : value;
-}
-
 /** What the zoom hint says while not zoomed: touch screens pinch, mice scroll and drag. */
 export function zoomHint() {
   const touch = typeof window.matchMedia === 'function' && window.matchMedia('(pointer: coarse)').matches;
@@ -62,13 +57,14 @@ export class LossChart {
   /**
    * @param canvas   the <canvas>
    * @param Chart    the Chart.js constructor (window.Chart)
-   * @param options  {tooltipEl, getRunStart, onRangeChange(range|null), zoomPlugin}
+   * @param options  {tooltipEl, getRunStart, onRangeChange(range|null)}; zoom comes later
+   *                 (enableZoom)
    */
-  constructor(canvas, Chart, { tooltipEl, getRunStart, onRangeChange, zoomPlugin }) {
+  constructor(canvas, Chart, { tooltipEl, getRunStart, onRangeChange }) {
     this.Chart = Chart;
     this.onRangeChange = onRangeChange;
     this.colors = new Map();
-    this.zoomEnabled = Boolean(zoomPlugin);
+    this.zoomEnabled = false;
     this.logScale = false;
     this.multiRank = false;
     this.markers = [];
@@ -76,7 +72,7 @@ export class LossChart {
     this.dirty = false;
     this.smoothing = 0;
     this.xMode = 'step';
-    if (zoomPlugin) Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
+    useAxisTicks(Chart);
 
     const css = getComputedStyle(document.documentElement);
     const textColor = css.getPropertyValue('--text-dim').trim() || '#9aa4b2';
@@ -85,12 +81,17 @@ export class LossChart {
     Chart.defaults.font.family = css.getPropertyValue('--font-ui').trim() || 'system-ui, sans-serif';
     Chart.defaults.font.size = 12;
 
-    const rangeDone = ({ chart }) => this.reportRange(chart);
     const self = this;
-    this.chart = new Chart(canvas, {
+    this.canvas = canvas;
+    // Made by the first render that has a series to draw (ensureChart): an empty chart drawn
+    // first would lay out and draw everything twice before the page's first real chart.
+    this.chart = null;
+    this.config = {
       type: 'line',
       data: { datasets: [] },
-      plugins: [chartMarkersPlugin],
+      // beforeInit: the chart's first draw happens inside its constructor, and already
+      // needs this.chart (time ticks) and the markers.
+      plugins: [{ id: 'tsLossChart', beforeInit: (chart) => this.adopt(chart) }, chartMarkersPlugin],
       options: {
         animation: false,
         responsive: true,
@@ -117,8 +118,7 @@ export class LossChart {
               includeBounds: false,
               // Chart.js calls it with the scale as `this`.
               callback(value, i, ticks) {
-                return self.xMode === 'step' ? stepLabel(Chart, this, value, i, ticks)
-                  : formatTick(value, self.xMode, self.timeTick);
+                return self.xMode === 'step' ? numericTick(value, ticks) : formatTick(value, self.xMode, self.timeTick);
               },
             },
             // Time modes: ticks on round clock times or durations (x_axis.js), not round ms.
@@ -140,44 +140,66 @@ export class LossChart {
             // While smoothing, the smoothed point carries the raw value too: one row each.
             filter: (item) => !(this.smoothing > 0 && item.dataset.smoothedBy),
           },
-          zoom: zoomPlugin ? {
-            limits: { x: { minRange: 4 } },
-            // A mouse pans with shift held; a finger only once zoomed (else it moves the tooltip).
-            pan: {
-              enabled: true,
-              mode: 'x',
-              modifierKey: 'shift',
-              onPanStart: ({ chart, event }) => event.pointerType === 'mouse' || chart.isZoomedOrPanned(),
-              onPanComplete: rangeDone,
-            },
-            zoom: {
-              mode: 'x',
-              wheel: { enabled: true, speed: 0.15 },
-              pinch: { enabled: true },
-              drag: {
-                enabled: true,
-                threshold: 6,
-                backgroundColor: 'rgba(91, 156, 255, 0.14)',
-                borderColor: 'rgba(91, 156, 255, 0.7)',
-                borderWidth: 1,
-              },
-              onZoomComplete: rangeDone,
-            },
-          } : undefined,
         },
       },
-    });
-    this.chart.$tsMarkers = this.markers;
+    };
     canvas.addEventListener('dblclick', () => this.resetZoom());
     // No pointer leaves the canvas after a tap: a touch anywhere else closes the tooltip.
     document.addEventListener('pointerdown', (e) => {
-      if (e.pointerType === 'mouse' || e.target === canvas) return;
+      if (e.pointerType === 'mouse' || e.target === canvas || !this.chart) return;
       const tooltip = this.chart.tooltip;
       if (!tooltip || tooltip.getActiveElements().length === 0) return;
       tooltip.setActiveElements([], { x: 0, y: 0 });
       this.chart.setActiveElements([]);
       this.chart.update('none');
     }, { passive: true });
+  }
+
+  /**
+   * Turns on zoom and pan (chartjs-plugin-zoom). The page loads the plugin after its first
+   * chart is drawn: running it (and hammer.js) first would delay that chart.
+   */
+  enableZoom(zoomPlugin) {
+    this.Chart.register(zoomPlugin);  // idempotent (the UMD build registers itself)
+    this.zoomEnabled = true;
+    const rangeDone = () => this.reportRange();
+    // The options Chart.js holds (it keeps the object it was made with): the next update
+    // gives the plugin its options and starts it.
+    this.config.options.plugins.zoom = {
+      limits: { x: { minRange: this.xMode === 'step' ? 4 : 10 } },  // as setXAxis sets it
+      // A mouse pans with shift held; a finger only once zoomed (else it moves the tooltip).
+      pan: {
+        enabled: true,
+        mode: 'x',
+        modifierKey: 'shift',
+        onPanStart: ({ chart, event }) => event.pointerType === 'mouse' || chart.isZoomedOrPanned(),
+        onPanComplete: rangeDone,
+      },
+      zoom: {
+        mode: 'x',
+        wheel: { enabled: true, speed: 0.15 },
+        pinch: { enabled: true },
+        drag: {
+          enabled: true,
+          threshold: 6,
+          backgroundColor: 'rgba(91, 156, 255, 0.14)',
+          borderColor: 'rgba(91, 156, 255, 0.7)',
+          borderWidth: 1,
+        },
+        onZoomComplete: rangeDone,
+      },
+    };
+    if (this.chart) this.chart.update('none');
+  }
+
+  /** The chart's options: Chart.js's own once the chart exists, else those it will be made with. */
+  get options() {
+    return this.chart ? this.chart.options : this.config.options;
+  }
+
+  adopt(chart) {
+    this.chart = chart;
+    chart.$tsMarkers = this.placedMarkers || this.markers;
   }
 
   /**
@@ -200,7 +222,7 @@ export class LossChart {
     this.markers = markers;
     this.dirty = true;
     // On a time axis they are placed (given an x) at the next render.
-    if (this.xMode === 'step') this.chart.$tsMarkers = markers;
+    if (this.xMode === 'step') this.showMarkers(markers);
   }
 
   /**
@@ -210,11 +232,11 @@ export class LossChart {
   setXAxis(mode) {
     this.xMode = mode;
     this.dirty = true;
-    const x = this.chart.options.scales.x;
+    const x = this.options.scales.x;
     x.title.text = axisTitle(mode);
     // A time axis ends where the data (or the zoom) ends, not at a round millisecond count.
     x.bounds = mode === 'step' ? 'ticks' : 'data';
-    const zoom = this.chart.options.plugins.zoom;
+    const zoom = this.options.plugins.zoom;
     if (zoom && zoom.limits) zoom.limits.x.minRange = mode === 'step' ? 4 : 10;
   }
 
@@ -222,7 +244,7 @@ export class LossChart {
   buildTimeTicks(scale) {
     if (this.xMode === 'step') return;
     // About one label per 90 px; autoSkip still drops labels that would collide.
-    const maxTicks = Math.max(2, Math.min(10, Math.floor((scale.width || this.chart.width || 600) / 90)));
+    const maxTicks = Math.max(2, Math.min(10, Math.floor((scale.width || scale.chart.width || 600) / 90)));
     const { values, step } = timeTicks(scale.min, scale.max, this.xMode, maxTicks);
     this.timeTick = { step, withDate: this.xMode === 'wall' && spansDays(scale.min, scale.max) };
     scale.ticks = values.map((value) => ({ value }));
@@ -231,7 +253,7 @@ export class LossChart {
   /** The visible step range while zoomed, else null. */
   zoomRange() {
     const chart = this.chart;
-    if (!this.zoomEnabled || !chart.isZoomedOrPanned || !chart.isZoomedOrPanned()) return null;
+    if (!chart || !this.zoomEnabled || !chart.isZoomedOrPanned || !chart.isZoomedOrPanned()) return null;
     const { min, max } = chart.scales.x;
     return { from: Math.floor(min), to: Math.ceil(max) };
   }
@@ -242,7 +264,7 @@ export class LossChart {
 
   resetZoom() {
     // Not zoomed: nothing to reset, and no redraw (the page resets on every run it shows).
-    if (this.zoomEnabled && this.chart.resetZoom && (!this.chart.isZoomedOrPanned || this.chart.isZoomedOrPanned())) {
+    if (this.chart && this.zoomEnabled && this.chart.resetZoom && (!this.chart.isZoomedOrPanned || this.chart.isZoomedOrPanned())) {
       this.chart.resetZoom('none');
     }
     if (this.onRangeChange) this.onRangeChange(null);
@@ -250,8 +272,8 @@ export class LossChart {
 
   setLogScale(on) {
     this.logScale = on;
-    this.chart.options.scales.y.type = on ? 'logarithmic' : 'linear';
-    this.chart.update('none');
+    this.options.scales.y.type = on ? 'logarithmic' : 'linear';
+    if (this.chart) this.chart.update('none');
   }
 
   colorFor(series) {
@@ -296,7 +318,8 @@ export class LossChart {
   render(seriesList, visible, detail, { multiRank = false } = {}) {
     const chart = this.chart;
     this.noteMultiRank(seriesList, multiRank);
-    const byKey = new Map(chart.data.datasets.map((d) => [d.seriesKey, d]));
+    const current = chart ? chart.data.datasets : [];
+    const byKey = new Map(current.map((d) => [d.seriesKey, d]));
     // Relative time: the shown run's origin, and each overlaid run's own.
     const primary = seriesList.filter((s) => !s.overlay);
     const runOrigin = this.xMode === 'relative' ? originOf(primary) : 0;
@@ -330,13 +353,20 @@ export class LossChart {
       d.borderColor = faint ? fade(d.baseColor) : d.baseColor;
       d.backgroundColor = d.borderColor;
     }
-    const changed = datasets.length !== chart.data.datasets.length ||
-      datasets.some((d, i) => d !== chart.data.datasets[i]);
+    const changed = datasets.length !== current.length || datasets.some((d, i) => d !== current[i]);
     // An empty chart that stays empty, nothing else changed (a run being loaded): no redraw.
     const idle = !changed && !datasets.length && !this.dirty;
     this.dirty = false;
-    if (changed) chart.data.datasets = datasets;
     this.syncAxes(seriesList, visible);
+    if (!chart) {
+      // Nothing drawn yet: the chart is made with its first series, laid out and drawn once
+      // (at the canvas's size: the constructor measures it).
+      if (!datasets.length) return;
+      this.config.data.datasets = datasets;
+      new this.Chart(this.canvas, this.config);  // eslint-disable-line no-new -- adopt() keeps it
+      return;
+    }
+    if (changed) chart.data.datasets = datasets;
     // The box around the chart changed size (chips or statistics filled in since the last
     // draw): resize() redraws at the new size now, instead of this draw and then the resize
     // observer's a frame later. Same size: resize() does nothing.
@@ -353,7 +383,7 @@ export class LossChart {
 
   /** One right-hand axis per shown non-loss series, in its color; the loss axis when needed. */
   syncAxes(seriesList, visible) {
-    const scales = this.chart.options.scales;
+    const scales = this.options.scales;
     const wanted = new Set(['x', 'y']);
     for (const s of seriesList) {
       const id = this.axisFor(s);
@@ -461,11 +491,11 @@ export class LossChart {
   placeMarkers(primary, origin) {
     const mode = this.xMode;
     if (mode === 'step') {
-      this.chart.$tsMarkers = this.markers;
+      this.showMarkers(this.markers);
       return;
     }
     const points = (primary[0] && primary[0].points) || [];
-    this.chart.$tsMarkers = this.markers.map((m) => {
+    this.showMarkers(this.markers.map((m) => {
       let lo = 0;
       let hi = points.length;
       while (lo < hi) {
@@ -477,10 +507,17 @@ export class LossChart {
       const exact = p && p.x === m.step;
       const t = exact || !Number.isFinite(Number(m.t)) ? (p || points[0] || {}).t : Number(m.t);
       return { ...m, x: mode === 'wall' ? t : t - origin };
-    });
+    }));
+  }
+
+  /** What the markers plugin draws (from the chart's next draw, or its first). */
+  showMarkers(placed) {
+    this.placedMarkers = placed;
+    if (this.chart) this.chart.$tsMarkers = placed;
   }
 
   destroy() {
-    this.chart.destroy();
+    if (this.chart) this.chart.destroy();
+    this.chart = null;
   }
 }

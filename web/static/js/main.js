@@ -100,10 +100,22 @@ function loadScript(src) {
   });
 }
 
-// Zoom is optional: without the plugin the chart still works, without zoom (and without
-// hammer.js, zoom works but for pinch and touch pan).
-if (typeof window.Chart === 'function') {
-  await Promise.all([loadScript('/vendor/hammer.min.js'), loadScript('/vendor/chartjs-plugin-zoom.min.js')]);
+/**
+ * Zoom and pan: chartjs-plugin-zoom (and hammer.js for pinch and touch pan), run once the
+ * first chart is drawn. The page preloads both, so they download meanwhile; running them
+ * first would delay that chart. Optional: without the plugin the chart works, without zoom.
+ * app's data-chart-zoom: loading, ready or unavailable.
+ */
+let zoomLoad = null;
+function loadZoom() {
+  if (zoomLoad || !lossChart) return;
+  app.dataset.chartZoom = 'loading';
+  zoomLoad = Promise.all([loadScript('/vendor/hammer.min.js'), loadScript('/vendor/chartjs-plugin-zoom.min.js')]).then(() => {
+    if (window.ChartZoom) lossChart.enableZoom(window.ChartZoom);
+    else $('zoom-hint').textContent = 'Zoom unavailable (plugin not loaded)';
+    app.dataset.chartZoom = window.ChartZoom ? 'ready' : 'unavailable';
+    paintZoomState();
+  });
 }
 
 // The statistics above the chart take their place first: a chart made before them would be
@@ -122,10 +134,8 @@ if (typeof window.Chart !== 'function') {
       tooltipEl: $('chart-tooltip'),
       getRunStart: () => (state.run ? state.run.started_ms : NaN),
       onRangeChange: (range) => zoom.setRange(stepRangeOf(range), shownSeries()),
-      zoomPlugin: window.ChartZoom || null,
     });
     app.dataset.chart = 'ready';
-    if (!lossChart.zoomEnabled) $('zoom-hint').textContent = 'Zoom unavailable (plugin not loaded)';
   } catch (e) {
     console.error(e);
     chartUnavailable(`The chart could not be created (${e.message}). Showing the latest values as text instead.`);
@@ -261,6 +271,16 @@ function shownSeries() {
 
 // ---- rendering: chart at most once per frame, text at most 5 times a second ----
 
+/**
+ * Resolves once the page's first run is drawn (or failed to load, or there is none to show):
+ * what the first chart does not need waits for it. At most a second after the page started.
+ */
+let firstChartSettled = null;
+const firstChartDrawn = new Promise((resolve) => {
+  firstChartSettled = resolve;
+  setTimeout(resolve, 1000);
+});
+
 let frameRequested = false;
 let drawCost = 0;  // script ms of the last redraw, and when it ended (renderFrame)
 let drawEnd = -Infinity;
@@ -302,9 +322,20 @@ function renderFrame(now) {
   paintText(list, visible);
   if (lossChart) {
     const t0 = performance.now();
-    lossChart.render(list, visible, zoom.data(), { multiRank: rankSelect.multiRank });
+    try {
+      lossChart.render(list, visible, zoom.data(), { multiRank: rankSelect.multiRank });
+    } catch (e) {
+      if (lossChart.chart) throw e;
+      // Chart.js is made with the first series (LossChart.render): it could not be.
+      console.error(e);
+      lossChart = null;
+      chartUnavailable(`The chart could not be created (${e.message}). Showing the latest values as text instead.`);
+      return;
+    }
     drawEnd = performance.now();
     drawCost = drawEnd - t0;
+    // After this frame is on screen (a task queued now runs after it).
+    if (lossChart.chart && !zoomLoad) setTimeout(loadZoom, 0);
     const hasData = list.some((s) => visible.has(s.key) && s.points.length > 0);
     const empty = $('chart-empty');
     empty.hidden = hasData;
@@ -320,6 +351,7 @@ function renderFrame(now) {
     performance.mark('trainscope:run-loaded', { detail: app.dataset.runId });
   }
   app.dataset.drawn = drawn;
+  if (app.dataset.snapshot !== 'loading' && app.dataset.snapshot !== 'none') firstChartSettled();
   app.dataset.drawnZoom = app.dataset.zoom;
   events.dispatchEvent(new CustomEvent('render', { detail: { at: performance.now() } }));
 }
@@ -678,6 +710,7 @@ const exportToolbar = new ExportToolbar({ csv: $('export-csv'), png: $('export-p
   run: () => state.run,
   series: () => store.list(),
   chart: () => (lossChart ? lossChart.chart : null),
+  chartAvailable: () => Boolean(lossChart),
 });
 
 function tickStatus() {
@@ -732,10 +765,14 @@ window.trainscope = {
 };
 
 // Panels a phone starts folded (the user's choice is remembered); the model panel follows
-// the run shown (app's data-run-id).
+// the run shown (app's data-panels-run, set once its chart is drawn), and is itself built
+// after that chart: laying out its diagram first would delay it.
 window.trainscope.panels = initPanelToggles();
-window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone(), follow: 'panelsRun' });
-window.trainscope.exports = { toolbar: exportToolbar, model: attachModelExport(window.trainscope.model, () => state.run) };
+window.trainscope.exports = { toolbar: exportToolbar, model: null };
+firstChartDrawn.then(() => {
+  window.trainscope.model = initModelPanel($('model-panel'), app, { collapsedByDefault: isPhone(), follow: 'panelsRun' });
+  window.trainscope.exports.model = attachModelExport(window.trainscope.model, () => state.run);
+});
 // The chosen run (first_load.js asked for it already), or the newest once known.
 if (state.chosen !== FOLLOW) showRun(state.chosen);
 firstLoad.run.then((run) => {
@@ -748,6 +785,8 @@ firstLoad.run.then((run) => {
   } else if (run && state.chosen === FOLLOW && !state.run && !state.loadingId) {
     upsertRun(run);
     showRun(run.session_id);
+  } else if (!run && !state.loadingId) {
+    firstChartSettled();  // no run to draw
   }
 });
 socket.start();

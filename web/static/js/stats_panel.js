@@ -6,6 +6,7 @@
 // work out from the series it holds, and says so.
 import { formatCount, formatElapsed, formatValue } from './format.js';
 import { explain } from './tap_detail.js';
+import { formatClock as wallClock } from './x_axis.js';
 
 const TILES = [
   { id: 'current', key: 'Current loss' },
@@ -41,23 +42,14 @@ export function formatDuration(seconds) {
   return formatElapsed(s * 1000);
 }
 
-// One formatter each, made once: toLocaleTimeString(locales, options) builds a new one per
-// call (about a millisecond each), and the panel formats on every status tick.
-let clockFormats = null;
-
-/** Wall-clock time of a Unix-ms instant: "14:03:22", with the date when not today. */
+/**
+ * Wall-clock time of a Unix-ms instant: "14:03:22", with the date when not today
+ * ("Dec 5 14:03:22"). No Intl: the panel is filled before the page's first chart, and a
+ * page's first Intl formatter costs 30-60 ms (axis_ticks.js).
+ */
 export function formatClock(ms, now = new Date()) {
   if (num(ms) === null) return '—';
-  if (!clockFormats) {
-    clockFormats = {
-      time: new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }),
-      date: new Intl.DateTimeFormat([], { month: 'short', day: 'numeric' }),
-    };
-  }
-  const d = new Date(ms);
-  const time = clockFormats.time.format(d);
-  if (d.toDateString() === now.toDateString()) return time;
-  return `${clockFormats.date.format(d)}, ${time}`;
+  return wallClock(ms, { withDate: new Date(ms).toDateString() !== now.toDateString() });
 }
 
 function el(tag, className, attrs = {}) {
