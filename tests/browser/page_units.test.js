@@ -245,3 +245,38 @@ test('first load: the series a run shows by default load first; plugin series on
   // A run that reported no ranks yet is rank 0.
   assert.deepEqual(snapshotJobs({ metrics: ['train/loss'] }, new Set()).map((j) => j.rank), [0]);
 });
+
+test('first load: the run and series the agent put in the page are taken when they are this page\'s', async () => {
+  const { embeddedFirstLoad, startFirstLoad } = await webModule('first_load.js');
+  const run = { session_id: 'R1', metrics: ['train/loss', 'val/loss', 'lr'], ranks: [0] };
+  const answer = { session_id: 'R1', metric: 'train/loss', points: [[0, 1, 2.5]], rank: 0, seq: 5 };
+  const embedded = { run_id: 'R1', max_points: 1000, run, series: [{ metric: 'train/loss', rank: 0, answer }] };
+  // There is no agent here: whatever is asked for fails (a network error).
+  const load = startFirstLoad({ runId: 'R1', maxPoints: 1000 }, embedded);
+  assert.equal(await load.takeRun('R1'), run);
+  assert.equal(await load.takeSeries('R1', 'train/loss', 0), answer);
+  assert.equal(load.takeSeries('R1', 'train/loss', 0), null, 'taken once');
+  await load.run;
+  await assert.rejects(load.takeSeries('R1', 'val/loss', 0) || Promise.resolve('not asked'), /network error/,
+    'a series shown by default that the page does not carry is asked for');
+  assert.equal(load.takeSeries('R1', 'lr', 0), null, 'not shown by default: left to main.js');
+  // Another max_points: the run is taken, its series asked for.
+  const other = startFirstLoad({ runId: 'R1', maxPoints: 500 }, embedded);
+  assert.equal(await other.takeRun('R1'), run);
+  await assert.rejects(other.takeSeries('R1', 'train/loss', 0), /network error/);
+  // Made for ?run=R1: not for a page showing R2, nor one following the newest run.
+  assert.equal(await startFirstLoad({ runId: 'R2', maxPoints: 1000 }, embedded).takeRun('R2'), null);
+  assert.equal(await startFirstLoad({ maxPoints: 1000 }, embedded).run, null);
+  assert.equal(await startFirstLoad({ maxPoints: 1000 }, { ...embedded, run_id: null }).run, run, 'the newest run');
+
+  // Read from the page once, then gone from it; malformed text is no first load.
+  const page = (text) => {
+    const el = { textContent: text, removed: false, remove() { this.removed = true; } };
+    return { el, doc: { getElementById: (id) => (id === 'trainscope-first-load' ? el : null) } };
+  };
+  const good = page(JSON.stringify(embedded));
+  assert.deepEqual(embeddedFirstLoad(good.doc), embedded);
+  assert.equal(good.el.removed, true);
+  assert.equal(embeddedFirstLoad(page('{"run": ').doc), null);
+  assert.equal(embeddedFirstLoad({ getElementById: () => null }), null);
+});

@@ -1,7 +1,8 @@
 // The page the agent serves is the built one (web/build_page.mjs -> web/dist): its modules in
 // one bundle, its stylesheets in one file, both named by content and cached for good; the
-// first load's requests start from the page's first (inline) script and are not repeated;
-// and the unbundled source page still works when nothing was built.
+// run and its chart's series come inside the page (page_first_load.hpp), what is not there is
+// asked for from the page's first (inline) script, and nothing is asked twice; and the
+// unbundled source page still works when nothing was built.
 'use strict';
 
 const { test } = require('node:test');
@@ -83,30 +84,35 @@ test('served: one bundle and one stylesheet, immutable; the page itself revalida
     assert.equal(r.status, 200, file);
     assert.match(r.headers.get('cache-control'), /immutable/, file);
   }
+  // The page carries the newest run: made for each request, never kept.
   const root = await agent.fetch('/');
-  assert.equal(root.headers.get('cache-control'), 'no-cache');
+  assert.equal(root.headers.get('cache-control'), 'no-store');
   assert.match(await root.text(), new RegExp(bundles[0].replace(/[.]/g, '\\.')), 'the page names the bundle it was served with');
   assert.equal((await fetch(`${agent.url}/dist/no-such-bundle.js`)).status, 404);
   assert.equal((await fetch(`${agent.url}/dist/.inputs.json`)).status, 400);
   await page.context().close();
 });
 
-test('the first load: the run and its chart\'s series asked for once, from the first script', async () => {
+test('the first load: the run and its chart\'s series come in the page; the rest is asked for once', async () => {
   const trainer = await h.startProducer(agent, { steps: 200, name: 'first-load', extra: ['--series', 'lr:0.1,0.09,0.08'] });
   await trainer.done;
   await agent.waitFinished(trainer.sessionId);
   const run = await agent.run(trainer.sessionId);
   assert.ok(run.metrics.length > 2, `the run has ${run.metrics}`);
-  for (const url of [`/?run=${trainer.sessionId}`, '/']) {  // chosen, and the newest run
+  // Chosen, the newest run, and more points a series than the page carries (it asks for them).
+  for (const [url, seriesCarried] of [[`/?run=${trainer.sessionId}`, true], ['/', true],
+    [`/?run=${trainer.sessionId}&max_points=20000`, false]]) {
     const page = await h.openPage(browser, agent.pageUrl(url));
     await h.waitForRunLoaded(page, trainer.sessionId);
     assert.equal(await page.evaluate(() => Boolean(window.__trainscopeFirstLoad)), true, 'the inline script started it');
+    assert.equal(await page.evaluate(() => document.getElementById('trainscope-first-load')), null, 'taken out of the page');
     const asked = await requestedPaths(page);
     const runPath = `/api/runs/${trainer.sessionId}`;
-    assert.equal(asked.filter((p) => p === runPath).length, 1, `${url}: the run asked for once: ${asked}`);
+    assert.equal(asked.filter((p) => p === runPath).length, 0, `${url}: the run came in the page: ${asked}`);
     for (const metric of run.metrics) {
       const n = asked.filter((p) => p.startsWith(`${runPath}/metrics/${encodeURIComponent(metric)}?`)).length;
-      assert.equal(n, 1, `${url}: ${metric} asked for ${n} times`);
+      const carried = seriesCarried && /loss/.test(metric);
+      assert.equal(n, carried ? 0 : 1, `${url}: ${metric} asked for ${n} times`);
     }
     // Loaded means drawn with the run's data: every series in the chart, the losses shown.
     const datasets = await h.chartData(page);

@@ -17,6 +17,7 @@
 #include "serve/http_util.hpp"
 #include "serve/route_table.hpp"
 #include "serve/run_admin.hpp"
+#include "serve/run_answers.hpp"
 #include "serve/runs_table_route.hpp"
 #include "serve/json_in.hpp"
 #include "serve/json_out.hpp"
@@ -132,30 +133,9 @@ void delete_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPS
 
 void get_run(const AgentContext& ctx, const std::string& id, Poco::Net::HTTPServerResponse& response) {
     std::unique_ptr<RunReader> reader = open_reader(ctx);
-    RunReader& q = *reader;
-    auto run = q.run(id);
-    if (!run) throw HttpError{404, "unknown run: " + id};
-    // The trainer's config as parsed JSON when it is a valid object, else why not.
-    std::string config = q.run_text(id, "config").value_or("");
-    rapidjson::Document doc;
-    std::string problem = config.empty() ? "" : parse_json(doc, config, kConfigJsonLimits);
-    if (problem.empty() && !config.empty() && !doc.IsObject()) problem = "is not a JSON object";
-    rapidjson::StringBuffer buf;
-    JsonOut w(buf);
-    w.StartObject();
-    write_run_fields(w, *run, live_dropped(ctx)[id]);
-    w.Key("config");
-    if (config.empty()) {
-        w.Null();
-    } else if (problem.empty()) {
-        w.RawValue(config.data(), config.size(), rapidjson::kObjectType);  // stored JSON, checked above
-    } else {
-        w.StartObject();
-        w.Key("error"); write_string(w, "config " + problem);
-        w.EndObject();
-    }
-    w.EndObject();
-    send_json(response, 200, buf.GetString());
+    std::optional<std::string> body = run_answer(*reader, id, live_dropped(ctx)[id]);
+    if (!body) throw HttpError{404, "unknown run: " + id};
+    send_json(response, 200, *body);
 }
 
 void get_series(const AgentContext& ctx, const std::string& id, const std::string& metric,
@@ -163,47 +143,25 @@ void get_series(const AgentContext& ctx, const std::string& id, const std::strin
     SeriesRequest req = parse_series_request(id, metric, params);
 
     std::unique_ptr<RunReader> reader = open_reader(ctx);
-    RunReader& q = *reader;
-    if (!q.last_seq(id)) throw HttpError{404, "unknown run: " + id};
+    if (!reader->last_seq(id)) throw HttpError{404, "unknown run: " + id};
     // Streamed: points go out in chunks as SQLite yields them, so an answer of millions of
     // points costs the agent one chunk of memory, not the whole answer.
-    constexpr std::size_t kChunkBytes = 64 * 1024;
     rapidjson::StringBuffer buf;
-    JsonOut w(buf);
     std::ostream* out = nullptr;
     auto flush = [&] {
         out->write(buf.GetString(), static_cast<std::streamsize>(buf.GetSize()));
         buf.Clear();
     };
-    auto head = [&](const SeriesResult&) {
+    auto started = [&] {
         response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
         response.setContentType("application/json");
         response.set("Cache-Control", "no-store");
         response.setChunkedTransferEncoding(true);
         out = &response.send();
-        w.StartObject();
-        w.Key("session_id"); write_string(w, id);
-        w.Key("metric"); write_string(w, metric);
-        w.Key("points");
-        w.StartArray();
     };
-    auto point = [&](const StoredPoint& p) {
-        w.StartArray();
-        w.Int64(p.step);
-        write_ms(w, p.t_ms);
-        write_number(w, p.value);
-        w.EndArray();
-        if (buf.GetSize() >= kChunkBytes) flush();
-    };
-    SeriesResult s = q.series(req, head, point);
-    if (!s.found) throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
-                                           (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
-    w.EndArray();
-    w.Key("rank"); w.Int(s.rank);
-    w.Key("downsampled"); w.Bool(s.downsampled);
-    w.Key("total"); w.Int64(s.total);
-    w.Key("seq"); w.Int64(s.seq);
-    w.EndObject();
+    if (!write_series_answer(*reader, req, buf, started, flush))
+        throw HttpError{404, "run " + id + " has no metric '" + metric + "'" +
+                                 (req.rank >= 0 ? " at rank " + std::to_string(req.rank) : "")};
     flush();
 }
 

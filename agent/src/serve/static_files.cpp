@@ -1,6 +1,8 @@
 // The dashboard's files, served from the agent's own origin (no CDN: works air-gapped).
 //   /                 -> <web>/dist/dashboard.html (the built page, web/build_page.mjs), or
-//                        <web>/static/dashboard.html (its unbundled source) when not built
+//                        <web>/static/dashboard.html (its unbundled source) when not built,
+//                        with the run it shows first and that run's chart series inside
+//                        (page_first_load.hpp)
 //   /dist/<file>      -> <web>/dist/<file>: the page's bundles, named by content hash
 //   /static/<path>    -> <web>/static/<path>
 //   /vendor/<file>    -> an allow-listed file from <web>/node_modules
@@ -8,12 +10,20 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
+#include <Poco/FileStream.h>
+#include <Poco/Logger.h>
+#include <Poco/StreamCopier.h>
+
 #include <cstdio>
+#include <ostream>
 #include <map>
 
+#include "ingest/collector.hpp"
 #include "serve/http_server.hpp"
 #include "serve/http_util.hpp"
+#include "serve/page_first_load.hpp"
 #include "serve/route_table.hpp"
+#include "serve/series_params.hpp"
 
 namespace trainscope::agent {
 
@@ -79,12 +89,57 @@ std::string dashboard_page(const std::string& web_dir) {
     return Poco::File(built).exists() ? built : web_dir + "/static/dashboard.html";
 }
 
+std::string read_file(const std::string& path) {
+    Poco::FileInputStream in(path);
+    std::string text;
+    Poco::StreamCopier::copyToString(in, text);
+    return text;
+}
+
+/// The dashboard with its first load inside (no-store: it changes with every point stored);
+/// with nothing to carry (no run yet), the page file as it is, revalidated by its ETag.
+/// A first load that cannot be read (a malformed query, the store failing) leaves the page
+/// as it is: the page then asks for the run and its series itself, and says what fails.
+void send_dashboard(const AgentContext& ctx, Poco::Net::HTTPServerRequest& request,
+                    Poco::Net::HTTPServerResponse& response) {
+    std::string path = dashboard_page(ctx.web_dir);
+    std::optional<std::string> first_load;
+    try {
+        auto live = [&ctx](const std::string& id) -> std::uint64_t {
+            if (!ctx.collector) return 0;
+            auto dropped = ctx.collector->live_dropped();
+            auto it = dropped.find(id);
+            return it == dropped.end() ? 0 : it->second;
+        };
+        std::unique_ptr<RunReader> reader = open_reader(ctx);
+        first_load = first_load_json(*reader, parse_query_params(request.getURI()), live);
+    } catch (const HttpError&) {  // a malformed query string
+    } catch (const std::exception& e) {
+        Poco::Logger::get("agent").warning("the page goes without its first load: %s", std::string(e.what()));
+    }
+    if (!first_load) {
+        send_file(path, request, response, kRevalidate);
+        return;
+    }
+    std::string page;
+    try {
+        page = page_with_first_load(read_file(path), *first_load);
+    } catch (const Poco::Exception&) {
+        throw HttpError{404, "no such file"};
+    }
+    response.set("Cache-Control", "no-store");
+    response.setContentType(content_type(path));
+    response.setContentLength(static_cast<std::streamsize>(page.size()));
+    std::ostream& out = response.send();
+    if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_HEAD) out.write(page.data(), static_cast<std::streamsize>(page.size()));
+}
+
 }  // namespace
 
 void add_static_routes(RouteTable& routes, const AgentContext& ctx) {
     const AgentContext* c = &ctx;
     routes.add("GET", "/", [c](RouteRequest& r) {
-        send_file(dashboard_page(c->web_dir), r.request, r.response, kRevalidate);
+        send_dashboard(*c, r.request, r.response);
         return true;
     });
     routes.add("GET", "/dist/{file}", [c](RouteRequest& r) {
