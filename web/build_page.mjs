@@ -28,7 +28,7 @@ const outFlag = process.argv.indexOf('--out');
 const outDir = path.resolve(outFlag > 0 ? process.argv[outFlag + 1] : path.join(webDir, 'dist'));
 
 const STYLE_RE = /^[ \t]*<link rel="stylesheet" href="\/static\/(css\/[^"]+)">\n/gm;
-const ENTRY_RE = /<script type="module" src="\/static\/(js\/[^"]+)"><\/script>/;
+const ENTRY_RE = /<script type="module" src="\/static\/(js\/[^"]+)"( blocking="render")?><\/script>/;
 const INLINE_RE = /<script type="module" src="\/static\/(js\/[^"]+)" data-inline><\/script>/g;
 
 /** What the page loads from static/: its stylesheets and its module entry. */
@@ -82,7 +82,7 @@ async function build() {
 
   let page = html.replace(STYLE_RE, (line, href) => (href === styles[0]
     ? `  <link rel="stylesheet" href="/dist/${path.basename(cssFile.path)}">\n` : ''));
-  page = page.replace(ENTRY_RE, `<script type="module" src="/dist/${path.basename(jsFile.path)}"></script>`);
+  page = page.replace(ENTRY_RE, (tag, src, blocking = '') => `<script type="module" src="/dist/${path.basename(jsFile.path)}"${blocking}></script>`);
   page = page.replace(INLINE_RE, (tag, src) => `<script>${inline.get(src)}</script>`);
 
   fs.mkdirSync(outDir, { recursive: true });

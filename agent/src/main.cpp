@@ -277,9 +277,10 @@ protected:
             } stop_collector{collector};
 
             AgentContext ctx;
-            ctx.version = kVersion;
+            RequestGate gate(gate_options(), log);
+            AccessCheck access(token_);
+            wire_serving(ctx, hub, gate, access);
             ctx.db_path = db_path;
-            ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
             ctx.collector = &collector;
             ctx.plugins = &plugins;
             ctx.forward = shipper.get();
@@ -287,14 +288,6 @@ protected:
                 collector.set_forwarded_check([s = shipper.get()](const std::string& id, std::int64_t last_seq) {
                     return s->holds_ended_run(id, last_seq);
                 });
-            ctx.websocket = [&hub] { return hub.make_handler(); };
-            ctx.websocket_clients = [&hub] { return hub.client_count(); };
-            ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
-            gate_options_.bind = bind_;
-            RequestGate gate(gate_options_, log);
-            ctx.gate = &gate;
-            AccessCheck access(token_);
-            ctx.access = &access;
 
             // Bind first: if the port is taken this throws before any thread runs, so the
             // agent exits with its reason instead of racing its own threads on the way out.
@@ -371,8 +364,9 @@ private:
             } stop_hub_plugins{hub_plugins};
 
             AgentContext ctx;
-            ctx.version = kVersion;
-            ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
+            RequestGate gate(gate_options(), log);
+            AccessCheck access(token_);
+            wire_serving(ctx, hub, gate, access);
             // A request while PostgreSQL is away (or every pooled connection is busy) is
             // answered 503 saying so: the dispatcher turns a PgError into that (http_server.cpp);
             // a WebSocket session catches it itself and drops the client.
@@ -380,14 +374,6 @@ private:
             ctx.hub_listener = &listener;
             ctx.run_admin = &run_admin;
             ctx.plugins = &plugins;
-            ctx.websocket = [&hub] { return hub.make_handler(); };
-            ctx.websocket_clients = [&hub] { return hub.client_count(); };
-            ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
-            gate_options_.bind = bind_;
-            RequestGate gate(gate_options_, log);
-            ctx.gate = &gate;
-            AccessCheck access(token_);
-            ctx.access = &access;
 
             HttpServer server(ctx, bind_, port_);
             hub.start();
@@ -412,6 +398,26 @@ private:
             return EXIT_SOFTWARE;
         }
         return EXIT_OK;
+    }
+
+    /// The request gate's options, for the address the agent binds.
+    GateOptions gate_options() const {
+        GateOptions options = gate_options_;
+        options.bind = bind_;
+        return options;
+    }
+
+    /// What a node agent and a hub serve alike: the page's files, the WebSocket hub, how long
+    /// /metrics keeps ended runs, the request gate and the token check (the caller owns the
+    /// last two: they live as long as its server).
+    void wire_serving(AgentContext& ctx, WebSocketHub& hub, RequestGate& gate, AccessCheck& access) const {
+        ctx.version = kVersion;
+        ctx.web_dir = web_dir_.empty() ? TRAINSCOPE_WEB_DIR : web_dir_;
+        ctx.websocket = [&hub] { return hub.make_handler(); };
+        ctx.websocket_clients = [&hub] { return hub.client_count(); };
+        ctx.metrics_keep_ended_s = metrics_keep_ended_s_;
+        ctx.gate = &gate;
+        ctx.access = &access;
     }
 
     /// The forwarding thread when --postgres or $TRAINSCOPE_POSTGRES names a database.
