@@ -195,10 +195,11 @@ TEST(RunEdit, ADatabaseFromBeforeRunMetaTakesEdits) {
 TEST(RunsTable, LatestAndBestOfTheAskedMetricsAndTheFlattenedConfig) {
     AgentHarness h;
     const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
     seed(h.db_path(),
          {{"01TABLERUN00001", "a", R"({"optim":{"lr":0.001,"betas":[0.9,0.99]},"layers":4,"name":"x","empty":{}})",
-           {3.0, 1.5, 2.0}, {0.5, 0.9, 0.7}, {0.1}},
-          {"01TABLERUN00002", "b", "not json", {nan, 4.0, nan}, {}, {}},
+           {3.0, 1.5, 2.0}, {0.5, 0.9, inf, 0.7}, {0.1}},
+          {"01TABLERUN00002", "b", "not json", {nan, 4.0, -inf, nan}, {}, {}},
           {"01TABLERUN00003", "c", "", {}, {}, {}}});
     ASSERT_TRUE(h.start_agent());
 
@@ -218,18 +219,20 @@ TEST(RunsTable, LatestAndBestOfTheAskedMetricsAndTheFlattenedConfig) {
     EXPECT_EQ(a["figures"]["val/loss"]["latest"].GetDouble(), 2.0);
     EXPECT_EQ(a["figures"]["val/loss"]["latest_step"].GetInt64(), 20);
     EXPECT_EQ(a["figures"]["val/loss"]["best"].GetDouble(), 1.5);
-    EXPECT_EQ(a["figures"]["val/acc"]["best"].GetDouble(), 0.9);
+    EXPECT_EQ(a["figures"]["val/acc"]["best"].GetDouble(), 0.9);  // +Inf is no accuracy
     EXPECT_EQ(a["figures"]["val/acc"]["latest"].GetDouble(), 0.7);
     EXPECT_EQ(a["ranks"].Size(), 2u);
-    EXPECT_EQ(a["points"].GetInt64(), 7);
+    EXPECT_EQ(a["points"].GetInt64(), 8);
     EXPECT_EQ(a["config"]["optim.lr"].GetDouble(), 0.001);
     EXPECT_EQ(a["config"]["optim.betas"].Size(), 2u);
     EXPECT_EQ(a["config"]["layers"].GetInt(), 4);
     EXPECT_STREQ(a["config"]["name"].GetString(), "x");
     EXPECT_TRUE(a["config"]["empty"].IsObject());
     EXPECT_FALSE(a["config"].HasMember("optim"));
-    // A NaN last point is a null latest; the best skips NaNs. A config that is not JSON: none.
+    // A NaN last point is a null latest; the best is the best finite value: NaN and a
+    // diverged -Inf are no best loss. A config that is not JSON: none.
     EXPECT_TRUE(b["figures"]["val/loss"]["latest"].IsNull());
+    ASSERT_TRUE(b["figures"]["val/loss"]["best"].IsNumber());
     EXPECT_EQ(b["figures"]["val/loss"]["best"].GetDouble(), 4.0);
     EXPECT_FALSE(b["figures"].HasMember("val/acc"));
     EXPECT_EQ(b["config"].MemberCount(), 0u);

@@ -10,6 +10,7 @@
 #include "hub/pg_listener.hpp"
 #include "hub/pg_pool.hpp"
 #include "hub/pg_reader.hpp"
+#include "hub/pg_series_figures.hpp"
 
 namespace trainscope::agent {
 
@@ -97,27 +98,10 @@ RunsTable PgRunAdmin::runs_table(const RunReader::RunFilter& filter, const std::
                                 {id_array});
     for (int i = 0; i < configs.rows(); ++i) table.rows[index[configs.text(i, 0)]].config = configs.text(i, 1);
 
-    for (std::size_t m = 0; m < metrics.size(); ++m) {
-        // Each run's lowest rank's series of the metric; its newest point from `latest`, its
-        // best and count one aggregate over its points (NaN left out, as a node leaves it).
-        bool lower = lower_is_better(metrics[m]);
-        PgResult figures = pg->exec(
-            "SELECT s.session_id, l.step, l.value, a.best, a.n FROM (SELECT DISTINCT ON (session_id) "
-            "session_id, id FROM trainscope.series WHERE name = $1 AND session_id = ANY($2::text[]) "
-            "ORDER BY session_id, rank, id) s LEFT JOIN trainscope.latest l ON l.series_id = s.id "
-            "LEFT JOIN LATERAL (SELECT " + std::string(lower ? "min" : "max") +
-                "(value) FILTER (WHERE value <> 'NaN') AS best, count(*) AS n "
-                "FROM trainscope.points WHERE series_id = s.id) a ON true",
-            {metrics[m], id_array});
-        for (int i = 0; i < figures.rows(); ++i) {
-            MetricFigures& f = table.rows[index[figures.text(i, 0)]].figures[m];
-            f.found = true;
-            f.latest_step = figures.is_null(i, 1) ? 0 : figures.int64(i, 1);
-            f.latest = pg_double(figures.text(i, 2), figures.is_null(i, 2));
-            f.best = pg_double(figures.text(i, 3), figures.is_null(i, 3));
-            f.points = figures.int64(i, 4);
-        }
-    }
+    // Each run's lowest rank's series of each metric: its newest point from `latest`, its best
+    // (finite) and its count from the coarsest rollup level: one statement, no scan of points.
+    std::vector<std::vector<MetricFigures>> figures = pg_series_figures(*pg, ids, metrics);
+    for (std::size_t k = 0; k < ids.size(); ++k) table.rows[k].figures = std::move(figures[k]);
     return table;
 }
 

@@ -68,12 +68,16 @@ RunsTable read_runs_table(Db& db, const Queries::RunFilter& filter, const std::v
     for (const auto& [name, _] : names) table.metric_names.push_back(name);
 
     // Each metric: the lowest rank's series of each run; its latest point is one descent of
-    // the (series_id, seq) key, its best one aggregate over the series' points.
+    // the (series_id, seq) key, its best one aggregate over the series' finite points (a
+    // diverged -Inf is no best loss, +Inf no best accuracy; NaN is NULL here). The hub reads
+    // the same figures from its rollups, which count NaN and Inf apart (pg_series_figures).
     Stmt of_metric(db, "SELECT session_id, id, points FROM series WHERE name=? ORDER BY session_id, rank");
     Stmt latest(db, ("SELECT step, value FROM point_rows WHERE rowid = " + newest_point_row("?1")).c_str());
     const std::string all = series_point_rows("?1", kFirstSeq, kLastSeq);
-    Stmt lowest(db, ("SELECT MIN(p.value) FROM " + all).c_str());
-    Stmt highest(db, ("SELECT MAX(p.value) FROM " + all).c_str());
+    // 9e999 reads as +Inf in SQLite.
+    const std::string finite = "CASE WHEN p.value > -9e999 AND p.value < 9e999 THEN p.value END";
+    Stmt lowest(db, ("SELECT MIN(" + finite + ") FROM " + all).c_str());
+    Stmt highest(db, ("SELECT MAX(" + finite + ") FROM " + all).c_str());
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     for (std::size_t k = 0; k < metrics.size(); ++k) {
         Stmt& best = lower_is_better(metrics[k]) ? lowest : highest;
