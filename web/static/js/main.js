@@ -136,6 +136,9 @@ if (typeof window.Chart !== 'function') {
       onRangeChange: (range) => zoom.setRange(stepRangeOf(range), shownSeries()),
     });
     app.dataset.chart = 'ready';
+    // Said from the start, though the plugin runs after the first chart: text appearing later
+    // would move the chart under the pointer.
+    $('zoom-hint').textContent = zoomHint();
   } catch (e) {
     console.error(e);
     chartUnavailable(`The chart could not be created (${e.message}). Showing the latest values as text instead.`);
@@ -319,6 +322,9 @@ function renderFrame(now) {
   // The text first (chips, statistics): what it changes around the chart is then measured by
   // the chart's own draw, not by a second one (LossChart.render resizes first).
   if (lossChart) lossChart.noteMultiRank(list, rankSelect.multiRank);
+  // Before the chart is made, the text is never held back: chips painted after its first
+  // draw would resize it under the pointer.
+  if (lossChart && !lossChart.chart) textAt = 0;
   paintText(list, visible);
   if (lossChart) {
     const t0 = performance.now();
