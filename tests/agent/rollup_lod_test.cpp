@@ -24,10 +24,13 @@
 #include "store/queries.hpp"
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
+#include "support/random_series.hpp"
 #include "support/temp_dir.hpp"
 
 namespace trainscope::agent {
 namespace {
+
+using test::random_series;
 
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
@@ -208,48 +211,6 @@ SeriesRequest request(const std::string& metric, std::int64_t from, std::int64_t
     return req;
 }
 
-/// (step, value) pairs in the order a trainer logs them, one kind of series per name.
-std::map<std::string, std::vector<std::pair<std::int64_t, double>>> random_series(std::mt19937& gen) {
-    constexpr int kN = 12000;
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    std::map<std::string, std::vector<std::pair<std::int64_t, double>>> out;
-    auto loss = [&](std::int64_t s) {
-        double v = 3.0 / (1.0 + 0.0005 * static_cast<double>(std::abs(s))) + 0.2 * unit(gen);
-        if (unit(gen) < 0.002) v *= 50;  // a spike
-        if (unit(gen) < 0.002) v = -v;   // a dip
-        return v;
-    };
-    auto& ordered = out["ordered"];
-    for (std::int64_t s = 0, i = 0; i < kN; ++i, s += 1 + static_cast<std::int64_t>(gen() % 3))
-        ordered.emplace_back(s, loss(s));
-    auto& repeats = out["repeats"];  // a step logged up to 4 times, values tied often
-    for (std::int64_t s = 100; repeats.size() < kN; s += 1)
-        for (unsigned r = gen() % 4 + 1; r > 0; --r) repeats.emplace_back(s, std::round(loss(s) * 4) / 4);
-    auto& shuffled = out["shuffled"];
-    for (std::int64_t s = 0; s < kN; ++s) shuffled.emplace_back(s * 2, loss(s));
-    std::shuffle(shuffled.begin(), shuffled.end(), gen);
-    auto& late = out["late"];  // in order, with 3% of the points coming back to an old step
-    for (std::int64_t s = 0, i = 0; i < kN; ++i, ++s) {
-        std::int64_t step = unit(gen) < 0.03 ? static_cast<std::int64_t>(gen() % static_cast<unsigned>(s + 1)) : s;
-        late.emplace_back(step, loss(step));
-    }
-    auto& nonfinite = out["nonfinite"];  // NaN and ±Inf here and there, and a run of NaN only
-    for (std::int64_t s = 0; s < kN; ++s) {
-        double v = loss(s), u = unit(gen);
-        if (u < 0.01) v = kNaN;
-        else if (u < 0.015) v = kInf;
-        else if (u < 0.02) v = -kInf;
-        if (s >= 5000 && s < 5300) v = kNaN;
-        nonfinite.emplace_back(s, v);
-    }
-    auto& negative = out["negative"];  // steps below zero: buckets are floor(step / 2^k)
-    for (std::int64_t s = -7000; s < kN - 7000; ++s) negative.emplace_back(s, loss(s));
-    auto& sparse = out["sparse"];  // every ~500 steps: the coarse levels' buckets fill up
-    for (std::int64_t s = 3, i = 0; i < kN; ++i, s += 400 + static_cast<std::int64_t>(gen() % 200))
-        sparse.emplace_back(s, loss(s));
-    return out;
-}
-
 struct Written {
     std::map<std::string, std::int64_t> ids;
 };
@@ -314,7 +275,7 @@ TEST(RollupLod, AnswersEqualBruteForce) {
     {
         Store store(path);
         store.register_run(kSession, "lod", "localhost", 1, 1.8e12);
-        w = write_series(store, gen, random_series(gen));
+        w = write_series(store, gen, random_series(gen, 12000));
     }
     for (const auto& [name, id] : w.ids) EXPECT_TRUE(rollups_match_points(path, id)) << name;
     expect_answers_match(path, w, gen, 150);
@@ -365,7 +326,7 @@ TEST(RollupLod, DatabaseWithoutRollupsIsMigratedOnOpen) {
     {
         Store store(path);
         store.register_run(kSession, "lod", "localhost", 1, 1.8e12);
-        w = write_series(store, gen, random_series(gen));
+        w = write_series(store, gen, random_series(gen, 12000));
     }
     {
         // Today's schema: the same tables without rollups, user_version 0.
@@ -418,7 +379,7 @@ TEST(RollupLod, ClusteredPointsTableIsMovedOnOpen) {
     {
         Store store(path);
         store.register_run(kSession, "moved", "localhost", 1, 1.8e12);
-        w = write_series(store, gen, random_series(gen));
+        w = write_series(store, gen, random_series(gen, 12000));
     }
     // The rows and the answers to a fixed set of requests, before.
     std::map<std::int64_t, std::vector<StoredPoint>> rows_before;
@@ -508,7 +469,7 @@ CREATE TABLE IF NOT EXISTS points (
     {
         Store store(path, [&progress](const std::string& line) { progress.push_back(line); });
         EXPECT_TRUE(progress.empty());
-        write_series(store, gen, random_series(gen));
+        write_series(store, gen, random_series(gen, 12000));
     }
     expect_answers_match(path, w, gen, 20);
 }

@@ -66,4 +66,48 @@ class Hub extends h.Agent {
   }
 }
 
-module.exports = { startPostgres, Hub };
+/**
+ * Runs `body(cluster)` against a PostgreSQL of its own. cluster: {postgres, track(...agents),
+ * launchBrowser()}: the agents and hubs handed to track() and the browser are stopped afterwards,
+ * before the server, however the body ends.
+ */
+async function withPostgresCluster(body) {
+  let postgres = null;
+  let browser = null;
+  const stoppable = [];
+  try {
+    postgres = await startPostgres();
+    return await body({
+      postgres,
+      track: (...agents) => {
+        stoppable.push(...agents);
+        return agents[0];
+      },
+      launchBrowser: async () => {
+        if (!browser) browser = await h.launchBrowser();
+        return browser;
+      },
+    });
+  } finally {
+    if (browser) await browser.close();
+    for (const s of stoppable) await s.stop();
+    if (postgres) await postgres.stop();
+    await h.stopAll();
+  }
+}
+
+/**
+ * The requests of `page` that fail (status 400 or more), as "<status> <url>": all but the
+ * model panel's 404, the answer for a run that set no model info (a node agent gives it too).
+ */
+function failedRequests(page) {
+  const failed = [];
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !(r.status() === 404 && r.url().includes('/api/model-info'))) {
+      failed.push(`${r.status()} ${r.url()}`);
+    }
+  });
+  return failed;
+}
+
+module.exports = { startPostgres, Hub, withPostgresCluster, failedRequests };

@@ -31,6 +31,7 @@
 #include "store/sqlite.hpp"
 #include "store/store.hpp"
 #include "support/postgres_server.hpp"
+#include "support/random_series.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -44,50 +45,9 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const char* const kSession = "01PGROLLUPTEST00000000000A";
-using Series = std::map<std::string, std::vector<std::pair<std::int64_t, double>>>;
+using Series = RandomSeries;
 
 std::int64_t t_us(std::int64_t step) { return 1'800'000'000'000'000 + step * 1000 + 7; }
-
-/// (step, value) pairs in the order a trainer logs them, one kind of series per name.
-Series random_series(std::mt19937& gen, int n) {
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    Series out;
-    auto loss = [&](std::int64_t s) {
-        double v = 3.0 / (1.0 + 0.0005 * static_cast<double>(std::abs(s))) + 0.2 * unit(gen);
-        if (unit(gen) < 0.002) v *= 50;  // a spike
-        if (unit(gen) < 0.002) v = -v;   // a dip
-        return v;
-    };
-    auto& ordered = out["ordered"];
-    for (std::int64_t s = 0, i = 0; i < n; ++i, s += 1 + static_cast<std::int64_t>(gen() % 3))
-        ordered.emplace_back(s, loss(s));
-    auto& repeats = out["repeats/loss"];  // a step logged up to 4 times, ties often; loss-like: best is min
-    for (std::int64_t s = 100; static_cast<int>(repeats.size()) < n; s += 1)
-        for (unsigned r = gen() % 4 + 1; r > 0; --r) repeats.emplace_back(s, std::round(loss(s) * 4) / 4);
-    auto& shuffled = out["shuffled"];
-    for (std::int64_t s = 0; s < n; ++s) shuffled.emplace_back(s * 2, loss(s));
-    std::shuffle(shuffled.begin(), shuffled.end(), gen);
-    auto& late = out["late"];  // in order, with 3% of the points coming back to an old step
-    for (std::int64_t s = 0, i = 0; i < n; ++i, ++s) {
-        std::int64_t step = unit(gen) < 0.03 ? static_cast<std::int64_t>(gen() % static_cast<unsigned>(s + 1)) : s;
-        late.emplace_back(step, loss(step));
-    }
-    auto& nonfinite = out["nonfinite"];  // NaN and ±Inf here and there, and a run of NaN only
-    for (std::int64_t s = 0; s < n; ++s) {
-        double v = loss(s), u = unit(gen);
-        if (u < 0.01) v = kNaN;
-        else if (u < 0.015) v = kInf;
-        else if (u < 0.02) v = -kInf;
-        if (s >= n / 3 && s < n / 3 + 300) v = kNaN;
-        nonfinite.emplace_back(s, v);
-    }
-    auto& negative = out["negative"];  // steps below zero: buckets are floor(step / 2^k)
-    for (std::int64_t s = -n / 2; s < n - n / 2; ++s) negative.emplace_back(s, loss(s));
-    auto& sparse = out["sparse"];  // every ~500 steps: the coarse levels' buckets fill up
-    for (std::int64_t s = 3, i = 0; i < n; ++i, s += 400 + static_cast<std::int64_t>(gen() % 200))
-        sparse.emplace_back(s, loss(s));
-    return out;
-}
 
 /// The points of `series` on ranks 0 and 1 (rank 1 a little different), committed to the store
 /// in random interleaved commits; `between` runs after each commit.

@@ -4,7 +4,6 @@
 
 #include <Poco/Logger.h>
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <trainscope/detail/clock.hpp>
 
@@ -234,15 +233,7 @@ void HubPlugins::on_notice(PgConnection& pg, const std::string& payload) {
         std::string stats = r.text(0, 0);
         rapidjson::Document check;
         if (check.Parse(stats.c_str()).HasParseError() || !check.IsObject()) return;
-        rapidjson::StringBuffer buf;
-        JsonOut w(buf);
-        w.StartObject();
-        w.Key("type"); w.String("analytics");
-        w.Key("plugin"); write_string(w, plugin);
-        w.Key("session_id"); write_string(w, session);
-        w.Key("stats"); w.RawValue(stats.data(), stats.size(), rapidjson::kObjectType);
-        w.EndObject();
-        ws_.broadcast(session, std::string(buf.GetString(), buf.GetSize()));
+        ws_.broadcast(session, analytics_message(plugin, session, stats));
     }
 }
 

@@ -46,15 +46,7 @@ void HostServices::publish_stats(std::string_view session, std::string json) {
     host_.store_stats(name_, s, json);
     if (host_.sinks_.stats) host_.sinks_.stats(name_, s, json);
     if (!host_.sinks_.broadcast) return;
-    rapidjson::StringBuffer buf;
-    JsonOut w(buf);
-    w.StartObject();
-    w.Key("type"); w.String("analytics");
-    w.Key("plugin"); write_string(w, name_);
-    w.Key("session_id"); write_string(w, s);
-    w.Key("stats"); w.RawValue(json.data(), json.size(), rapidjson::kObjectType);  // parsed just above
-    w.EndObject();
-    host_.sinks_.broadcast(s, std::string(buf.GetString(), buf.GetSize()));
+    host_.sinks_.broadcast(s, analytics_message(name_, s, json));  // parsed just above
 }
 
 void HostServices::raise_alert(std::string_view session, const plugin::Alert& a) {

@@ -118,4 +118,16 @@ std::string training_update_json(const std::string& session_id, int rank, const 
     return std::string(buf.GetString(), buf.GetSize());
 }
 
+std::string analytics_message(const std::string& plugin, const std::string& session, const std::string& stats_json) {
+    rapidjson::StringBuffer buf;
+    JsonOut w(buf);
+    w.StartObject();
+    w.Key("type"); w.String("analytics");
+    w.Key("plugin"); write_string(w, plugin);
+    w.Key("session_id"); write_string(w, session);
+    w.Key("stats"); w.RawValue(stats_json.data(), stats_json.size(), rapidjson::kObjectType);
+    w.EndObject();
+    return std::string(buf.GetString(), buf.GetSize());
+}
+
 }  // namespace trainscope::agent

@@ -74,6 +74,10 @@ inline void write_outage_fields(JsonOut& w, const StorageOutage::Snapshot& s) {
 /// write_run's keys and values without the braces, for answers that add their own.
 void write_run_fields(JsonOut& w, const RunInfo& run, std::uint64_t live_dropped);
 
+/// {"type": "analytics", "plugin", "session_id", "stats": stats_json}: a plugin's latest
+/// statistics pushed to the pages. `stats_json` must be a JSON object (the callers parse it).
+std::string analytics_message(const std::string& plugin, const std::string& session, const std::string& stats_json);
+
 /// {"type": "training_update", "session_id", "rank", "metric",
 ///  "points": [[step, t_ms, value, seq], ...], "seq": watermark, "more": true?}
 /// `watermark`: every point of the session up to it has been sent once this message and

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <climits>
+#include <cstdlib>
 
 #include "serve/json_out.hpp"
 #include "serve/run_answers.hpp"
@@ -33,20 +33,15 @@ const std::string* param(const QueryParams& params, const char* key) {
     return it == params.end() ? nullptr : &it->second;
 }
 
-/// config.js: parseInt(?max_points=) clamped to 16..100000, else 1000.
+/// config.js: parseInt(?max_points=) clamped to 16..100000, else 1000 (strtoll reads the same
+/// leading digits parseInt does).
 int max_points_of(const QueryParams& params) {
     const std::string* text = param(params, "max_points");
     if (!text) return 1000;
-    std::size_t i = 0;
-    while (i < text->size() && std::isspace(static_cast<unsigned char>((*text)[i]))) ++i;
-    bool negative = i < text->size() && (*text)[i] == '-';
-    if (i < text->size() && ((*text)[i] == '-' || (*text)[i] == '+')) ++i;
-    long long value = 0;
-    std::size_t digits = 0;
-    for (; i < text->size() && std::isdigit(static_cast<unsigned char>((*text)[i])); ++i, ++digits)
-        value = std::min(value * 10 + ((*text)[i] - '0'), 1'000'000LL);
-    if (digits == 0) return 1000;
-    return static_cast<int>(std::clamp(negative ? -value : value, 16LL, 100'000LL));
+    char* end = nullptr;
+    long long value = std::strtoll(text->c_str(), &end, 10);
+    if (end == text->c_str()) return 1000;
+    return static_cast<int>(std::clamp(value, 16LL, 100'000LL));
 }
 
 /// config.js: ?metrics=a,b split at commas, trimmed, empty names dropped.
@@ -97,8 +92,8 @@ std::optional<std::string> first_load_json(RunReader& reader, const QueryParams&
         id = page.runs.front().session_id;
     }
     std::optional<RunInfo> info = reader.run(id);
-    std::optional<std::string> run = run_answer(reader, id, live_dropped(id));
-    if (!info || !run) return std::nullopt;  // ?run= names no run: the page asks, and says so
+    if (!info) return std::nullopt;  // ?run= names no run: the page asks, and says so
+    std::string run = run_answer(reader, *info, live_dropped(id));
 
     const int max_points = max_points_of(params);
     rapidjson::StringBuffer buf;
@@ -107,7 +102,7 @@ std::optional<std::string> first_load_json(RunReader& reader, const QueryParams&
     w.Key("run_id");
     if (asked && !asked->empty()) write_string(w, id); else w.Null();
     w.Key("max_points"); w.Int(max_points);
-    w.Key("run"); w.RawValue(run->data(), run->size(), rapidjson::kObjectType);
+    w.Key("run"); w.RawValue(run.data(), run.size(), rapidjson::kObjectType);
     w.Key("series");
     w.StartArray();
     bool rank0 = info->ranks.empty() || std::find(info->ranks.begin(), info->ranks.end(), 0) != info->ranks.end();

@@ -10,6 +10,11 @@ namespace trainscope::agent {
 std::optional<std::string> run_answer(RunReader& reader, const std::string& id, std::uint64_t live_dropped) {
     auto run = reader.run(id);
     if (!run) return std::nullopt;
+    return run_answer(reader, *run, live_dropped);
+}
+
+std::string run_answer(RunReader& reader, const RunInfo& run, std::uint64_t live_dropped) {
+    const std::string& id = run.session_id;
     // The trainer's config as parsed JSON when it is a valid object, else why not.
     std::string config = reader.run_text(id, "config").value_or("");
     rapidjson::Document doc;
@@ -18,7 +23,7 @@ std::optional<std::string> run_answer(RunReader& reader, const std::string& id, 
     rapidjson::StringBuffer buf;
     JsonOut w(buf);
     w.StartObject();
-    write_run_fields(w, *run, live_dropped);
+    write_run_fields(w, run, live_dropped);
     w.Key("config");
     if (config.empty()) {
         w.Null();

@@ -16,6 +16,8 @@ namespace trainscope::agent {
 
 /// GET /api/runs/{id}'s body (the run, its drop count, its config); nullopt for an unknown run.
 std::optional<std::string> run_answer(RunReader& reader, const std::string& id, std::uint64_t live_dropped);
+/// The same for a run already read.
+std::string run_answer(RunReader& reader, const RunInfo& run, std::uint64_t live_dropped);
 
 /// Writes a series answer into `buf`: {session_id, metric, points: [[step, t_ms, value]...],
 /// rank, downsampled, total, seq}. `started` runs before its first byte (the route sends its
